@@ -1,0 +1,518 @@
+"""The apply pipeline: resolve -> fetch -> pick -> apply in a scratch worktree -> add
+trailers -> move the branch -> check it out.
+
+The user's branch, index and work tree are touched only at the very end, when every patch
+has applied; until then the series lives in a sparse scratch worktree that is removed
+whatever happens (error, Ctrl-C, SIGTERM).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import git, mbox, naming, trailers
+from .config import Settings
+from .errors import ApplyError, ConfigError, InputError, RepoStateError
+from .resolve import COVER_ID, MBOX, MSGID, PATCH_ID, SERIES, STDIN, SeriesRef, is_msgid
+
+Echo = Callable[[str], None]
+
+# Where a Link points when nothing better is known (b4's default, lore's msgid redirector).
+FALLBACK_LINK = "https://lore.kernel.org/r/%s"
+
+
+@dataclass
+class Options:
+    base: Optional[str] = None
+    branch: Optional[str] = None
+    no_branch: bool = False
+    force: bool = False
+    checkout: bool = True
+    three_way: bool = True
+    signoff: bool = False
+    patches: Optional[str] = None
+    am_args: Sequence[str] = ()
+    link: bool = True
+    allow_incomplete: bool = False
+    resolve: bool = False
+    timeout: float = 30.0
+    max_mbox: Optional[int] = None
+    ca_bundle: Optional[str] = None
+
+
+@dataclass
+class UI:
+    """How the pipeline talks: ``progress`` for per-step lines (TTY only), ``info`` for
+    what the user must see, ``debug`` for -v."""
+
+    progress: Echo = lambda _: None
+    info: Echo = lambda _: None
+    debug: Optional[Echo] = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A series ready to apply, wherever it came from."""
+
+    patches: Tuple[mbox.Patch, ...]
+    name: Optional[str]
+    version: int
+    series_id: Optional[int]
+    project: str
+    submitter: str
+    cover_tags: Tuple[trailers.Trailer, ...]
+    patch_tags: Dict[str, Tuple[trailers.Trailer, ...]]  # msgid -> tags from replies (local mbox)
+    web_urls: Dict[str, str]  # msgid -> Patchwork web URL
+    incomplete: Optional[str] = None  # why the series is incomplete, if it is
+
+
+@dataclass
+class Result:
+    branch: Optional[str]
+    base: str
+    tip: str
+    commits: List[Tuple[str, str]]
+    series_id: Optional[int]
+    version: int
+    name: str
+    old_tip: Optional[str] = None
+    checked_out: bool = False
+    skipped_trailers: List[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------ pipeline
+
+
+def run(
+    ref: SeriesRef,
+    settings: Settings,
+    repo: git.Repo,
+    opts: Options,
+    ui: UI,
+    *,
+    read_stdin: Callable[[], bytes] = lambda: b"",
+) -> Result:
+    check_options(opts)
+    base = preflight(repo, opts)
+    if opts.branch and not opts.no_branch:
+        check_branch(repo, opts.branch, opts.force)
+    source = fetch(ref, settings, opts, ui, read_stdin)
+    if source.incomplete and not opts.allow_incomplete:
+        raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
+    patches = pick(source.patches, opts.patches)
+    branch = None if opts.no_branch else (opts.branch or default_branch(settings, source, repo))
+    old_tip = check_branch(repo, branch, opts.force) if branch else None
+    trailers_for = trailer_plan(source, settings, opts, repo)
+
+    def edit(i: int, message: str) -> str:
+        return trailers.add(message, trailers_for(patches[i - 1]))
+
+    failure = None
+    with git.Scratch(repo, base, paths_of(patches)) as scratch:
+        outcome = apply_in(scratch, patches, opts, ui)
+        if outcome.ok:
+            tip = scratch.head()
+        else:
+            failure = describe_failure(scratch, outcome, patches)
+    if failure is not None:
+        if not opts.resolve:
+            raise failure.error("your repository is as it was; try another --base, "
+                                "or --resolve to fix it up by hand")
+        return hand_over(repo, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts, ui)
+    new_tip, _ = git.rewrite_messages(repo, base, tip, edit)
+    return finish(repo, base, new_tip, branch, old_tip, source, opts)
+
+
+def check_options(opts: Options) -> None:
+    if opts.no_branch and (opts.branch or opts.force):
+        raise InputError("--no-branch cannot be combined with --branch or --force",
+                         "--no-branch applies on top of the current branch")
+    if opts.no_branch and opts.base:
+        raise InputError("--no-branch cannot be combined with --base",
+                         "--no-branch applies on top of the current branch")
+    if opts.resolve and not opts.checkout:
+        raise InputError("--resolve needs the branch checked out; drop --no-checkout",
+                         "--resolve leaves the am session in your work tree")
+
+
+def preflight(repo: git.Repo, opts: Options) -> str:
+    """Refuse early (before any network) what would fail later; return the base commit."""
+    busy = git.operation_in_progress(repo)
+    if busy:
+        raise RepoStateError(f"{busy[0]} is in progress in this repository", f"finish it first: {busy[1]}")
+    dirty = git.dirty_tracked(repo)
+    if dirty:
+        shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+        raise RepoStateError(f"tracked files have changes: {shown}",
+                             "commit or stash them first (git stash), then run pwapply again")
+    if opts.base:
+        base = git.rev_parse(repo, opts.base)
+        if base is None:
+            raise InputError(f"--base {opts.base!r} is not a commit in this repository",
+                             "give a branch, tag or commit id (git fetch first if it is upstream)")
+        return base
+    if repo.head is None:
+        raise RepoStateError("HEAD has no commit yet", "commit something first, or give --base REF")
+    return repo.head
+
+
+def check_branch(repo: git.Repo, name: str, force: bool) -> Optional[str]:
+    """Validate a branch name by git's rules; return its current tip (with --force)."""
+    reason = naming.check_ref_format(name)
+    if reason or not git.check_branch_name(repo, name):
+        raise InputError(f"{name!r} is not a valid branch name" + (f" ({reason})" if reason else ""),
+                         "choose another with --branch NAME")
+    tip = git.branch_tip(repo, name)
+    if tip is None:
+        return None
+    if not force:
+        raise RepoStateError(f"branch {name} already exists",
+                             "use --force to move it (its old tip is printed), or --branch NAME")
+    if repo.head_ref == f"refs/heads/{name}":
+        raise RepoStateError(f"branch {name} is checked out; --force will not move it under you",
+                             "switch to another branch first, or use --no-branch")
+    return tip
+
+
+def default_branch(settings: Settings, source: Source, repo: git.Repo) -> str:
+    first = source.patches[0].subject if source.patches else None
+    fields = {
+        "id": source.series_id if source.series_id is not None else "",
+        "version": source.version,
+        "slug": naming.series_slug(source.name, first, source.series_id),
+        "project": source.project,
+        "submitter": source.submitter,
+    }
+    try:
+        return naming.branch_name(settings.branch_format, fields)
+    except ValueError as exc:
+        raise ConfigError(f"bad branch format {settings.branch_format!r}: {exc}",
+                          f"fields: {', '.join('{' + f + '}' for f in naming.FIELDS)}") from None
+
+
+# ------------------------------------------------------------------------ fetching
+
+
+def fetch(ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin: Callable[[], bytes]) -> Source:
+    if ref.kind in (MBOX, STDIN):
+        return from_mbox(_read_local(ref, read_stdin), settings)
+    from .patchwork import DEFAULT_MAX_MBOX, PatchworkClient
+
+    server = settings.require_server()
+    ui.progress(f"Fetching from {server} ...")
+    with PatchworkClient(
+        server, token=settings.token, timeout=opts.timeout, log=ui.debug,
+        max_mbox=opts.max_mbox or DEFAULT_MAX_MBOX, ca_bundle=opts.ca_bundle,
+    ) as client:
+        known_cover = None
+        if ref.kind == SERIES:
+            series_id = int(ref.value)
+        elif ref.kind == PATCH_ID:
+            series_id = client.series_of_patch(int(ref.value))
+        elif ref.kind == COVER_ID:
+            series_id = client.series_of_patch(int(ref.value), cover=True)
+            known_cover = int(ref.value)
+        elif ref.kind == MSGID:
+            cover_first = ref.cover_hint if ref.cover_hint is not None else _looks_like_cover(ref.value)
+            series_id, known_cover = client.series_of_msgid(ref.value, settings.project, cover_first)
+        else:  # pragma: no cover - resolve() makes no other kinds
+            raise InputError(f"cannot fetch {ref.kind}")
+        got = client.fetch(series_id, known_cover=known_cover)
+    return from_server(got, settings)
+
+
+def _looks_like_cover(msgid: str) -> bool:
+    """git send-email numbers a series' mails -1-, -2-, ...: with a cover letter, -1- is
+    it; b4 numbers the cover -0-.  Asking for covers first for those saves a request."""
+    import re
+
+    return re.search(r"[.-](?:0|1)-", msgid) is not None
+
+
+def _read_local(ref: SeriesRef, read_stdin: Callable[[], bytes]) -> bytes:
+    if ref.kind == STDIN:
+        data = read_stdin()
+        if not data.strip():
+            raise InputError("nothing on stdin", "pipe an mbox in: pwapply - < series.mbox")
+        return data
+    path = os.path.expanduser(ref.value)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise InputError(f"no such file: {ref.value}", "give the path of an mbox, a series id or a Message-ID") from None
+    except IsADirectoryError:
+        raise InputError(f"{ref.value} is a directory, not an mbox", "give the path of an mbox file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {ref.value}: {exc.strerror}", "check the file's permissions") from None
+
+
+def _https_like(url: str, server: Optional[str]) -> str:
+    """ozlabs hands out http:// web URLs; use the server's own scheme for the same host."""
+    if server and url.startswith("http://") and server.startswith("https://"):
+        host = server.split("://", 1)[1].split("/", 1)[0]
+        if url[len("http://"):].split("/", 1)[0] == host:
+            return "https://" + url[len("http://"):]
+    return url
+
+
+def from_server(got: "object", settings: Settings) -> Source:
+    from .patchwork import Fetched
+
+    assert isinstance(got, Fetched)
+    s = got.series
+    parsed = mbox.read(got.mbox, reorder=False)  # the server's order is the series order
+    if not parsed.patches:
+        raise InputError(
+            f"series {s.id} has no patch that git am could apply (a pull request, or only a cover letter?)",
+            "look at the series on the web: " + (_https_like(s.web_url, settings.server) or f"series {s.id}"),
+        )
+    cover_tags: List[trailers.Trailer] = []
+    for body in got.cover_comments:
+        for t in trailers.tags_from_reply(body):
+            if not any(t.same_as(o) for o in cover_tags):
+                cover_tags.append(t)
+    incomplete = None
+    if not s.received_all:
+        incomplete = (f"series {s.id} is incomplete: {s.received_total} of {s.total} patches "
+                      f"reached the server")
+    return Source(
+        patches=parsed.patches,
+        name=s.name,
+        version=s.version,
+        series_id=s.id,
+        project=s.project,
+        submitter=s.submitter_name,
+        cover_tags=tuple(cover_tags),
+        patch_tags={},
+        web_urls={p.msgid: _https_like(p.web_url, settings.server) for p in s.patches if p.web_url},
+        incomplete=incomplete,
+    )
+
+
+def from_mbox(data: bytes, settings: Settings) -> Source:
+    parsed = mbox.read(data)
+    if not parsed.patches:
+        raise InputError("the mbox holds no patch", "give an mbox made by git format-patch or downloaded from Patchwork")
+    cover = parsed.cover
+    cover_tags: List[trailers.Trailer] = []
+    patch_tags: Dict[str, List[trailers.Trailer]] = {}
+    patch_ids = {p.msgid for p in parsed.patches}
+    for mail in parsed.others:  # replies carried in the mbox give their tags
+        tags = trailers.tags_from_reply(mail.body)
+        if cover is not None and mail.in_reply_to == cover.msgid:
+            cover_tags.extend(t for t in tags if not any(t.same_as(o) for o in cover_tags))
+        elif mail.in_reply_to in patch_ids:
+            have = patch_tags.setdefault(mail.in_reply_to, [])
+            have.extend(t for t in tags if not any(t.same_as(o) for o in have))
+    first = parsed.patches[0].subject
+    version = naming.version_from_subject(cover.subject if cover else first) or 1
+    name = naming.strip_subject_prefixes(cover.subject) if cover else None
+    numbers = [p.number for p in parsed.patches]
+    total = naming.number_from_subject(first)
+    incomplete = None
+    if total and all(n is not None for n in numbers) and len(set(numbers)) < total[1]:
+        missing = sorted(set(range(1, total[1] + 1)) - set(numbers))  # type: ignore[arg-type]
+        incomplete = (f"the mbox is missing patch(es) {', '.join(map(str, missing[:10]))} "
+                      f"of {total[1]}")
+    submitter = ""
+    if cover is not None:
+        submitter = cover.headers.get("from", "").split("<")[0].strip().strip('"')
+    return Source(
+        patches=parsed.patches,
+        name=name,
+        version=version,
+        series_id=None,
+        project=settings.project or "",
+        submitter=submitter,
+        cover_tags=tuple(cover_tags),
+        patch_tags={k: tuple(v) for k, v in patch_tags.items()},
+        web_urls={},
+        incomplete=incomplete,
+    )
+
+
+def pick(patches: Sequence[mbox.Patch], spec: Optional[str]) -> List[mbox.Patch]:
+    if not spec:
+        return list(patches)
+    return [patches[i - 1] for i in mbox.parse_range(spec, len(patches))]
+
+
+def paths_of(patches: Sequence[mbox.Patch]) -> Optional[List[str]]:
+    """Paths for the sparse scratch checkout; None (a full checkout) if a patch's paths
+    could not be read, so that nothing the patch needs is missing."""
+    paths: List[str] = []
+    for p in patches:
+        if not p.paths:
+            return None
+        paths.extend(p.paths)
+    return paths
+
+
+# ------------------------------------------------------------------------ trailers
+
+
+def trailer_plan(
+    source: Source,
+    settings: Settings,
+    opts: Options,
+    repo: git.Repo,
+) -> Callable[[mbox.Patch], List[trailers.Trailer]]:
+    """What each patch gets added, in DESIGN.md's order: tags from replies (to the
+    patch, for a local mbox; to the cover letter), the Link trailer, the committer's
+    sign-off.  trailers.add() then skips what the commit already has."""
+    template = None if not opts.link else settings.get("linkFormat")
+    project = source.project or settings.project or ""
+    signoff = trailers.make_trailer("Signed-off-by", git.identity(repo)) if opts.signoff else None
+
+    def link_for(patch: mbox.Patch) -> Optional[trailers.Trailer]:
+        if not opts.link or not is_msgid(patch.msgid):
+            return None
+        url = source.web_urls.get(patch.msgid, "")
+        if not url and settings.server and project:
+            url = f"{settings.server}/project/{project}/patch/{patch.msgid}/"
+        try:
+            if template:
+                return trailers.link_trailer(template, msgid=patch.msgid, url=url, project=project)
+            if url:
+                return trailers.make_trailer("Link", url)
+            return trailers.link_trailer(FALLBACK_LINK, msgid=patch.msgid, url=url, project=project)
+        except ValueError as exc:
+            raise ConfigError(str(exc), "fields: {msgid} {url} {project}; %s is the Message-ID") from None
+
+    def plan(patch: mbox.Patch) -> List[trailers.Trailer]:
+        new: List[trailers.Trailer] = list(source.patch_tags.get(patch.msgid, ()))
+        new.extend(source.cover_tags)
+        link = link_for(patch)
+        if link:
+            new.append(link)
+        if signoff:
+            new.append(signoff)
+        return new
+
+    return plan
+
+
+# ------------------------------------------------------------------------ applying
+
+
+def am_args(opts: Options) -> List[str]:
+    args = ["-3"] if opts.three_way else ["--no-3way"]
+    return args + list(opts.am_args)
+
+
+def _write_mbox(patches: Sequence[mbox.Patch]) -> str:
+    fd, path = tempfile.mkstemp(prefix="pwapply-", suffix=".mbox")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(mbox.join(patches))
+    return path
+
+
+def apply_in(scratch: git.Scratch, patches: Sequence[mbox.Patch], opts: Options, ui: UI) -> git.AmResult:
+    """git am in the scratch worktree, with a progress line per patch."""
+    total = len(patches)
+    path = _write_mbox(patches)
+    try:
+        return git.am(scratch, path, am_args(opts), lambda n, subject: ui.progress(f"[{n}/{total}] {subject}"))
+    finally:
+        os.unlink(path)
+
+
+@dataclass
+class Failure:
+    number: int  # 1-based among the patches given to git am
+    patch: mbox.Patch
+    total: int
+    files: List[str]
+    done_tip: str  # the commit of the patches that did apply
+    output: str
+
+    def error(self, hint: str) -> ApplyError:
+        shown = ", ".join(self.files[:5]) + (f" and {len(self.files) - 5} more" if len(self.files) > 5 else "")
+        return ApplyError(
+            f"patch {self.number}/{self.total} did not apply: {self.patch.title}"
+            + (f" (conflicts in {shown})" if shown else ""),
+            hint, number=self.number, subject=self.patch.title, files=self.files, details=self.output,
+        )
+
+
+def describe_failure(scratch: git.Scratch, outcome: git.AmResult, patches: Sequence[mbox.Patch]) -> Failure:
+    n = min(max(outcome.failed_at or 1, 1), len(patches))
+    files = scratch.conflicted() or git.failing_files(outcome.output)
+    return Failure(n, patches[n - 1], len(patches), files, scratch.head(), outcome.output)
+
+
+def hand_over(
+    repo: git.Repo,
+    base: str,
+    failure: Failure,
+    patches: Sequence[mbox.Patch],
+    edit: Callable[[int, str], str],
+    trailers_for: Callable[[mbox.Patch], List[trailers.Trailer]],
+    branch: Optional[str],
+    old_tip: Optional[str],
+    source: Source,
+    opts: Options,
+    ui: UI,
+) -> Result:
+    """--resolve: put the patches that applied on the branch, check it out, and leave
+    `git am` stopped at the failing patch in the user's work tree."""
+    tip = failure.done_tip
+    if tip != base:
+        tip, _ = git.rewrite_messages(repo, base, tip, edit)
+    finish(repo, base, tip, branch, old_tip, source, opts)
+    rest = []
+    for p in patches[failure.number - 1:]:
+        raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
+        rest.append(mbox.Patch(p.index, p.subject, p.msgid, raw if raw is not None else p.raw, p.paths, p.number))
+    path = _write_mbox(rest)
+    try:
+        git.am(repo, path, am_args(opts))
+    finally:
+        os.unlink(path)
+    where = f"on branch {branch}" if branch else "on your branch"
+    raise failure.error(
+        f"git am stopped {where}: fix the files, git add them, then git am --continue "
+        "(git am --skip drops this patch, git am --abort gives up)"
+    )
+
+
+def finish(
+    repo: git.Repo,
+    base: str,
+    tip: str,
+    branch: Optional[str],
+    old_tip: Optional[str],
+    source: Source,
+    opts: Options,
+) -> Result:
+    what = f"pwapply: series {source.series_id} v{source.version}" if source.series_id else "pwapply: mbox"
+    checked_out = False
+    if branch is None:
+        git.fast_forward_worktree(repo, base, tip, what)
+        checked_out = True
+    else:
+        ref = f"refs/heads/{branch}"
+        git.update_ref(repo, ref, tip, old_tip or git.zero_id(repo), what)
+        if opts.checkout:
+            try:
+                git.checkout(repo, branch)
+            except git.GitError as exc:
+                if old_tip:
+                    git.update_ref(repo, ref, old_tip, tip, "pwapply: restore")
+                else:
+                    git.delete_ref(repo, ref, tip)
+                detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise RepoStateError(
+                    f"cannot check out {branch}: {detail[0] if detail else 'git checkout failed'}",
+                    "move the untracked files it names out of the way, or use --no-checkout",
+                ) from None
+            checked_out = True
+    commits = git.commit_subjects(repo, f"{base}..{tip}")
+    return Result(
+        branch=branch, base=base, tip=tip, commits=commits, series_id=source.series_id,
+        version=source.version, name=source.name or "", old_tip=old_tip, checked_out=checked_out,
+    )

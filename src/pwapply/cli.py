@@ -1,0 +1,280 @@
+"""Command line: parse arguments, call one pipeline, render its result.  No logic here.
+
+``pwapply SERIES`` is ``pwapply apply SERIES``: a first argument that is not a command
+name is taken as the series.  httpx and the pipeline modules are imported only by the
+commands that use them, so ``--help`` and ``--version`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from typing import Any, List, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import InputError, PwapplyError
+
+EXIT_BUG = 70  # an unexpected exception: a bug in pwapply
+
+EPILOG = (
+    "Examples:  pwapply 500889  |  pwapply https://patchwork.ozlabs.org/project/qemu-devel/list/?series=500889"
+    "  |  pwapply 20260421202110.306051-1-peterx@redhat.com  |  pwapply ./v2.mbox --no-branch"
+    "  |  pwapply config"
+)
+
+
+class DefaultToApply(TyperGroup):
+    """Route ``pwapply SERIES ...`` to ``pwapply apply SERIES ...``."""
+
+    def parse_args(self, ctx: Any, args: List[str]) -> List[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
+            args = ["apply", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=DefaultToApply,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Apply a Patchwork series as a git branch, with a Link trailer on every commit.\n\n"
+    "pwapply SERIES is the same as pwapply apply SERIES.",
+    epilog=EPILOG,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pwapply {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    pass
+
+
+# ----------------------------------------------------------------------- output
+
+
+class Console:
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.tty = sys.stderr.isatty()
+        self.color = self.tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+    def _style(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def progress(self, line: str) -> None:
+        if self.tty and not self.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    def info(self, line: str) -> None:
+        if not self.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    def debug(self, line: str) -> None:
+        print(self._style("+ " + line, "2"), file=sys.stderr, flush=True)
+
+    def error(self, exc: PwapplyError) -> None:
+        print(self._style("error:", "1;31") + " " + exc.message, file=sys.stderr)
+        if exc.hint:
+            print(self._style("hint:", "1;33") + " " + exc.hint, file=sys.stderr)
+
+
+def _fail(console: Console, exc: PwapplyError) -> "typer.Exit":
+    console.error(exc)
+    if console.verbose:
+        details = getattr(exc, "details", "")
+        if details:
+            print(details.rstrip(), file=sys.stderr)
+    return typer.Exit(exc.exit_code)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+# ----------------------------------------------------------------------- apply
+
+
+@app.command(
+    "apply",
+    context_settings={"allow_extra_args": True, "allow_interspersed_args": True},
+    epilog="Examples:  pwapply 500889  |  pwapply apply 500889 --base origin/master -s"
+    "  |  pwapply 500889 --patches 1-3,5  |  pwapply 500889 -- --reject"
+    "  |  pwapply ./series.mbox --no-branch  |  git format-patch -3 --stdout | pwapply -",
+)
+def apply_cmd(
+    ctx: typer.Context,
+    series: str = typer.Argument(..., metavar="SERIES",
+        help="Series id (500889), Message-ID, Patchwork or lore URL, mbox file, or - for stdin."),
+    server: Optional[str] = typer.Option(None, "--server", metavar="URL",
+        help="Patchwork server, e.g. --server https://patchwork.ozlabs.org (default: git config pwapply.server)."),
+    project: Optional[str] = typer.Option(None, "--project", metavar="NAME",
+        help="Patchwork project for Message-ID lookups, e.g. --project qemu-devel."),
+    base: Optional[str] = typer.Option(None, "--base", metavar="REF",
+        help="Commit to apply on, e.g. --base origin/master (default: HEAD)."),
+    branch: Optional[str] = typer.Option(None, "--branch", "-b", metavar="NAME",
+        help="Branch to create, e.g. -b review/foo (default: pw/{slug}-v{version}, or pwapply.branchFormat)."),
+    no_branch: bool = typer.Option(False, "--no-branch",
+        help="Apply on top of the current branch instead of creating one (a maintainer's queue)."),
+    force: bool = typer.Option(False, "--force", "-f",
+        help="Move an existing branch of that name; its old tip is printed."),
+    no_checkout: bool = typer.Option(False, "--no-checkout",
+        help="Create the branch but stay where you are."),
+    three_way: bool = typer.Option(True, "--3way/--no-3way",
+        help="Let git am fall back to a 3-way merge (default: on)."),
+    signoff: bool = typer.Option(False, "--signoff", "-s",
+        help="Add your Signed-off-by after the Link trailer."),
+    patches: Optional[str] = typer.Option(None, "--patches", "-p", metavar="RANGE",
+        help="Apply only some patches, e.g. --patches 1-3,5."),
+    link_format: Optional[str] = typer.Option(None, "--link-format", metavar="TEMPLATE",
+        help="Link trailer template with {msgid} {url} {project}, e.g. "
+             "'https://lore.kernel.org/qemu-devel/{msgid}' or 'Message-ID: <{msgid}>'."),
+    no_link: bool = typer.Option(False, "--no-link", help="Add no Link trailer."),
+    allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
+        help="Apply a series even if some of its patches never reached the server."),
+    resolve: bool = typer.Option(False, "--resolve",
+        help="On a conflict, leave git am stopped in your work tree to fix it by hand."),
+    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS",
+        help="Give up on the server after this long, e.g. --timeout 60."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HTTP requests and git commands."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    """Fetch a series and apply it on a new branch, with a Link trailer on every commit.
+
+    Anything after -- goes to git am, e.g. pwapply 500889 -- --whitespace=fix
+    """
+    console = Console(quiet=quiet, verbose=verbose)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = _apply(ctx, console, series, server, project, base, branch, no_branch, force,
+                      no_checkout, three_way, signoff, patches, link_format, no_link,
+                      allow_incomplete, resolve, timeout, as_json)
+    except PwapplyError as exc:
+        raise _fail(console, exc)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was changed in your repository", file=sys.stderr)
+        raise typer.Exit(130)
+    raise typer.Exit(code)
+
+
+def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[str], project: Optional[str],
+           base: Optional[str], branch: Optional[str], no_branch: bool, force: bool, no_checkout: bool,
+           three_way: bool, signoff: bool, patches: Optional[str], link_format: Optional[str],
+           no_link: bool, allow_incomplete: bool, resolve: bool, timeout: float, as_json: bool) -> int:
+    from . import apply, config, git
+    from .resolve import resolve as resolve_ref
+
+    if timeout <= 0:
+        raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
+    if verbose_logger := (console.debug if console.verbose else None):
+        git.set_logger(verbose_logger)
+    ref = resolve_ref(series, is_file=os.path.isfile)
+    repo = git.open_repo()
+    settings = config.load(
+        repo.top,
+        flags={"server": server, "project": project, "link_format": link_format},
+        env=os.environ,
+        url_server=ref.server,
+        url_project=ref.project,
+    )
+    opts = apply.Options(
+        base=base, branch=branch, no_branch=no_branch, force=force, checkout=not no_checkout,
+        three_way=three_way, signoff=signoff, patches=patches, am_args=list(ctx.args),
+        link=not no_link, allow_incomplete=allow_incomplete, resolve=resolve, timeout=timeout,
+    )
+    ui = apply.UI(progress=console.progress, info=console.info, debug=verbose_logger)
+    with git.Lock(repo):
+        result = apply.run(ref, settings, repo, opts, ui, read_stdin=lambda: sys.stdin.buffer.read())
+    _render(console, result, as_json)
+    return 0
+
+
+def _render(console: Console, result: Any, as_json: bool) -> None:
+    n = len(result.commits)
+    if as_json:
+        print(json.dumps({
+            "branch": result.branch,
+            "base": result.base,
+            "tip": result.tip,
+            "series": result.series_id,
+            "version": result.version,
+            "name": result.name,
+            "commits": [{"id": c[0], "subject": c[1]} for c in result.commits],
+            "old_tip": result.old_tip,
+            "checked_out": result.checked_out,
+        }, indent=2))
+    what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"
+    console.info(f"Applied {n} patch{'es' if n != 1 else ''} of {what}" + (f": {result.name}" if result.name else ""))
+    if result.branch:
+        state = "checked out" if result.checked_out else "not checked out"
+        console.info(f"  branch: {result.branch} ({state})")
+    console.info(f"  base:   {result.base[:12]}")
+    if result.old_tip:
+        console.info(f"  moved from {result.old_tip[:12]} (git branch -f {result.branch} {result.old_tip[:12]} restores it)")
+    target = result.branch or "HEAD"
+    console.info(f"next: git log --oneline {result.base[:12]}..{target}   # then build and test")
+
+
+# ----------------------------------------------------------------------- config
+
+
+@app.command("config", epilog="Example:  pwapply config  |  pwapply config --json")
+def config_cmd(
+    server: Optional[str] = typer.Option(None, "--server", metavar="URL", help="As for apply."),
+    project: Optional[str] = typer.Option(None, "--project", metavar="NAME", help="As for apply."),
+    as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON on stdout."),
+) -> None:
+    """Show each effective setting and where it came from (the token is never shown)."""
+    from . import config, git
+
+    console = Console(quiet=False, verbose=False)
+    try:
+        try:
+            top: Optional[str] = git.open_repo().top
+        except PwapplyError:
+            top = None
+        settings = config.load(top, flags={"server": server, "project": project}, env=os.environ)
+    except PwapplyError as exc:
+        raise _fail(console, exc)
+    rows = settings.rows()
+    if as_json:
+        print(json.dumps({k: {"value": v or None, "source": s} for k, v, s in rows}, indent=2))
+        return
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        print(f"{key:<{width}}  {value or '-':<45}  ({source})")
+    if not settings.server:
+        console.info("hint: git config pwapply.server https://patchwork.example.org")
+
+
+def main() -> None:
+    try:
+        app()
+    except PwapplyError as exc:  # pragma: no cover - commands catch their own
+        Console(False, False).error(exc)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        print("pwapply: internal error (a bug): please report it with the traceback above", file=sys.stderr)
+        sys.exit(EXIT_BUG)

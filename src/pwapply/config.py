@@ -1,0 +1,213 @@
+"""Settings: each value and where it came from.
+
+Precedence, highest first: command-line flags, a Patchwork URL the user typed (its host
+and project name the server), environment (PWAPPLY_*), git config (pwapply.*, then
+git-pw's pw.*), the repository's conventions (.b4-config), the table of well-known
+projects (matched on the repository's remotes).  Built once per run and passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from .errors import ConfigError
+from .naming import DEFAULT_BRANCH_FORMAT
+
+# (remote URL pattern, server, project).  Only entries we know for sure.
+KNOWN_PROJECTS: Tuple[Tuple[str, str, Optional[str]], ...] = (
+    (r"(gitlab\.com[:/]qemu-project/qemu|github\.com[:/]qemu/qemu|qemu\.org)(\.git)?/?$",
+     "https://patchwork.ozlabs.org", "qemu-devel"),
+    (r"(source\.denx\.de[:/]u-boot/u-boot|github\.com[:/]u-boot/u-boot)(\.git)?/?$",
+     "https://patchwork.ozlabs.org", "uboot"),
+    (r"(gitlab\.com[:/]buildroot\.org/buildroot|git\.buildroot\.net/buildroot|github\.com[:/]buildroot/buildroot)(\.git)?/?$",
+     "https://patchwork.ozlabs.org", "buildroot"),
+    (r"(github\.com[:/]openvswitch/ovs)(\.git)?/?$", "https://patchwork.ozlabs.org", "openvswitch"),
+    (r"(github\.com[:/]getpatchwork/patchwork)(\.git)?/?$", "https://patchwork.ozlabs.org", "patchwork"),
+    (r"(dpdk\.org/(git/)?dpdk|github\.com[:/]DPDK/dpdk)(\.git)?/?$", "https://patches.dpdk.org", "dpdk"),
+    # The kernel has one server and many projects: a series id needs no project.
+    (r"(git\.kernel\.org/pub/scm/linux/kernel/git/torvalds/linux|github\.com[:/]torvalds/linux)(\.git)?/?$",
+     "https://patchwork.kernel.org", None),
+)
+
+DEFAULT_TIMEOUT = 30.0
+
+# The keys `pwapply config` shows, in order.
+KEYS = ("server", "project", "token", "branchFormat", "linkFormat")
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Optional[str]
+    source: str  # "flag --server", "env PWAPPLY_SERVER", "git config pw.server", ...
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Value]
+    remotes: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> Optional[str]:
+        v = self.values.get(key)
+        return v.value if v else None
+
+    def source(self, key: str) -> str:
+        v = self.values.get(key)
+        return v.source if v else "unset"
+
+    @property
+    def server(self) -> Optional[str]:
+        return self.get("server")
+
+    @property
+    def project(self) -> Optional[str]:
+        return self.get("project")
+
+    @property
+    def token(self) -> Optional[str]:
+        return self.get("token")
+
+    @property
+    def branch_format(self) -> str:
+        return self.get("branchFormat") or DEFAULT_BRANCH_FORMAT
+
+    def require_server(self) -> str:
+        if not self.server:
+            raise ConfigError(
+                "no Patchwork server configured for this repository",
+                "run: git config pwapply.server https://patchwork.example.org "
+                "(and git config pwapply.project <name>), or pass --server",
+            )
+        return self.server
+
+    def rows(self) -> List[Tuple[str, str, str]]:
+        """(key, shown value, source) for `pwapply config`; the token is redacted."""
+        out = []
+        for key in KEYS:
+            v = self.values.get(key)
+            shown = "" if v is None or v.value is None else v.value
+            if key == "token" and shown:
+                shown = "<redacted>"
+            if key == "branchFormat" and not shown:
+                shown, src = DEFAULT_BRANCH_FORMAT, "default"
+            else:
+                src = v.source if v else "unset"
+            out.append((key, shown, src))
+        return out
+
+
+def normalize_server(url: str) -> str:
+    """``patchwork.ozlabs.org`` / ``https://x/api/1.1/`` -> ``https://x``."""
+    url = url.strip()
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+        url = "https://" + url
+    url = url.rstrip("/")
+    url = re.sub(r"/api(/\d+\.\d+)?$", "", url)
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+        raise ConfigError(f"invalid server URL: {url!r}", "use https://patchwork.example.org")
+    return url
+
+
+def _host(url: str) -> str:
+    m = re.match(r"^[a-z]+://([^/]+)", url, re.I)
+    return m.group(1).lower() if m else ""
+
+
+def known_project(remotes: Mapping[str, str]) -> Optional[Tuple[str, Optional[str], str]]:
+    """(server, project, remote name) of the first remote that names a known project."""
+    for name in sorted(remotes, key=lambda n: (n != "origin", n != "upstream", n)):
+        url = remotes[name]
+        for pattern, server, project in KNOWN_PROJECTS:
+            if re.search(pattern, url, re.I):
+                return server, project, name
+    return None
+
+
+def build(
+    *,
+    flags: Mapping[str, Optional[str]],
+    env: Mapping[str, str],
+    gitconfig: Mapping[str, str],
+    remotes: Mapping[str, str],
+    b4config: Mapping[str, str],
+    url_server: Optional[str] = None,
+    url_project: Optional[str] = None,
+) -> Settings:
+    """Assemble Settings from every source.  Pure: the caller reads the sources."""
+    values: Dict[str, Value] = {}
+
+    def pick(key: str, candidates: List[Tuple[Optional[str], str]]) -> None:
+        for value, source in candidates:
+            if value is not None and value != "":
+                values[key] = Value(value, source)
+                return
+
+    known = known_project(remotes)
+    known_src = f"known project (remote {known[2]})" if known else ""
+    pick("server", [
+        (flags.get("server"), "flag --server"),
+        (url_server, "URL given"),
+        (env.get("PWAPPLY_SERVER"), "env PWAPPLY_SERVER"),
+        (gitconfig.get("pwapply.server"), "git config pwapply.server"),
+        (gitconfig.get("pw.server"), "git config pw.server"),
+        (known[0] if known else None, known_src),
+    ])
+    if "server" in values:
+        v = values["server"]
+        values["server"] = Value(normalize_server(v.value or ""), v.source)
+    # A project only makes sense with the server it came with: a URL's project goes with
+    # the URL's server, a known project's with its server.
+    server_src = values["server"].source if "server" in values else ""
+    pick("project", [
+        (flags.get("project"), "flag --project"),
+        (url_project if server_src in ("URL given", "flag --server") else None, "URL given"),
+        (env.get("PWAPPLY_PROJECT") if server_src != "URL given" else None, "env PWAPPLY_PROJECT"),
+        (gitconfig.get("pwapply.project") if server_src != "URL given" else None, "git config pwapply.project"),
+        (gitconfig.get("pw.project") if server_src != "URL given" else None, "git config pw.project"),
+        (known[1] if known and server_src.startswith("known project") else None, known_src),
+    ])
+    pick("token", [
+        (env.get("PWAPPLY_TOKEN"), "env PWAPPLY_TOKEN"),
+        (gitconfig.get("pwapply.token"), "git config pwapply.token"),
+        (gitconfig.get("pw.token"), "git config pw.token"),
+    ])
+    # A token belongs to the server it was configured with: never hand it to a server
+    # named only by a URL or flag of this run.
+    configured = env.get("PWAPPLY_SERVER") or gitconfig.get("pwapply.server") or gitconfig.get("pw.server")
+    if "token" in values and server_src in ("URL given", "flag --server"):
+        if not configured or _host(normalize_server(configured)) != _host(values["server"].value or ""):
+            values["token"] = Value(None, values["token"].source + " (not used: another server)")
+    pick("branchFormat", [
+        (flags.get("branch_format"), "flag"),
+        (gitconfig.get("pwapply.branchformat"), "git config pwapply.branchFormat"),
+    ])
+    trailermask = b4config.get("b4.linktrailermask")
+    pick("linkFormat", [
+        (flags.get("link_format"), "flag --link-format"),
+        (gitconfig.get("pwapply.linkformat"), "git config pwapply.linkFormat"),
+        (trailermask if trailermask and "%s" in trailermask else None, ".b4-config b4.linktrailermask"),
+        (b4config.get("b4.linkmask"), ".b4-config b4.linkmask"),
+    ])
+    return Settings(values=values, remotes=dict(remotes))
+
+
+def load(
+    repo_top: Optional[str],
+    *,
+    flags: Mapping[str, Optional[str]],
+    env: Mapping[str, str],
+    url_server: Optional[str] = None,
+    url_project: Optional[str] = None,
+) -> Settings:
+    """Read every source (one git process, two with a .b4-config) and build Settings."""
+    import os
+
+    from . import git
+
+    gitconfig, remotes = git.read_config(repo_top)
+    b4: Dict[str, str] = {}
+    if repo_top:
+        b4 = git.read_config_file(os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask"))
+    return build(flags=flags, env=env, gitconfig=gitconfig, remotes=remotes, b4config=b4,
+                 url_server=url_server, url_project=url_project)

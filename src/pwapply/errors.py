@@ -1,0 +1,105 @@
+"""Error types. Library code raises these; only the CLI decides what the user sees.
+
+Each error carries a one-line message, an optional hint and its exit code:
+
+    0 done
+    1 a patch did not apply (the repository was restored)
+    2 bad usage or input
+    3 not found on the server
+    4 network or server failure
+    5 the repository's state refused the operation
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+EXIT_OK = 0
+EXIT_APPLY = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_NETWORK = 4
+EXIT_REPO_STATE = 5
+
+
+class PwapplyError(Exception):
+    """An expected failure, reported to the user as `error:` + `hint:`."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InputError(PwapplyError):
+    """What the user typed (or gave on stdin) is not something we can use."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(PwapplyError):
+    """A setting is missing or invalid."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotARepositoryError(PwapplyError):
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(PwapplyError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class NetworkError(PwapplyError):
+    """The server could not be reached, timed out, or answered garbage."""
+
+    exit_code = EXIT_NETWORK
+
+
+class RepoStateError(PwapplyError):
+    """The repository is in a state that refuses the operation."""
+
+    exit_code = EXIT_REPO_STATE
+
+
+class ApplyError(PwapplyError):
+    """A patch did not apply; the repository has been restored."""
+
+    exit_code = EXIT_APPLY
+
+    def __init__(
+        self,
+        message: str,
+        hint: Optional[str] = None,
+        *,
+        number: int = 0,
+        subject: str = "",
+        files: Sequence[str] = (),
+        details: str = "",
+    ) -> None:
+        super().__init__(message, hint)
+        self.number = number
+        self.subject = subject
+        self.files = tuple(files)
+        self.details = details
+
+
+class GitError(PwapplyError):
+    """A git command failed in a way we did not expect.
+
+    Carries the argv, exit code and both streams so that `-v` can show them.
+    """
+
+    exit_code = EXIT_REPO_STATE
+
+    def __init__(self, argv: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
+        first = stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = first[-1] if first else f"exit code {returncode}"
+        super().__init__(f"git {' '.join(argv[1:3])} failed: {detail}")
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr

@@ -1,0 +1,533 @@
+"""The only module that runs git.
+
+Every git command goes through :func:`run` (or :func:`popen` for streaming), which
+raises :class:`GitError` with the argv, exit code and both streams.  Commands aimed at
+a scratch worktree run without the GIT_DIR/GIT_INDEX_FILE/... that git leaks into hooks.
+
+We call the git binary directly rather than through GitPython: every operation here is
+one git command, GitPython would spawn the same processes, and importing it costs more
+than the whole pre-push check may take.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import GitError, NotARepositoryError, RepoStateError
+
+Logger = Callable[[str], None]
+_log: Optional[Logger] = None
+
+# Variables git sets for hooks and that would send a command to the wrong repository.
+_GIT_LOCAL_ENV = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH",
+)
+
+
+def set_logger(logger: Optional[Logger]) -> None:
+    """``-v``: show every git command."""
+    global _log
+    _log = logger
+
+
+def _env(clean: bool, extra: Optional[Mapping[str, str]]) -> Dict[str, str]:
+    env = dict(os.environ)
+    if clean:
+        for name in _GIT_LOCAL_ENV:
+            env.pop(name, None)
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Optional[str] = None,
+    input: Optional[bytes] = None,
+    check: bool = True,
+    clean_env: bool = False,
+    env: Optional[Mapping[str, str]] = None,
+) -> subprocess.CompletedProcess:
+    """Run ``git <args>``; return the completed process (bytes); raise GitError on
+    failure when ``check``."""
+    argv = ["git", *args]
+    if _log:
+        _log("git " + " ".join(_shell_quote(a) for a in args) + (f"   (in {cwd})" if cwd else ""))
+    proc = subprocess.run(
+        argv,
+        cwd=cwd,
+        input=input,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(clean_env, env),
+    )
+    if check and proc.returncode != 0:
+        raise GitError(argv, proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+def out(args: Sequence[str], **kw: object) -> str:
+    """stdout of a git command as text, without the final newline."""
+    return run(args, **kw).stdout.decode("utf-8", "surrogateescape").rstrip("\n")  # type: ignore[arg-type]
+
+
+def _shell_quote(arg: str) -> str:
+    return arg if re.match(r"^[\w@%+=:,./-]+$", arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+
+# --------------------------------------------------------------------------- repository
+
+
+@dataclass(frozen=True)
+class Repo:
+    top: str
+    git_dir: str
+    common_dir: str
+    head: Optional[str]  # commit id, None on an unborn branch
+    head_ref: Optional[str]  # refs/heads/x, None when detached
+    object_format: str  # sha1 | sha256
+
+
+def open_repo(cwd: Optional[str] = None) -> Repo:
+    """Find the repository we are in; NotARepositoryError when outside one."""
+    proc = run(
+        ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir",
+         "--show-object-format", "--is-bare-repository"],
+        cwd=cwd, check=False,
+    )
+    if proc.returncode != 0:
+        raise NotARepositoryError(
+            "not inside a git repository",
+            "cd into the checkout you want the series applied to (or run git init)",
+        )
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 5 or lines[4] == "true" or not lines[0]:
+        raise NotARepositoryError("not inside a git work tree", "run pwapply in a checkout, not a bare repository")
+    top, git_dir, common, fmt = lines[0], lines[1], lines[2], lines[3]
+    common = common if os.path.isabs(common) else os.path.normpath(os.path.join(cwd or os.getcwd(), common))
+    head_proc = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False)
+    head = head_proc.stdout.decode().strip() or None
+    ref_proc = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
+    head_ref = ref_proc.stdout.decode("utf-8", "surrogateescape").strip() or None
+    return Repo(top=top, git_dir=git_dir, common_dir=common, head=head, head_ref=head_ref, object_format=fmt)
+
+
+def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """(pwapply.* and pw.* keys lowercased, remote name -> URL) in one git call."""
+    proc = run(
+        ["config", "-z", "--get-regexp", r"^(pwapply|pw)\.|^remote\..*\.url$"],
+        cwd=repo_top, check=False,
+    )
+    values: Dict[str, str] = {}
+    remotes: Dict[str, str] = {}
+    for item in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if not item:
+            continue
+        key, _, value = item.partition("\n")
+        key = key.lower()
+        if key.startswith("remote.") and key.endswith(".url"):
+            remotes[key[len("remote."):-len(".url")]] = value
+        else:
+            values[key] = value  # the last one wins, as git config --get does
+    return values, remotes
+
+
+def read_config_file(path: str, keys: Iterable[str]) -> Dict[str, str]:
+    """Keys from a git-config-format file (a repository's .b4-config)."""
+    if not os.path.isfile(path):
+        return {}
+    proc = run(["config", "-f", path, "-z", "--list"], check=False)
+    wanted = {k.lower() for k in keys}
+    found: Dict[str, str] = {}
+    for item in proc.stdout.decode("utf-8", "replace").split("\0"):
+        key, _, value = item.partition("\n")
+        if key.lower() in wanted:
+            found[key.lower()] = value
+    return found
+
+
+_IN_PROGRESS = (
+    ("rebase-apply/applying", "git am", "git am --continue, or git am --abort"),
+    ("rebase-apply", "a rebase", "git rebase --continue, or git rebase --abort"),
+    ("rebase-merge", "a rebase", "git rebase --continue, or git rebase --abort"),
+    ("MERGE_HEAD", "a merge", "git merge --continue, or git merge --abort"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick", "git cherry-pick --continue, or git cherry-pick --abort"),
+    ("REVERT_HEAD", "a revert", "git revert --continue, or git revert --abort"),
+    ("sequencer/todo", "a cherry-pick or revert", "git cherry-pick --continue, or --abort"),
+)
+
+
+def operation_in_progress(repo: Repo) -> Optional[Tuple[str, str]]:
+    """(what, how to finish it) when an am/rebase/merge/cherry-pick is under way."""
+    for path, what, finish in _IN_PROGRESS:
+        if os.path.exists(os.path.join(repo.git_dir, path)):
+            return what, finish
+    return None
+
+
+def dirty_tracked(repo: Repo) -> List[str]:
+    """Tracked files with changes in the index or the work tree (untracked ones are fine)."""
+    if repo.head is None:
+        return []
+    proc = run(["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=no",
+                "--ignore-submodules=dirty"], cwd=repo.top)
+    entries = [e for e in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if e]
+    return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
+
+
+def rev_parse(repo: Repo, rev: str) -> Optional[str]:
+    """The commit a revision names, or None."""
+    proc = run(["rev-parse", "-q", "--verify", "--end-of-options", rev + "^{commit}"], cwd=repo.top, check=False)
+    sha = proc.stdout.decode().strip()
+    return sha or None
+
+
+def branch_tip(repo: Repo, name: str) -> Optional[str]:
+    return rev_parse(repo, f"refs/heads/{name}")
+
+
+def check_branch_name(repo: Repo, name: str) -> bool:
+    proc = run(["check-ref-format", "--branch", name], cwd=repo.top, check=False)
+    return proc.returncode == 0
+
+
+def identity(repo: Repo) -> str:
+    """``Name <email>`` of the committer, for --signoff."""
+    ident = out(["var", "GIT_COMMITTER_IDENT"], cwd=repo.top)
+    return re.sub(r"\s+\d+\s+[+-]\d{4}$", "", ident)
+
+
+def update_ref(repo: Repo, ref: str, new: str, old: str, message: str) -> None:
+    """Move ``ref`` to ``new`` only if it is still at ``old`` (all zeros: must not exist)."""
+    run(["update-ref", "-m", message, ref, new, old], cwd=repo.top)
+
+
+def delete_ref(repo: Repo, ref: str, old: str) -> None:
+    run(["update-ref", "-d", ref, old], cwd=repo.top, check=False)
+
+
+def checkout(repo: Repo, branch: str) -> None:
+    run(["checkout", "-q", branch, "--"], cwd=repo.top)
+
+
+def fast_forward_worktree(repo: Repo, old: str, new: str, message: str) -> None:
+    """Move the current branch (or detached HEAD) from ``old`` to ``new`` and update the
+    index and work tree for just the files that differ."""
+    run(["read-tree", "-m", "-u", old, new], cwd=repo.top)
+    try:
+        run(["update-ref", "-m", message, "HEAD", new, old], cwd=repo.top)
+    except GitError:
+        run(["read-tree", "-m", "-u", new, old], cwd=repo.top, check=False)
+        raise
+
+
+def zero_id(repo: Repo) -> str:
+    return "0" * (64 if repo.object_format == "sha256" else 40)
+
+
+def count_commits(repo: Repo, rng: str) -> int:
+    return int(out(["rev-list", "--count", rng], cwd=repo.top) or 0)
+
+
+# ----------------------------------------------------------------- scratch worktree
+
+
+class Scratch:
+    """A detached worktree for applying a series without touching the user's tree.
+
+    Only the files the series touches are checked out (a sparse checkout set through
+    ``-c`` for our commands alone, so the repository's config is not changed); the index
+    holds the whole tree.  ``close()`` removes every trace: the directory and git's
+    administrative entry for it.
+    """
+
+    def __init__(self, repo: Repo, base: str, paths: Optional[Sequence[str]]) -> None:
+        self.repo = repo
+        self.base = base
+        self.paths = paths
+        self.tmp = tempfile.mkdtemp(prefix="pwapply-")
+        self.path = os.path.join(self.tmp, "wt")
+        self.admin: Optional[str] = None
+        self.sparse = paths is not None
+
+    def _config(self) -> List[str]:
+        if not self.sparse:
+            return []
+        return ["-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=false"]
+
+    def git(self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess:
+        return run([*self._config(), *args], cwd=self.path, check=check, clean_env=True, env=env)
+
+    def open(self) -> "Scratch":
+        run(["worktree", "add", "--detach", "--no-checkout", "-q", self.path, self.base],
+            cwd=self.repo.top, clean_env=True)
+        with open(os.path.join(self.path, ".git"), "rb") as fh:
+            line = fh.read().decode("utf-8", "surrogateescape").strip()
+        admin = line.split(":", 1)[1].strip() if line.startswith("gitdir:") else ""
+        if not os.path.isabs(admin):
+            admin = os.path.normpath(os.path.join(self.path, admin))
+        self.admin = admin
+        if self.sparse:
+            os.makedirs(os.path.join(admin, "info"), exist_ok=True)
+            with open(os.path.join(admin, "info", "sparse-checkout"), "w", encoding="utf-8", errors="surrogateescape") as fh:
+                for p in self.paths or ():
+                    fh.write(sparse_pattern(p) + "\n")
+        self.git(["read-tree", "-m", "-u", "HEAD"] if self.sparse else ["reset", "-q", "--hard", "HEAD"])
+        return self
+
+    def close(self) -> None:
+        """Remove the worktree and its entry in the repository; never raises."""
+        if self.admin and os.path.isdir(self.admin):
+            shutil.rmtree(self.admin, ignore_errors=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> "Scratch":
+        try:
+            return self.open()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def head(self) -> str:
+        return self.git(["rev-parse", "HEAD"]).stdout.decode().strip()
+
+    def conflicted(self) -> List[str]:
+        proc = self.git(["diff", "--name-only", "-z", "--diff-filter=U"], check=False)
+        return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def sparse_pattern(path: str) -> str:
+    """A non-cone sparse-checkout pattern matching exactly ``path``."""
+    escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", path)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    return "/" + escaped
+
+
+@dataclass
+class AmResult:
+    ok: bool
+    applied: int  # patches applied
+    failed_at: Optional[int]  # 1-based number of the patch that failed
+    output: str  # stdout + stderr
+
+
+def am(
+    scratch_or_repo: object,
+    mbox_path: str,
+    args: Sequence[str],
+    on_applying: Optional[Callable[[int, str], None]] = None,
+) -> AmResult:
+    """Run ``git am <args> <mbox>`` in a Scratch (or the user's Repo, for --resolve),
+    reporting each patch as it starts.  Never raises for a patch that fails."""
+    if isinstance(scratch_or_repo, Scratch):
+        cfg, cwd, clean = scratch_or_repo._config(), scratch_or_repo.path, True
+    else:
+        assert isinstance(scratch_or_repo, Repo)
+        cfg, cwd, clean = [], scratch_or_repo.top, False
+    argv = ["git", *cfg, "am", *args, mbox_path]
+    if _log:
+        _log(" ".join(_shell_quote(a) for a in argv) + f"   (in {cwd})")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=_env(clean, None))
+        applied_lines: List[str] = []
+        lines: List[str] = []
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            lines.append(line)
+            if line.startswith("Applying: "):
+                applied_lines.append(line)
+                if on_applying:
+                    on_applying(len(applied_lines), line[len("Applying: "):])
+        code = proc.wait()
+        err.seek(0)
+        errtext = err.read().decode("utf-8", "replace")
+    output = "\n".join(lines) + ("\n" if lines else "") + errtext
+    if code == 0:
+        return AmResult(True, len(applied_lines), None, output)
+    m = re.search(r"^Patch failed at (\d+)", output, re.M)
+    failed = int(m.group(1)) if m else max(len(applied_lines), 1)
+    return AmResult(False, failed - 1, failed, output)
+
+
+def am_abort(repo: Repo) -> None:
+    run(["am", "--abort"], cwd=repo.top, check=False)
+
+
+def failing_files(output: str) -> List[str]:
+    """Files named by git am/apply in its complaint about a patch that did not apply."""
+    files: List[str] = []
+    patterns = (
+        r"^error: patch failed: (.+?):\d+$",
+        r"^error: (.+?): does not exist in (?:index|working tree)$",
+        r"^error: (.+?): already exists in (?:index|working directory)$",
+        r"^error: (.+?): patch does not apply$",
+        r"^CONFLICT \([^)]*\): Merge conflict in (.+)$",
+        r"^error: (.+?): does not match index$",
+    )
+    for pat in patterns:
+        for m in re.finditer(pat, output, re.M):
+            if m.group(1) not in files:
+                files.append(m.group(1))
+    return files
+
+
+# ------------------------------------------------------------ rewriting messages
+
+
+def rewrite_messages(
+    repo: Repo,
+    base: str,
+    tip: str,
+    edit: Callable[[int, str], str],
+) -> Tuple[str, List[str]]:
+    """Rewrite the message of every commit in base..tip with ``edit(index, message)``.
+
+    Trees, authors, dates and committers stay byte for byte; parents are chained to the
+    new commits.  Three git processes whatever the number of commits: rev-list, one
+    ``cat-file --batch`` to read them, one ``hash-object --stdin-paths`` to write them.
+    Returns (new tip, new commit ids in order).
+    """
+    ids = out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"], cwd=repo.top).split()
+    if not ids:
+        return tip, []
+    raw = run(["cat-file", "--batch"], cwd=repo.top, input=("\n".join(ids) + "\n").encode()).stdout
+    objects: List[bytes] = []
+    pos = 0
+    for _ in ids:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        size = int(header[2])
+        objects.append(raw[nl + 1: nl + 1 + size])
+        pos = nl + 1 + size + 1
+    algo = hashlib.sha256 if repo.object_format == "sha256" else hashlib.sha1
+    parent_map = {base: base}
+    new_ids: List[str] = []
+    tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
+    try:
+        paths = []
+        for i, (old, obj) in enumerate(zip(ids, objects), start=1):
+            head, sep, msg = obj.partition(b"\n\n")
+            hlines = _header_lines(head)
+            encoding = "utf-8"
+            new_hlines = []
+            for line in hlines:
+                key = line.split(b" ", 1)[0]
+                if key in (b"gpgsig", b"gpgsig-sha256"):
+                    continue  # a signature cannot survive a new message
+                if key == b"encoding":
+                    encoding = line.split(b" ", 1)[1].decode("ascii", "replace").strip() or "utf-8"
+                if key == b"parent":
+                    p = line.split(b" ", 1)[1].decode().strip()
+                    line = b"parent " + parent_map.get(p, p).encode()
+                new_hlines.append(line)
+            try:
+                text = msg.decode(encoding, "surrogateescape")
+                codec = encoding
+            except LookupError:
+                text, codec = msg.decode("utf-8", "surrogateescape"), "utf-8"
+            new_msg = edit(i, text).encode(codec, "surrogateescape")
+            body = b"\n".join(new_hlines) + b"\n\n" + new_msg
+            sha = algo(b"commit %d\0" % len(body) + body).hexdigest()
+            parent_map[old] = sha
+            new_ids.append(sha)
+            path = os.path.join(tmpdir, f"{i}")
+            with open(path, "wb") as fh:
+                fh.write(body)
+            paths.append(path)
+        written = out(["hash-object", "-t", "commit", "-w", "--stdin-paths"], cwd=repo.top,
+                      input=("\n".join(paths) + "\n").encode()).split()
+        if written != new_ids:
+            raise RepoStateError("git wrote other commit ids than expected while adding trailers",
+                                 "please report this as a bug")
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return new_ids[-1], new_ids
+
+
+def _header_lines(head: bytes) -> List[bytes]:
+    """Commit header lines, with continuation lines (gpgsig) folded into their header."""
+    out_lines: List[bytes] = []
+    for line in head.split(b"\n"):
+        if line.startswith(b" ") and out_lines:
+            out_lines[-1] += b"\n" + line
+        else:
+            out_lines.append(line)
+    return out_lines
+
+
+def commit_subjects(repo: Repo, rng: str) -> List[Tuple[str, str]]:
+    """(short id, subject) of each commit in a range, oldest first."""
+    text = out(["log", "--reverse", "--format=%h%x00%s", rng], cwd=repo.top)
+    return [tuple(line.split("\0", 1)) for line in text.splitlines() if "\0" in line]  # type: ignore[misc]
+
+
+class Lock:
+    """One pwapply at a time per repository: ``<common dir>/pwapply.lock`` holds the pid."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.path = os.path.join(repo.common_dir, "pwapply.lock")
+        self.held = False
+
+    def __enter__(self) -> "Lock":
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = _read_pid(self.path)
+                if pid and _alive(pid):
+                    raise RepoStateError(
+                        f"another pwapply (pid {pid}) is working in this repository",
+                        "wait for it to finish; if it is gone, remove " + self.path,
+                    ) from None
+                try:  # left behind by a process that died
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            self.held = True
+            return self
+        raise RepoStateError("cannot take the pwapply lock", "remove " + self.path)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+            self.held = False
+
+
+def _read_pid(path: str) -> Optional[int]:
+    try:
+        with open(path) as fh:
+            text = fh.read().strip()
+        return int(text) if text.isdigit() else None
+    except OSError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

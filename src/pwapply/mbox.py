@@ -1,0 +1,356 @@
+"""Split and read mboxes: the patches of a series, their subjects, Message-IDs and the
+paths they touch.  Pure: no I/O.  Messages are kept byte for byte as they came, since
+`git am` is what reads them for real."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import naming
+from .errors import InputError
+
+_FROM_LINE_RE = re.compile(rb"^From \S+.*\d\d:\d\d")
+_BASE_COMMIT_RE = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class Mail:
+    raw: bytes
+    headers: Dict[str, str]
+    body: str  # the decoded text body (best effort), for looking, never for applying
+
+    @property
+    def subject(self) -> str:
+        return self.headers.get("subject", "")
+
+    @property
+    def msgid(self) -> str:
+        value = self.headers.get("message-id", "").strip()
+        m = re.search(r"<([^<>\s]+)>", value)
+        return m.group(1) if m else value.strip("<> ")
+
+    @property
+    def in_reply_to(self) -> str:
+        m = re.search(r"<([^<>\s]+)>", self.headers.get("in-reply-to", ""))
+        return m.group(1) if m else ""
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One patch of a series, as it will be given to `git am`."""
+
+    index: int  # 1-based position in the series mbox
+    subject: str
+    msgid: str
+    raw: bytes
+    paths: Tuple[str, ...] = field(default=())
+    number: Optional[int] = None  # n of [n/m], when the subject has it
+
+    @property
+    def title(self) -> str:
+        return naming.strip_subject_prefixes(self.subject)
+
+
+def split(data: bytes) -> List[bytes]:
+    """Split an mbox into messages.  A file without From_ lines is one message."""
+    data = data.replace(b"\r\n", b"\n") if b"\r\n" in data[:4096] and _mostly_crlf(data) else data
+    lines = data.splitlines(keepends=True)
+    starts = []
+    prev_blank = True
+    for i, line in enumerate(lines):
+        if prev_blank and line.startswith(b"From ") and _FROM_LINE_RE.match(line):
+            starts.append(i)
+        prev_blank = not line.strip()
+    if not starts:
+        return [data] if data.strip() else []
+    if any(line.strip() for line in lines[: starts[0]]):
+        starts.insert(0, 0)
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(lines)]):
+        msg = b"".join(lines[a:b])
+        if msg.strip():
+            out.append(msg)
+    return out
+
+
+def _mostly_crlf(data: bytes) -> bool:
+    return data.count(b"\r\n") * 2 >= data.count(b"\n")
+
+
+def _decode_header_value(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    text = re.sub(r"\r?\n[ \t]+", " ", text).strip()
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except Exception:  # malformed encoded-words: keep the raw text
+            pass
+    return text
+
+
+def parse(raw: bytes) -> Mail:
+    sep = re.search(rb"\r?\n\r?\n", raw)
+    head = raw[: sep.start()] if sep else raw
+    body_raw = raw[sep.end():] if sep else b""
+    headers: Dict[str, str] = {}
+    current: Optional[str] = None
+    chunks: Dict[str, bytes] = {}
+    for line in head.splitlines(keepends=True):
+        if line.startswith(b"From ") and current is None and not chunks:
+            continue  # the mbox From_ line
+        if line[:1] in (b" ", b"\t") and current is not None:
+            chunks[current] += line
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon:
+            current = None
+            continue
+        current = name.strip().decode("ascii", "replace").lower()
+        if current in chunks:  # keep the first occurrence of a header
+            current = current + "\x00dup"
+        chunks[current] = value
+    for name, value in chunks.items():
+        if "\x00" not in name:
+            headers[name] = _decode_header_value(value)
+    return Mail(raw=raw, headers=headers, body=_text_body(raw, headers, body_raw))
+
+
+def _text_body(raw: bytes, headers: Dict[str, str], body_raw: bytes) -> str:
+    ctype = headers.get("content-type", "text/plain").lower()
+    cte = headers.get("content-transfer-encoding", "7bit").lower().strip()
+    if not ctype.startswith("multipart/") and cte in ("7bit", "8bit", "binary", ""):
+        return body_raw.decode("utf-8", "replace")
+    import email
+    import email.policy
+
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    parts = []
+    for part in msg.walk():
+        if part.get_content_maintype() == "multipart":
+            continue
+        if part.get_content_type() not in ("text/plain", "text/x-patch", "text/x-diff", "application/octet-stream") and part.get_content_maintype() != "text":
+            continue
+        if part.get_content_type() == "text/html":
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            parts.append(payload.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+_DIFF_GIT_RE = re.compile(r'^diff --git (?:"((?:[^"\\]|\\.)*)"|(\S+)) (?:"((?:[^"\\]|\\.)*)"|(\S+))\s*$')
+_PATH_LINE_RE = re.compile(r"^(?:rename|copy) (?:from|to) (.+)$|^(?:---|\+\+\+) (.+?)(?:\t.*)?$")
+
+
+def _unquote_c(text: str) -> str:
+    """Undo git's C-style quoting of a path."""
+    out = bytearray()
+    i = 0
+    raw = text.encode("utf-8", "surrogateescape")
+    simple = {ord("n"): 10, ord("t"): 9, ord('"'): 34, ord("\\"): 92, ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("r"): 13, ord("v"): 11}
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            if nxt in simple:
+                out.append(simple[nxt])
+                i += 2
+                continue
+            if 0x30 <= nxt <= 0x37 and i + 3 < len(raw) + 1:
+                out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
+                i += 4
+                continue
+        out.append(c)
+        i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _strip_prefix(path: str) -> str:
+    if path.startswith(("a/", "b/")):
+        return path[2:]
+    return path
+
+
+def touched_paths(body: str) -> Tuple[str, ...]:
+    """Every path a diff in this body reads or writes, without a/ b/ prefixes."""
+    paths: List[str] = []
+    in_diff = False
+    for line in body.split("\n"):
+        line = line.rstrip("\r")
+        m = _DIFF_GIT_RE.match(line)
+        if m:
+            in_diff = True
+            for quoted, plain in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+                p = _unquote_c(quoted) if quoted is not None else plain
+                paths.append(p)
+                paths.append(_strip_prefix(p))
+            continue
+        m2 = _PATH_LINE_RE.match(line)
+        if m2 and (in_diff or line.startswith(("---", "+++"))):
+            p = (m2.group(1) or m2.group(2) or "").strip()
+            if p.startswith('"') and p.endswith('"'):
+                p = _unquote_c(p[1:-1])
+            if p and p != "/dev/null" and not (line.startswith("---") and p == "---"):
+                paths.append(p)
+                if m2.group(2):  # ---/+++ lines carry the a/ b/ prefixes; rename lines don't
+                    paths.append(_strip_prefix(p))
+    seen: Dict[str, None] = {}
+    for p in paths:
+        if p and p != "/dev/null":
+            seen.setdefault(p, None)
+    return tuple(seen)
+
+
+def has_patch(body: str) -> bool:
+    """Does this mail carry a diff that `git am` could apply?"""
+    if re.search(r"^diff -", body, re.M) or re.search(r"^Index: ", body, re.M):
+        return True
+    return re.search(r"^--- \S.*\n\+\+\+ \S", body, re.M) is not None
+
+
+def is_cover(mail: Mail) -> bool:
+    num = naming.number_from_subject(mail.subject)
+    return num is not None and num[0] == 0
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An mbox read for applying: the patches in order, and what else it held."""
+
+    patches: Tuple[Patch, ...]
+    cover: Optional[Mail]
+    others: Tuple[Mail, ...]  # replies and other mail without a patch
+
+
+def read(data: bytes, *, reorder: bool = True) -> Parsed:
+    """Read an mbox.  Mail without a diff (a cover letter, replies, a pull request) is
+    set aside; patches are put in n/m order when every one is numbered."""
+    mails = [parse(raw) for raw in split(data)]
+    cover = None
+    others: List[Mail] = []
+    patch_mails: List[Mail] = []
+    for mail in mails:
+        if has_patch(mail.body):
+            patch_mails.append(mail)
+        elif is_cover(mail) and cover is None:
+            cover = mail
+        else:
+            others.append(mail)
+    numbers = [naming.number_from_subject(m.subject) for m in patch_mails]
+    if reorder and patch_mails and all(n is not None for n in numbers):
+        order = sorted(range(len(patch_mails)), key=lambda i: numbers[i][0])  # type: ignore[index]
+        patch_mails = [patch_mails[i] for i in order]
+        numbers = [numbers[i] for i in order]
+    patches = tuple(
+        Patch(
+            index=i + 1,
+            subject=m.subject,
+            msgid=m.msgid,
+            raw=m.raw,
+            paths=touched_paths(m.body),
+            number=n[0] if n else None,
+        )
+        for i, (m, n) in enumerate(zip(patch_mails, numbers))
+    )
+    return Parsed(patches=patches, cover=cover, others=tuple(others))
+
+
+def join(patches: Sequence[Patch]) -> bytes:
+    """An mbox of these patches, for `git am`."""
+    out = []
+    for p in patches:
+        raw = p.raw
+        if not raw.startswith(b"From "):
+            raw = b"From pwapply Mon Sep 17 00:00:00 2001\n" + raw
+        if not raw.endswith(b"\n"):
+            raw += b"\n"
+        out.append(raw)
+    return b"".join(out)
+
+
+def parse_range(spec: str, total: int) -> List[int]:
+    """``1-3,5`` -> [1, 2, 3, 5] (1-based, in order, no repeats); InputError if out of range."""
+    picked: List[int] = []
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.match(r"^(\d+)(?:-(\d*))?$", part)
+        if not m:
+            raise InputError(f"bad --patches range {spec!r}", "use numbers and ranges like 1-3,5")
+        lo = int(m.group(1))
+        hi = lo if m.group(2) is None else (int(m.group(2)) if m.group(2) else total)
+        if lo < 1 or hi > total or lo > hi:
+            raise InputError(
+                f"--patches {spec!r} is outside this series of {total} patch(es)",
+                f"pick from 1-{total}",
+            )
+        for n in range(lo, hi + 1):
+            if n not in picked:
+                picked.append(n)
+    if not picked:
+        raise InputError(f"--patches {spec!r} selects nothing", f"pick from 1-{total}")
+    return sorted(picked)
+
+
+def base_commit(text: str) -> Optional[str]:
+    m = _BASE_COMMIT_RE.search(text or "")
+    return m.group(1) if m else None
+
+
+def _is_patch_break(line: str) -> bool:
+    # git mailinfo: the message ends at "---" (alone or before a file name), "diff -" or
+    # "Index: ".
+    if line.startswith("---"):
+        return len(line) == 3 or line[3] in " \t\r"
+    return line.startswith("diff -") or line.startswith("Index: ")
+
+
+def add_trailers_to_mail(raw: bytes, new: Sequence["trailers.Trailer"]) -> Optional[bytes]:
+    """The mail with trailers added to its commit message, for mails in the plain form
+    Patchwork serves (text/plain, 7bit/8bit, UTF-8 or ASCII).  None for any other form:
+    the caller then leaves the mail as it is."""
+    from . import trailers
+
+    sep = re.search(rb"\n\n", raw)
+    if not sep:
+        return None
+    head, body_raw = raw[: sep.start() + 1], raw[sep.end():]
+    mail = parse(raw)
+    ctype = mail.headers.get("content-type", "text/plain").lower()
+    cte = mail.headers.get("content-transfer-encoding", "7bit").lower().strip()
+    charset_m = re.search(r'charset="?([\w-]+)"?', ctype)
+    charset = charset_m.group(1) if charset_m else "us-ascii"
+    if not ctype.startswith("text/plain") or cte not in ("7bit", "8bit") or charset not in ("utf-8", "us-ascii", "utf8"):
+        return None
+    try:
+        body = body_raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = body.split("\n")
+    brk = next((i for i, line in enumerate(lines) if _is_patch_break(line)), None)
+    if brk is None:
+        return None
+    message = "\n".join(lines[:brk])
+    edited = trailers.add("subject\n\n" + message.rstrip("\n") + "\n", new)[len("subject\n\n"):]
+    if not message.strip():
+        edited = edited.lstrip("\n")
+    out_body = edited + "\n".join(lines[brk:])
+    if out_body == body:
+        return raw
+    if not out_body.isascii() and (cte == "7bit" or charset == "us-ascii"):
+        text = head.decode("utf-8", "surrogateescape")
+        text = _set_header(text, "Content-Transfer-Encoding", "8bit")
+        text = _set_header(text, "Content-Type", "text/plain; charset=utf-8") if "charset" not in ctype or charset == "us-ascii" else text
+        head = text.encode("utf-8", "surrogateescape")
+    return head + b"\n" + out_body.encode("utf-8")
+
+
+def _set_header(head: str, name: str, value: str) -> str:
+    pattern = re.compile(rf"^{re.escape(name)}:.*(?:\n[ \t].*)*$", re.I | re.M)
+    if pattern.search(head):
+        return pattern.sub(f"{name}: {value}", head, count=1)
+    return head.rstrip("\n") + f"\n{name}: {value}\n"

@@ -1,0 +1,422 @@
+"""PatchworkClient: the only module that speaks HTTP.
+
+One httpx client per run: base URL, pinned API version, timeout, User-Agent and token
+set once.  JSON is turned into frozen dataclasses here; nothing past this module sees a
+dict from the server.
+
+Requests (see DESIGN.md): a series id costs the series JSON and its mbox, fetched
+concurrently (the mbox URL is known from the id), then the cover letter's comments when
+the series has a cover letter: 3 requests in 2 round trips.  A Message-ID costs one
+lookup more, and the lookup is checked: servers before API 1.2 ignore ``?msgid=`` and
+answer with every patch.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
+
+from . import __version__
+from .errors import NetworkError, NotFoundError
+
+API_VERSION = "1.2"  # the first with ?msgid= filters; every field we read exists there
+DEFAULT_MAX_MBOX = 64 * 1024 * 1024
+RETRIES = 3
+MAX_RETRY_AFTER = 10.0
+
+Logger = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PatchRef:
+    id: int
+    msgid: str  # without <>
+    name: str
+    web_url: str
+
+
+@dataclass(frozen=True)
+class CoverRef:
+    id: int
+    msgid: str
+    name: str
+    web_url: str
+
+
+@dataclass(frozen=True)
+class Series:
+    id: int
+    name: Optional[str]
+    version: int
+    total: int
+    received_total: int
+    received_all: bool
+    project: str  # link name
+    submitter_name: str
+    submitter_email: str
+    web_url: str
+    date: str
+    cover: Optional[CoverRef]
+    patches: Tuple[PatchRef, ...]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    series: Series
+    mbox: bytes
+    cover_comments: Tuple[str, ...]  # bodies of replies to the cover letter
+
+
+def _strip_brackets(msgid: str) -> str:
+    return msgid.strip().strip("<>").strip()
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class PatchworkClient:
+    def __init__(
+        self,
+        server: str,
+        *,
+        token: Optional[str] = None,
+        timeout: float = 30.0,
+        log: Optional[Logger] = None,
+        max_mbox: int = DEFAULT_MAX_MBOX,
+        sleep: Callable[[float], None] = time.sleep,
+        ca_bundle: Optional[str] = None,
+    ) -> None:
+        import httpx
+
+        self.server = server.rstrip("/")
+        parts = urlsplit(self.server)
+        self.host = parts.hostname or ""
+        self.api = f"{self.server}/api/{API_VERSION}"
+        self.timeout = timeout
+        self.max_mbox = max_mbox
+        self._log = log
+        self._sleep = sleep
+        headers = {"User-Agent": f"pwapply/{__version__}", "Accept": "application/json"}
+        # The token only travels encrypted, or to this machine.
+        self.sends_token = bool(token) and (parts.scheme == "https" or is_loopback(self.host))
+        if self.sends_token:
+            headers["Authorization"] = f"Token {token}"
+        elif token and log:
+            log(f"not sending the token to {self.host} over plain http")
+        verify: Any = ca_bundle if ca_bundle else True
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            verify=verify,
+            trust_env=True,
+        )
+        self._deadline: Optional[float] = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "PatchworkClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _url(self, url: str) -> str:
+        """Server-given URLs are fetched from our server with our scheme (ozlabs hands
+        out http:// links; we stay on https)."""
+        parts = urlsplit(url)
+        if parts.scheme and parts.hostname and parts.hostname.lower() != self.host.lower():
+            raise NetworkError(
+                f"the server pointed to another host ({parts.hostname})",
+                "is the server URL right? pwapply only follows links on the server it asks",
+            )
+        if parts.scheme:
+            url = self.server.split("://", 1)[0] + "://" + url.split("://", 1)[1]
+        return url
+
+    def _get(self, url: str, *, what: str, stream_limit: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
+        import httpx
+
+        url = self._url(url)
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                if stream_limit is None:
+                    resp = self._http.get(url)
+                    body = resp.content
+                else:
+                    with self._http.stream("GET", url) as resp:
+                        declared = resp.headers.get("content-length")
+                        if declared and declared.isdigit() and int(declared) > stream_limit:
+                            raise NetworkError(
+                                f"{what} is {int(declared) // 1048576} MiB, over the {stream_limit // 1048576} MiB limit",
+                                "raise the limit with --max-mbox-size if this is expected",
+                            )
+                        chunks = []
+                        size = 0
+                        for chunk in resp.iter_bytes():
+                            size += len(chunk)
+                            if size > stream_limit:
+                                raise NetworkError(
+                                    f"{what} is over the {stream_limit // 1048576} MiB limit",
+                                    "raise the limit with --max-mbox-size if this is expected",
+                                )
+                            chunks.append(chunk)
+                        body = b"".join(chunks)
+            except httpx.TimeoutException:
+                raise NetworkError(
+                    f"{self.host} did not answer within {self.timeout:g} s ({what})",
+                    "try again later, or allow more time with --timeout",
+                ) from None
+            except httpx.TooManyRedirects:
+                raise NetworkError(f"too many redirects fetching {what}", "check the server URL") from None
+            except httpx.ConnectError as exc:
+                raise NetworkError(
+                    f"cannot connect to {self.host}: {_reason(exc)}",
+                    "check the server URL (pwapply config) and your network",
+                ) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                raise NetworkError(
+                    f"the connection to {self.host} broke while fetching {what}: {_reason(exc)}",
+                    "try again; -v shows the requests",
+                ) from None
+            except httpx.HTTPError as exc:
+                raise NetworkError(f"HTTP error fetching {what}: {_reason(exc)}", "try again; -v shows the requests") from None
+            if self._log:
+                ms = (time.monotonic() - started) * 1000
+                self._log(f"GET {url} -> {resp.status_code} ({ms:.0f} ms, {len(body)} bytes)")
+            status = resp.status_code
+            if (status >= 500 or status == 429) and attempt < RETRIES:
+                delay = _retry_after(resp.headers.get("retry-after"), attempt)
+                if self._log:
+                    self._log(f"retrying in {delay:g} s")
+                self._sleep(delay)
+                continue
+            return status, {k.lower(): v for k, v in resp.headers.items()}, body
+
+    def _json(self, url: str, *, what: str, missing: str) -> Any:
+        status, headers, body = self._get(url, what=what)
+        data = _parse_json(body)
+        if status == 404:
+            if isinstance(data, dict) and "detail" in data:
+                raise NotFoundError(f"{missing} on {self.host}", "check the id; -v shows the request")
+            raise NetworkError(
+                f"{self.host} has no Patchwork API {API_VERSION} at {url}",
+                "is this a Patchwork server (version 2.2 or newer)? check pwapply.server",
+            )
+        self._check_status(status, what)
+        if data is None:
+            raise NetworkError(
+                f"{self.host} did not answer with JSON for {what}: is this a Patchwork server?",
+                "check the server URL (pwapply config)",
+            )
+        return data
+
+    def _check_status(self, status: int, what: str) -> None:
+        if status in (401, 403):
+            raise NetworkError(
+                f"{self.host} refused access to {what} (HTTP {status})",
+                "check pwapply.token, or whether this project is public",
+            )
+        if status >= 400:
+            raise NetworkError(f"{self.host} answered HTTP {status} for {what}", "try again later; -v shows the requests")
+
+    def _list(self, url: str, *, what: str) -> List[Any]:
+        """GET a list endpoint, following Link: rel="next" pagination."""
+        items: List[Any] = []
+        next_url: Optional[str] = url
+        pages = 0
+        while next_url and pages < 100:
+            pages += 1
+            status, headers, body = self._get(next_url, what=what)
+            self._check_status(status, what)
+            data = _parse_json(body)
+            if not isinstance(data, list):
+                raise NetworkError(
+                    f"{self.host} did not answer with a JSON list for {what}: is this a Patchwork server?",
+                    "check the server URL (pwapply config)",
+                )
+            items.extend(data)
+            next_url = _next_link(headers.get("link", ""))
+        return items
+
+    # ------------------------------------------------------------------ endpoints
+
+    def series(self, series_id: int) -> Series:
+        data = self._json(f"{self.api}/series/{series_id}/", what=f"series {series_id}",
+                          missing=f"series {series_id} not found")
+        return _series(data)
+
+    def series_mbox(self, series_id: int) -> bytes:
+        status, headers, body = self._get(
+            f"{self.server}/series/{series_id}/mbox/", what=f"the mbox of series {series_id}",
+            stream_limit=self.max_mbox,
+        )
+        if status == 404:
+            raise NotFoundError(f"series {series_id} has no mbox on {self.host}", "check the series id")
+        self._check_status(status, f"the mbox of series {series_id}")
+        if body.lstrip()[:1] == b"<" and b"<html" in body[:2000].lower():
+            raise NetworkError(f"{self.host} sent a web page instead of the mbox of series {series_id}",
+                               "is this a Patchwork server?")
+        return body
+
+    def cover_comments(self, cover_id: int) -> Tuple[str, ...]:
+        items = self._list(f"{self.api}/covers/{cover_id}/comments/?per_page=100",
+                           what=f"the comments on cover letter {cover_id}")
+        return tuple(str(c.get("content") or "") for c in items if isinstance(c, dict))
+
+    def series_of_patch(self, patch_id: int, *, cover: bool = False) -> int:
+        kind = "covers" if cover else "patches"
+        label = "cover letter" if cover else "patch"
+        data = self._json(f"{self.api}/{kind}/{patch_id}/", what=f"{label} {patch_id}",
+                          missing=f"{label} {patch_id} not found")
+        return _first_series(data, f"{label} {patch_id}")
+
+    def series_of_msgid(self, msgid: str, project: Optional[str], cover_first: bool) -> Tuple[int, Optional[int]]:
+        """(series id, cover id when the msgid is the cover letter's)."""
+        order = ("covers", "patches") if cover_first else ("patches", "covers")
+        for kind in order:
+            query = f"?msgid={_q(msgid)}" + (f"&project={_q(project)}" if project else "")
+            items = self._list(f"{self.api}/{kind}/{query}", what=f"Message-ID {msgid}")
+            # An old server ignores ?msgid= and lists everything: trust only exact matches.
+            hits = [i for i in items if isinstance(i, dict) and _strip_brackets(str(i.get("msgid", ""))) == msgid]
+            if items and not hits and len(items) > 1:
+                raise NetworkError(
+                    f"{self.host} ignored the Message-ID filter (Patchwork API older than {API_VERSION})",
+                    "give the series id or its URL instead",
+                )
+            if hits:
+                series_id = _first_series(hits[0], f"Message-ID {msgid}")
+                return series_id, (int(hits[0]["id"]) if kind == "covers" else None)
+        where = f" in project {project}" if project else ""
+        raise NotFoundError(f"no patch or cover letter with Message-ID <{msgid}>{where} on {self.host}",
+                            "check the Message-ID, or the project (pwapply config)")
+
+    # ------------------------------------------------------------------ fetch plans
+
+    def fetch(self, series_id: int, *, known_cover: Optional[int] = None) -> Fetched:
+        """Series JSON and mbox concurrently, then the cover's comments (concurrently
+        with both when the cover id is already known)."""
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            f_series = pool.submit(self.series, series_id)
+            f_mbox = pool.submit(self.series_mbox, series_id)
+            f_comments = pool.submit(self.cover_comments, known_cover) if known_cover else None
+            try:
+                series = f_series.result()
+            except BaseException:
+                f_mbox.cancel()
+                raise
+            if f_comments is None and series.cover is not None:
+                f_comments = pool.submit(self.cover_comments, series.cover.id)
+            mbox = f_mbox.result()
+            comments = f_comments.result() if f_comments else ()
+        return Fetched(series=series, mbox=mbox, cover_comments=comments)
+
+
+def _q(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def _retry_after(value: Optional[str], attempt: int) -> float:
+    backoff = 0.5 * (2 ** (attempt - 1))
+    if value and value.strip().isdigit():
+        return min(float(value.strip()), MAX_RETRY_AFTER)
+    return backoff
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _next_link(header: str) -> Optional[str]:
+    for part in header.split(","):
+        m = re.match(r'\s*<([^>]+)>\s*;\s*rel="?next"?', part)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _first_series(data: Any, what: str) -> int:
+    series = data.get("series") if isinstance(data, dict) else None
+    if not isinstance(series, list) or not series or not isinstance(series[0], dict):
+        raise NotFoundError(f"{what} belongs to no series", "give the series id instead")
+    return int(series[0]["id"])
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _series(data: Any) -> Series:
+    """Series JSON -> Series; NetworkError when it is not shaped like Patchwork's."""
+    try:
+        project = data.get("project") or {}
+        submitter = data.get("submitter") or {}
+        cover = data.get("cover_letter")
+        cover_ref = None
+        if isinstance(cover, dict) and cover.get("id") is not None:
+            cover_ref = CoverRef(
+                id=int(cover["id"]),
+                msgid=_strip_brackets(_str(cover.get("msgid"))),
+                name=_str(cover.get("name")),
+                web_url=_str(cover.get("web_url")),
+            )
+        patches = tuple(
+            PatchRef(
+                id=int(p["id"]),
+                msgid=_strip_brackets(_str(p.get("msgid"))),
+                name=_str(p.get("name")),
+                web_url=_str(p.get("web_url")),
+            )
+            for p in data.get("patches") or []
+        )
+        name = data.get("name")
+        return Series(
+            id=int(data["id"]),
+            name=name if isinstance(name, str) else None,
+            version=int(data.get("version") or 1),
+            total=int(data.get("total") or len(patches)),
+            received_total=int(data.get("received_total") or len(patches)),
+            received_all=bool(data.get("received_all", True)),
+            project=_str(project.get("link_name")) if isinstance(project, dict) else "",
+            submitter_name=_str(submitter.get("name")) if isinstance(submitter, dict) else "",
+            submitter_email=_str(submitter.get("email")) if isinstance(submitter, dict) else "",
+            web_url=_str(data.get("web_url")),
+            date=_str(data.get("date")),
+            cover=cover_ref,
+            patches=patches,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise NetworkError(
+            "the series JSON is not shaped like Patchwork's: is this a Patchwork server?",
+            "check the server URL (pwapply config)",
+        ) from None
+

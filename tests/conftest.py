@@ -1,0 +1,203 @@
+"""Hermetic tests with real git and a Patchwork-shaped server on loopback.
+
+Every test gets its own HOME and XDG dirs, no system git config, fixed identities and
+dates, no editor, and none of the PWAPPLY_* or GIT_DIR-like variables of the caller.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence
+
+import pytest
+
+from pwapply.testing import FakePatchwork
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REAL = SHARED / "fixtures" / "patchwork-real"
+
+IDENT = {
+    "GIT_AUTHOR_NAME": "A U Thor",
+    "GIT_AUTHOR_EMAIL": "author@example.org",
+    "GIT_COMMITTER_NAME": "Maint Ainer",
+    "GIT_COMMITTER_EMAIL": "maint@example.org",
+    "GIT_AUTHOR_DATE": "1700000000 +0000",
+    "GIT_COMMITTER_DATE": "1700000000 +0000",
+}
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith(("PWAPPLY_", "GIT_")) or name in ("NO_COLOR", "EMAIL"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_EDITOR", "false")
+    monkeypatch.setenv("GIT_PAGER", "cat")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for key, value in IDENT.items():
+        monkeypatch.setenv(key, value)
+    # Loopback only: a proxy from the environment must not catch our test server.
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "*")
+    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
+    return home
+
+
+def git(repo: Path, *args: str, input: Optional[bytes] = None, check: bool = True) -> str:
+    proc = subprocess.run(["git", *args], cwd=repo, input=input, capture_output=True)
+    if check and proc.returncode:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+class Repo:
+    """A real repository in a tmp dir, with helpers to make series from real edits."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True)
+        git(path, "init", "-q")
+        for d in ("docs", "src", "tools"):
+            (path / d).mkdir()
+        for i in range(1, 6):
+            (path / "src" / f"file{i}.c").write_text("".join(f"line {j} of file {i}\n" for j in range(1, 41)))
+        (path / "docs" / "index.rst").write_text("Docs\n====\n\nWelcome.\n")
+        (path / "README").write_text("A project.\n")
+        git(path, "add", ".")
+        git(path, "commit", "-qm", "Initial import")
+        self.base = self.rev("HEAD")
+
+    def git(self, *args: str, **kw: object) -> str:
+        return git(self.path, *args, **kw)  # type: ignore[arg-type]
+
+    def rev(self, rev: str) -> str:
+        return self.git("rev-parse", rev).strip()
+
+    def write(self, rel: str, text: str) -> None:
+        p = self.path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+    def edit_line(self, rel: str, old: str, new: str) -> None:
+        p = self.path / rel
+        text = p.read_text()
+        assert old in text, (rel, old)
+        p.write_text(text.replace(old, new, 1))
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-qm", message)
+        return self.rev("HEAD")
+
+    def series(
+        self,
+        edits: Sequence[tuple],
+        *,
+        version: int = 1,
+        cover: bool = True,
+        cover_subject: str = "Improve the files",
+        base: Optional[str] = None,
+        extra: Sequence[str] = (),
+    ) -> bytes:
+        """Make one commit per (path, old, new, subject[, body]) on a throwaway branch from
+        ``base``, return `git format-patch --thread` of them (a cover letter first when
+        ``cover``), and leave the repository as it was."""
+        start_branch = self.git("symbolic-ref", "-q", "--short", "HEAD", check=False).strip()
+        start = self.rev("HEAD")
+        self.git("checkout", "-q", "--detach", base or start)
+        b = self.rev("HEAD")
+        for edit in edits:
+            path, old, new, subject = edit[:4]
+            body = edit[4] if len(edit) > 4 else ""
+            if old is None:
+                self.write(path, new)
+            else:
+                self.edit_line(path, old, new)
+            msg = subject + ("\n\n" + body if body else "") + f"\n\nSigned-off-by: {IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}>"
+            self.commit(msg)
+        args = ["format-patch", "--stdout", "--thread", f"-v{version}", f"{b}..HEAD", *extra]
+        if cover:
+            args.insert(1, "--cover-letter")
+        out = subprocess.run(["git", *args], cwd=self.path, capture_output=True, check=True).stdout
+        if cover:
+            out = out.replace(b"*** SUBJECT HERE ***", cover_subject.encode())
+            out = out.replace(b"*** BLURB HERE ***", b"This series improves the files.")
+        if start_branch:
+            self.git("checkout", "-q", start_branch)
+        else:
+            self.git("checkout", "-q", "--detach", start)
+        return out
+
+    def state(self) -> Dict[str, str]:
+        """Everything that must not change when pwapply fails."""
+        return {
+            "refs": self.git("for-each-ref", "--format=%(refname) %(objectname)"),
+            "head": self.git("symbolic-ref", "-q", "HEAD", check=False) + self.rev("HEAD"),
+            "status": self.git("status", "--porcelain", "--untracked-files=all"),
+            "index": self.git("write-tree"),
+            "worktrees": self.git("worktree", "list", "--porcelain"),
+            "stash": self.git("stash", "list"),
+            "am": str((self.path / ".git" / "rebase-apply").exists()),
+            "files": "\n".join(sorted(f"{p.relative_to(self.path)}:{p.read_bytes()!r}" for p in self.path.rglob("*") if p.is_file() and ".git" not in p.parts)),
+        }
+
+
+EDITS = [
+    ("src/file1.c", "line 3 of file 1\n", "line 3 of file 1, fixed\n", "file1: Fix line 3"),
+    ("src/file2.c", "line 10 of file 2\n", "line 10 of file 2, better\n", "file2: Improve line 10",
+     "Line 10 was not good enough."),
+    ("docs/index.rst", "Welcome.\n", "Welcome to the project.\n", "docs: Say welcome properly"),
+]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "work")
+
+
+@pytest.fixture
+def pw() -> Iterator[FakePatchwork]:
+    with FakePatchwork() as server:
+        yield server
+
+
+class CLI:
+    """Runs pwapply in-process as the user would, in a directory."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, cwd: Path, input: Optional[bytes] = None, env: Optional[Dict[str, str]] = None):
+        from typer.testing import CliRunner
+
+        from pwapply import cli, git as gitmod
+
+        self.monkeypatch.chdir(cwd)
+        for k, v in (env or {}).items():
+            self.monkeypatch.setenv(k, v)
+        runner = CliRunner()
+        try:
+            result = runner.invoke(cli.app, list(args), input=input, catch_exceptions=False)
+        finally:
+            gitmod.set_logger(None)
+        return result
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> CLI:
+    return CLI(monkeypatch)
+
+
+def msgids(mbox: bytes) -> List[str]:
+    import re
+
+    return re.findall(r"^Message-ID: <([^>]+)>", mbox.decode(), re.M | re.I)
