@@ -50,3 +50,231 @@ def test_series_id_applies_on_a_new_branch_with_trailers(repo, pw, cli):
     # 3 requests: series, mbox, cover comments.
     assert pw.count() == 3, pw.paths()
     assert repo.git("worktree", "list").count("\n") == 1
+
+
+@pytest.fixture
+def qemu(repo, pw):
+    """A v2 series with a cover letter on the server; returns (sid, mbox)."""
+    mbox = repo.series(EDITS, version=2)
+    sid = pw.add_series("qemu-devel", mbox)
+    return sid, mbox
+
+
+def test_message_id_of_cover_costs_one_request_more(repo, pw, cli, qemu):
+    sid, mbox = qemu
+    cover_id = msgids(mbox)[0]
+    pw.reset()
+    result = cli(f"<{cover_id}>", "--server", pw.url, "--project", "qemu-devel", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert pw.count() <= 4, pw.paths()
+    assert any("/covers/?msgid=" in p for p in pw.paths())
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/improve-the-files-v2"
+
+
+def test_message_id_of_a_patch(repo, pw, cli, qemu):
+    sid, mbox = qemu
+    patch_id = msgids(mbox)[2]
+    pw.reset()
+    result = cli(patch_id, "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert pw.count() <= 4, pw.paths()
+    assert len(log_messages(repo, f"{repo.base}..HEAD")) == 3
+
+
+@pytest.mark.parametrize("form", [
+    "{url}/project/qemu-devel/list/?series={sid}",
+    "{url}/api/series/{sid}/",
+    "{url}/api/1.3/series/{sid}/",
+    "{url}/series/{sid}/mbox/",
+    "{url}/project/qemu-devel/patch/{patch_msgid}/",
+    "{url}/project/qemu-devel/cover/{cover_msgid}/",
+    "{url}/patch/{patch_id}/",
+])
+def test_patchwork_urls_name_their_server(repo, pw, cli, qemu, form):
+    sid, mbox = qemu
+    ids = msgids(mbox)
+    arg = form.format(url=pw.url, sid=sid, patch_msgid=ids[1], cover_msgid=ids[0], patch_id=pw.patch_ids(sid)[0])
+    # git config points at a server that does not exist: the URL's host must win.
+    repo.git("config", "pwapply.server", "https://patchwork.invalid")
+    result = cli(arg, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/improve-the-files-v2"
+
+
+@pytest.mark.parametrize("form", [
+    "https://lore.kernel.org/qemu-devel/{msgid}/",
+    "https://lore.kernel.org/r/{msgid}",
+    "https://patch.msgid.link/{msgid}",
+])
+def test_lore_links_are_looked_up_on_the_configured_server(repo, pw, cli, qemu, form):
+    sid, mbox = qemu
+    repo.git("config", "pwapply.server", pw.url)
+    repo.git("config", "pwapply.project", "qemu-devel")
+    result = cli(form.format(msgid=msgids(mbox)[0]), cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert any("project=qemu-devel" in p for p in pw.paths())
+
+
+def test_local_mbox_applies_offline(repo, cli, tmp_path):
+    mbox = repo.series(EDITS, version=3, cover_subject="Make files nicer")
+    path = tmp_path / "v3.mbox"
+    path.write_bytes(mbox)
+    result = cli(str(path), cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/make-files-nicer-v3"
+    messages = log_messages(repo, f"{repo.base}..HEAD")
+    assert [m.splitlines()[0] for m in messages] == [e[3] for e in EDITS]
+    # No server known: the Link goes to lore's Message-ID redirector.
+    assert messages[0].splitlines()[-1] == f"Link: https://lore.kernel.org/r/{msgids(mbox)[1]}"
+
+
+def test_stdin_mbox_without_cover_takes_the_name_from_the_subject(repo, cli):
+    mbox = repo.series(EDITS[:1], cover=False)
+    result = cli("-", cwd=repo.path, input=mbox)
+    assert result.exit_code == 0, result.output
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/file1-fix-line-3-v1"
+
+
+def test_stdin_empty_is_an_input_error(repo, cli):
+    result = cli("-", cwd=repo.path, input=b"")
+    assert result.exit_code == 2
+    assert "error: nothing on stdin" in result.stderr
+
+
+def test_conflict_leaves_the_repository_exactly_as_it_was(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.edit_line("src/file2.c", "line 10 of file 2\n", "line 10 of file 2, changed upstream\n")
+    repo.commit("Upstream change")
+    (repo.path / "untracked.txt").write_text("keep me\n")
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert "error: patch 2/3 did not apply: file2: Improve line 10 (conflicts in src/file2.c)" in result.stderr
+    assert "hint:" in result.stderr
+    assert repo.state() == before
+    assert "Traceback" not in result.output
+
+
+def test_resolve_leaves_the_am_session_in_the_work_tree(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.edit_line("src/file2.c", "line 10 of file 2\n", "line 10 of file 2, changed upstream\n")
+    repo.commit("Upstream change")
+    result = cli(str(sid), "--server", pw.url, "--resolve", cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert "git am --continue" in result.stderr
+    assert (repo.path / ".git" / "rebase-apply").is_dir()
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/improve-the-files-v2"
+    # Patch 1 is committed with its Link; patch 2 waits with its trailers in the mail.
+    assert "Link: " in repo.git("log", "-1", "--format=%B")
+    waiting = repo.git("am", "--show-current-patch=raw")
+    assert "Subject: [PATCH v2 2/3] file2: Improve line 10" in waiting
+    assert f"Link: {pw.url}/project/qemu-devel/patch/" in waiting.split("\n---\n")[0]
+    repo.git("am", "--abort")
+
+
+def test_no_branch_applies_on_the_current_branch(repo, pw, cli, qemu):
+    sid, _ = qemu
+    result = cli(str(sid), "--server", pw.url, "--no-branch", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert len(log_messages(repo, f"{repo.base}..main")) == 3
+    assert repo.git("status", "--porcelain") == ""
+    assert "fixed" in (repo.path / "src/file1.c").read_text()
+
+
+def test_existing_branch_exits_5_and_force_moves_it(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.git("branch", "pw/improve-the-files-v2")
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 5
+    assert "error: branch pw/improve-the-files-v2 already exists" in result.stderr
+    assert repo.state() == before
+    result = cli(str(sid), "--server", pw.url, "--force", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert f"moved from {repo.base[:12]}" in result.stderr
+
+
+def test_explicit_branch_exists_is_refused_before_any_request(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.git("branch", "mine")
+    pw.reset()
+    result = cli(str(sid), "--server", pw.url, "-b", "mine", cwd=repo.path)
+    assert result.exit_code == 5
+    assert pw.count() == 0
+
+
+def test_no_checkout_base_and_patch_subset(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.write("NEWS", "news\n")
+    repo.commit("Unrelated")
+    result = cli(str(sid), "--server", pw.url, "--no-checkout", "--base", repo.base, "--patches", "1,3",
+                 "-b", "review/x", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    subjects = repo.git("log", "--reverse", "--format=%s", f"{repo.base}..review/x").splitlines()
+    assert subjects == [EDITS[0][3], EDITS[2][3]]
+    assert repo.rev("review/x~2") == repo.base
+
+
+def test_signoff_comes_after_the_link(repo, pw, cli, qemu):
+    sid, _ = qemu
+    result = cli(str(sid), "--server", pw.url, "-s", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    last = log_messages(repo, f"{repo.base}..HEAD")[0].splitlines()[-2:]
+    assert last[0].startswith("Link: ")
+    assert last[1] == f"Signed-off-by: {IDENT['GIT_COMMITTER_NAME']} <{IDENT['GIT_COMMITTER_EMAIL']}>"
+
+
+def test_link_format_precedence(repo, pw, cli, qemu, tmp_path):
+    sid, mbox = qemu
+    first = msgids(mbox)[1]
+    repo.write(".b4-config", "[b4]\n    linkmask = https://lore.kernel.org/qemu-devel/%s\n")
+    repo.commit("b4 config")
+
+    def link_of(branch):
+        return [l for l in repo.git("log", "-1", "--format=%B", f"{branch}~2").splitlines() if l][-1]
+
+    assert cli(str(sid), "--server", pw.url, "-b", "a", "--no-checkout", cwd=repo.path).exit_code == 0
+    assert link_of("a") == f"Link: https://lore.kernel.org/qemu-devel/{first}"
+    repo.git("config", "pwapply.linkFormat", "{url}")
+    assert cli(str(sid), "--server", pw.url, "-b", "b", "--no-checkout", cwd=repo.path).exit_code == 0
+    assert link_of("b") == f"Link: {pw.url}/project/qemu-devel/patch/{first}/"
+    assert cli(str(sid), "--server", pw.url, "-b", "c", "--no-checkout",
+               "--link-format", "Message-ID: <{msgid}>", cwd=repo.path).exit_code == 0
+    assert link_of("c") == f"Message-ID: <{first}>"
+    assert cli(str(sid), "--server", pw.url, "-b", "d", "--no-checkout", "--no-link", cwd=repo.path).exit_code == 0
+    assert "Link:" not in repo.git("log", "--format=%B", f"{repo.base}..d")
+
+
+def test_b4_linktrailermask(repo, pw, cli, qemu):
+    sid, mbox = qemu
+    repo.write(".b4-config", "[b4]\n    linkmask = https://lore.kernel.org/qemu-devel/%s\n"
+                             "    linktrailermask = Message-ID: <%s>\n")
+    repo.commit("b4 config")
+    assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
+    assert repo.git("log", "-1", "--format=%(trailers:key=Message-ID,valueonly)").strip() == f"<{msgids(mbox)[3]}>"
+
+
+def test_trailer_already_there_is_not_added_twice(repo, pw, cli):
+    edits = [("src/file1.c", "line 3 of file 1\n", "line 3!\n", "file1: x",
+              "Body.\n\nReviewed-by: Rita Viewer <rita@example.org>")]
+    mbox = repo.series(edits, version=1)
+    sid = pw.add_series("qemu-devel", mbox)
+    pw.add_cover_reply(sid, "Reviewed-by: Rita Viewer <rita@example.org>\n")
+    assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
+    msg = repo.git("log", "-1", "--format=%B")
+    assert msg.count("Reviewed-by: Rita Viewer") == 1
+
+
+def test_extra_git_am_arguments_after_double_dash(repo, pw, cli, qemu):
+    sid, _ = qemu
+    result = cli(str(sid), "--server", pw.url, "--", "--message-id", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "message-id:" in repo.git("log", "-1", "--format=%B").lower()
+
+
+def test_stray_arguments_are_refused(repo, cli, tmp_path):
+    result = cli("1", "2", cwd=repo.path)
+    assert result.exit_code == 2
+    assert "unexpected argument(s): 2" in result.stderr

@@ -225,11 +225,12 @@ def fetch(ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin:
 
 
 def _looks_like_cover(msgid: str) -> bool:
-    """git send-email numbers a series' mails -1-, -2-, ...: with a cover letter, -1- is
-    it; b4 numbers the cover -0-.  Asking for covers first for those saves a request."""
+    """Guess whether a Message-ID is a cover letter's, to ask the likelier endpoint first
+    and save a request: git format-patch names covers ``cover.*``; git send-email numbers
+    a thread's mails -1-, -2-, ... (with a cover letter, -1- is it); b4 numbers it -0-."""
     import re
 
-    return re.search(r"[.-](?:0|1)-", msgid) is not None
+    return msgid.startswith("cover.") or re.search(r"[.-][01]-", msgid) is not None
 
 
 def _read_local(ref: SeriesRef, read_stdin: Callable[[], bytes]) -> bytes:

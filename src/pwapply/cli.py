@@ -34,6 +34,8 @@ class DefaultToApply(TyperGroup):
     def parse_args(self, ctx: Any, args: List[str]) -> List[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
             args = ["apply", *args]
+        if "--" in args:  # what follows -- goes to git am, and only that
+            ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1:]
         return super().parse_args(ctx, args)
 
 
@@ -183,6 +185,11 @@ def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[s
         raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
     if verbose_logger := (console.debug if console.verbose else None):
         git.set_logger(verbose_logger)
+    passthrough = ctx.meta.get("pwapply.passthrough", [])
+    stray = list(ctx.args[: len(ctx.args) - len(passthrough)]) if passthrough else list(ctx.args)
+    if stray:
+        raise InputError(f"unexpected argument(s): {' '.join(stray)}",
+                         "give one SERIES; options for git am go after --, e.g. pwapply 500889 -- --reject")
     ref = resolve_ref(series, is_file=os.path.isfile)
     repo = git.open_repo()
     settings = config.load(
@@ -194,7 +201,7 @@ def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[s
     )
     opts = apply.Options(
         base=base, branch=branch, no_branch=no_branch, force=force, checkout=not no_checkout,
-        three_way=three_way, signoff=signoff, patches=patches, am_args=list(ctx.args),
+        three_way=three_way, signoff=signoff, patches=patches, am_args=list(passthrough),
         link=not no_link, allow_incomplete=allow_incomplete, resolve=resolve, timeout=timeout,
     )
     ui = apply.UI(progress=console.progress, info=console.info, debug=verbose_logger)

@@ -172,10 +172,10 @@ def build(
         (gitconfig.get("pwapply.token"), "git config pwapply.token"),
         (gitconfig.get("pw.token"), "git config pw.token"),
     ])
-    # A token belongs to the server it was configured with: never hand it to a server
-    # named only by a URL or flag of this run.
+    # A token belongs to the server it was configured for: a URL pasted for another
+    # server does not get it.
     configured = env.get("PWAPPLY_SERVER") or gitconfig.get("pwapply.server") or gitconfig.get("pw.server")
-    if "token" in values and server_src in ("URL given", "flag --server"):
+    if "token" in values and server_src == "URL given":
         if not configured or _host(normalize_server(configured)) != _host(values["server"].value or ""):
             values["token"] = Value(None, values["token"].source + " (not used: another server)")
     pick("branchFormat", [

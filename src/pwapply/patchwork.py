@@ -95,7 +95,7 @@ class PatchworkClient:
         timeout: float = 30.0,
         log: Optional[Logger] = None,
         max_mbox: int = DEFAULT_MAX_MBOX,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Optional[Callable[[float], None]] = None,
         ca_bundle: Optional[str] = None,
     ) -> None:
         import httpx
@@ -207,7 +207,7 @@ class PatchworkClient:
                 delay = _retry_after(resp.headers.get("retry-after"), attempt)
                 if self._log:
                     self._log(f"retrying in {delay:g} s")
-                self._sleep(delay)
+                (self._sleep or time.sleep)(delay)
                 continue
             return status, {k.lower(): v for k, v in resp.headers.items()}, body
 

@@ -120,12 +120,13 @@ def existing(message: str) -> List[Trailer]:
 
 
 def add(message: str, new: Iterable[Trailer]) -> str:
-    """Append trailers to the message's trailer block, skipping any already there.
+    """Append trailers to the message's trailer block, skipping any already there (in the
+    block, or as a line of its own anywhere below the title).
 
     Idempotent: ``add(add(m, t), t) == add(m, t)``.  Lines of the message are never
     dropped or reordered.
     """
-    have = existing(message)
+    have = existing(message) + _trailer_lines_below_title(message)
     todo: List[Trailer] = []
     for t in new:
         if any(t.same_as(h) for h in have) or any(t.same_as(x) for x in todo):
@@ -144,6 +145,15 @@ def add(message: str, new: Iterable[Trailer]) -> str:
         tail = [""]
     out = "\n".join(head + insert + tail)
     return out
+
+
+def _trailer_lines_below_title(message: str) -> List[Trailer]:
+    lines = message.split("\n")
+    i = 0
+    while i < len(lines) and lines[i].strip():
+        i += 1
+    found = (parse_trailer_line(line) for line in lines[i:])
+    return [t for t in found if t is not None]
 
 
 def tags_from_reply(text: str) -> List[Trailer]:
