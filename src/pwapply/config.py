@@ -17,7 +17,7 @@ from .naming import DEFAULT_BRANCH_FORMAT
 
 # (remote URL pattern, server, project).  Only entries we know for sure.
 KNOWN_PROJECTS: Tuple[Tuple[str, str, Optional[str]], ...] = (
-    (r"(gitlab\.com[:/]qemu-project/qemu|github\.com[:/]qemu/qemu|qemu\.org)(\.git)?/?$",
+    (r"(gitlab\.com[:/]qemu-project/qemu|github\.com[:/]qemu/qemu|qemu\.org(/git)?/qemu)(\.git)?/?$",
      "https://patchwork.ozlabs.org", "qemu-devel"),
     (r"(source\.denx\.de[:/]u-boot/u-boot|github\.com[:/]u-boot/u-boot)(\.git)?/?$",
      "https://patchwork.ozlabs.org", "uboot"),

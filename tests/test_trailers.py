@@ -1,0 +1,94 @@
+"""Trailer handling, with git interpret-trailers as the oracle where it has an opinion."""
+
+import subprocess
+
+import pytest
+
+from pwapply import trailers
+from pwapply.trailers import Trailer
+
+LINK = Trailer("Link", "https://example.org/p/1")
+
+CASES = [
+    "Subject\n",
+    "Subject\n\nBody text.\n",
+    "Subject\n\nBody text.\n\nSigned-off-by: A <a@x>\n",
+    "Subject\n\nSigned-off-by: A <a@x>\n",
+    "Subject\n\nBody.\n\nReviewed-by: R <r@x>\nSigned-off-by: A <a@x>\n",
+    "Subject\n\nBody.\n\nFixes: 1234 (\"x\")\nCc: qemu-stable@nongnu.org\n",
+    "Subject\n\nBody.\n\nNot a trailer line\nSigned-off-by: A <a@x>\n",
+    "Subject\n\nBody.\n\nthree\nfree\nlines\nnone trailers\nSigned-off-by: A <a@x>\n",
+    "Subject\n\nBody.\n\nSigned-off-by: A <a@x>\n  continued value\n",
+    "Subject: with colon\n",
+    "Subject\n\nBody.\n\nSigned-off-by: A <a@x>\n\n\n",
+    "Subject\n\nBody.\nSigned-off-by: A <a@x>\n",
+]
+
+
+def git_add(message: str, trailer: Trailer) -> str:
+    proc = subprocess.run(
+        ["git", "-c", "trailer.ifexists=addIfDifferent", "interpret-trailers", "--no-divider",
+         "--trailer", trailer.line()],
+        input=message.encode(), capture_output=True, check=True,
+    )
+    return proc.stdout.decode()
+
+
+@pytest.mark.parametrize("message", CASES)
+def test_add_places_the_trailer_where_git_does(message):
+    ours = trailers.add(message, [LINK])
+    theirs = git_add(message, LINK)
+    assert ours.rstrip("\n") == theirs.rstrip("\n")
+
+
+@pytest.mark.parametrize("message", CASES)
+def test_add_is_idempotent_and_keeps_every_line(message):
+    once = trailers.add(message, [LINK, Trailer("Tested-by", "T <t@x>")])
+    assert trailers.add(once, [LINK, Trailer("Tested-by", "T <t@x>")]) == once
+    kept = [line for line in once.splitlines()]
+    for line in message.splitlines():
+        assert line in kept
+
+
+def test_duplicates_are_skipped_case_and_space_insensitively():
+    msg = "S\n\nBody\n\nreviewed-by:   R  <r@x>\n"
+    assert trailers.add(msg, [Trailer("Reviewed-by", "R <r@x>")]) == msg
+
+
+def test_order_is_kept():
+    msg = "S\n\nBody\n\nSigned-off-by: A <a@x>\n"
+    out = trailers.add(msg, [Trailer("Tested-by", "T <t@x>"), LINK, Trailer("Signed-off-by", "M <m@x>")])
+    assert out.splitlines()[-4:] == ["Signed-off-by: A <a@x>", "Tested-by: T <t@x>", f"Link: {LINK.value}",
+                                     "Signed-off-by: M <m@x>"]
+
+
+def test_clean_value_cannot_inject_lines():
+    t = trailers.make_trailer("Link", "https://x/\nSigned-off-by: Mallory <m@evil>\r\x00")
+    assert "\n" not in t.line() and "\r" not in t.line()
+    with pytest.raises(ValueError):
+        trailers.make_trailer("Bad Key", "x")
+    with pytest.raises(ValueError):
+        trailers.make_trailer("Link", "\n\n")
+
+
+def test_tags_from_reply_skips_quotes_and_unknown_tags():
+    body = ("> Reviewed-by: Quoted <q@x>\nReviewed-by: R <r@x>\n  Acked-by: indented <i@x>\n"
+            "tested-by:T <t@x>\nSigned-off-by: S <s@x>\nReviewed-by: R <r@x>\n")
+    assert trailers.tags_from_reply(body) == [Trailer("Reviewed-by", "R <r@x>"), Trailer("Tested-by", "T <t@x>")]
+
+
+@pytest.mark.parametrize("template,expected", [
+    ("https://lore.kernel.org/qemu-devel/%s", "Link: https://lore.kernel.org/qemu-devel/m@x"),
+    ("https://lore.kernel.org/{project}/{msgid}", "Link: https://lore.kernel.org/qemu-devel/m@x"),
+    ("{url}", "Link: https://pw/p/m@x/"),
+    ("Message-ID: <%s>", "Message-ID: <m@x>"),
+    ("Message-Id: <{msgid}>", "Message-Id: <m@x>"),
+])
+def test_link_templates(template, expected):
+    t = trailers.link_trailer(template, msgid="m@x", url="https://pw/p/m@x/", project="qemu-devel")
+    assert t is not None and t.line() == expected
+
+
+def test_bad_link_template():
+    with pytest.raises(ValueError):
+        trailers.link_trailer("{nope}", msgid="m@x", url="", project="")
