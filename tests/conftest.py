@@ -184,7 +184,11 @@ class CLI:
         self.monkeypatch.chdir(cwd)
         for k, v in (env or {}).items():
             self.monkeypatch.setenv(k, v)
-        runner = CliRunner()
+        import inspect
+
+        # click < 8.2 mixes stderr into stdout unless told not to.
+        kw = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters else {}
+        runner = CliRunner(**kw)
         try:
             result = runner.invoke(cli.app, list(args), input=input, catch_exceptions=False)
         finally:

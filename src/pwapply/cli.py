@@ -90,9 +90,9 @@ class Console:
         print(self._style("+ " + line, "2"), file=sys.stderr, flush=True)
 
     def error(self, exc: PwapplyError) -> None:
-        print(self._style("error:", "1;31") + " " + exc.message, file=sys.stderr)
+        print(self._style("error:", "1;31") + " " + exc.message, file=sys.stderr, flush=True)
         if exc.hint:
-            print(self._style("hint:", "1;33") + " " + exc.hint, file=sys.stderr)
+            print(self._style("hint:", "1;33") + " " + exc.hint, file=sys.stderr, flush=True)
 
 
 def _fail(console: Console, exc: PwapplyError) -> "typer.Exit":
@@ -100,7 +100,7 @@ def _fail(console: Console, exc: PwapplyError) -> "typer.Exit":
     if console.verbose:
         details = getattr(exc, "details", "")
         if details:
-            print(details.rstrip(), file=sys.stderr)
+            print(details.rstrip(), file=sys.stderr, flush=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -169,7 +169,7 @@ def apply_cmd(
     except PwapplyError as exc:
         raise _fail(console, exc)
     except KeyboardInterrupt:
-        print("interrupted: nothing was changed in your repository", file=sys.stderr)
+        print("interrupted: nothing was changed in your repository", file=sys.stderr, flush=True)
         raise typer.Exit(130)
     raise typer.Exit(code)
 

@@ -1,0 +1,64 @@
+import re
+import subprocess
+import sys
+
+from pwapply import __version__
+
+
+def test_help_lists_commands_and_examples(cli, tmp_path):
+    result = cli("--help", cwd=tmp_path)
+    assert result.exit_code == 0
+    assert "apply" in result.stdout and "config" in result.stdout
+    assert "pwapply 500889" in result.stdout
+
+
+def test_apply_help_explains_every_option_with_an_example(cli, tmp_path):
+    result = cli("apply", "--help", cwd=tmp_path)
+    assert result.exit_code == 0
+    out = result.stdout
+    for opt in ("--server", "--project", "--base", "--branch", "--no-branch", "--force", "--no-checkout",
+                "--no-3way", "--signoff", "--patches", "--link-format", "--no-link", "--allow-incomplete",
+                "--resolve", "--timeout", "--json", "--verbose", "--quiet"):
+        assert opt in out, opt
+    assert "e.g." in out and "Examples:" in out
+
+
+def test_version(cli, tmp_path):
+    result = cli("--version", cwd=tmp_path)
+    assert result.stdout.strip() == f"pwapply {__version__}"
+
+
+def test_series_and_apply_are_the_same_command(repo, cli):
+    a = cli("nonsense-input", cwd=repo.path)
+    b = cli("apply", "nonsense-input", cwd=repo.path)
+    assert a.exit_code == b.exit_code == 2
+    assert a.stderr == b.stderr
+
+
+def test_help_and_version_do_not_import_httpx():
+    code = ("import sys; from pwapply import cli\n"
+            "try:\n    cli.app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "bad = [m for m in ('httpx', 'git', 'pwapply.patchwork', 'pwapply.apply') if m in sys.modules]\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_json_output(repo, pw, cli):
+    import json
+
+    from conftest import EDITS
+
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    result = cli(str(sid), "--server", pw.url, "--json", "-q", cwd=repo.path)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["branch"] == "pw/improve-the-files-v2" and data["series"] == sid and len(data["commits"]) == 3
+    assert result.stderr == ""
+
+
+def test_git_pwapply_entry_point_is_declared():
+    import pathlib
+
+    pyproject = (pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text()
+    assert re.search(r'^git-pwapply = "pwapply.cli:main"$', pyproject, re.M)
