@@ -48,6 +48,12 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "*")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
     return home
 
@@ -143,10 +149,12 @@ class Repo:
             "refs": self.git("for-each-ref", "--format=%(refname) %(objectname)"),
             "head": self.git("symbolic-ref", "-q", "HEAD", check=False) + self.rev("HEAD"),
             "status": self.git("status", "--porcelain", "--untracked-files=all"),
-            "index": self.git("write-tree"),
+            "index": self.git("ls-files", "--stage"),
             "worktrees": self.git("worktree", "list", "--porcelain"),
             "stash": self.git("stash", "list"),
             "am": str((self.path / ".git" / "rebase-apply").exists()),
+            "admin": str(sorted(p.name for p in (self.path / ".git").iterdir())),
+            "tmp": str(sorted(os.listdir(os.environ["TMPDIR"]))),
             "files": "\n".join(sorted(f"{p.relative_to(self.path)}:{p.read_bytes()!r}" for p in self.path.rglob("*") if p.is_file() and ".git" not in p.parts)),
         }
 

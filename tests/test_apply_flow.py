@@ -278,3 +278,43 @@ def test_stray_arguments_are_refused(repo, cli, tmp_path):
     result = cli("1", "2", cwd=repo.path)
     assert result.exit_code == 2
     assert "unexpected argument(s): 2" in result.stderr
+
+
+def test_commits_are_what_plain_git_am_makes_but_for_the_trailers(repo, pw, cli, qemu, tmp_path):
+    sid, mbox = qemu
+    assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
+    plain = tmp_path / "plain"
+    repo.git("worktree", "add", "-q", "--detach", str(plain), repo.base)
+    mbox_path = tmp_path / "series.mbox"
+    mbox_path.write_bytes(pw.series_mbox(sid))
+    from conftest import git
+
+    git(plain, "am", "-q", "-3", str(mbox_path))
+    fmt = "--format=%T %an <%ae> %ad %s"
+    ours = repo.git("log", "--reverse", fmt, "--date=raw", f"{repo.base}..HEAD")
+    theirs = git(plain, "log", "--reverse", fmt, "--date=raw", f"{repo.base}..HEAD")
+    assert ours == theirs
+    repo.git("worktree", "remove", "--force", str(plain))
+
+
+@pytest.mark.parametrize("what", ["am", "cherry-pick", "rebase"])
+def test_operations_in_progress_are_refused(repo, pw, cli, qemu, what):
+    sid, mbox = qemu
+    repo.git("checkout", "-q", "-b", "side")
+    repo.edit_line("src/file1.c", "line 3 of file 1\n", "line 3 on side\n")
+    side = repo.commit("side change")
+    repo.git("checkout", "-q", "main")
+    repo.edit_line("src/file1.c", "line 3 of file 1\n", "line 3 on main\n")
+    repo.commit("main change")
+    if what == "am":
+        repo.git("format-patch", "-1", "--stdout", side)
+        repo.git("am", input=repo.git("format-patch", "-1", "--stdout", side).encode(), check=False)
+    elif what == "cherry-pick":
+        repo.git("cherry-pick", side, check=False)
+    else:
+        repo.git("rebase", "side", check=False)
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 5, result.output
+    assert "in progress" in result.stderr and "--abort" in result.stderr
+    assert repo.state() == before

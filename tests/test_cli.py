@@ -62,3 +62,34 @@ def test_git_pwapply_entry_point_is_declared():
 
     pyproject = (pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text()
     assert re.search(r'^git-pwapply = "pwapply.cli:main"$', pyproject, re.M)
+
+
+def test_progress_per_patch_on_a_terminal_only(repo, pw):
+    import os
+    import pty
+
+    from conftest import EDITS
+
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "--no-checkout"],
+                            cwd=repo.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait() == 0
+    os.close(master)
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert "[1/3] file1: Fix line 3\n[2/3] file2: Improve line 10\n[3/3] docs: Say welcome properly\n" in text
+    assert "Fetching from" in text
+    # Not a terminal: no progress lines, only the result.
+    piped = subprocess.run([sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "-b", "other",
+                            "--no-checkout"], cwd=repo.path, capture_output=True, text=True)
+    assert piped.returncode == 0 and "[1/3]" not in piped.stderr and "Applied 3 patches" in piped.stderr

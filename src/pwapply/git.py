@@ -289,6 +289,10 @@ class Scratch:
         """Remove the worktree and its entry in the repository; never raises."""
         if self.admin and os.path.isdir(self.admin):
             shutil.rmtree(self.admin, ignore_errors=True)
+            try:  # git made <common>/worktrees for us if there was none: leave no trace
+                os.rmdir(os.path.dirname(self.admin))
+            except OSError:
+                pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> "Scratch":
@@ -346,14 +350,19 @@ def am(
         applied_lines: List[str] = []
         lines: List[str] = []
         assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            lines.append(line)
-            if line.startswith("Applying: "):
-                applied_lines.append(line)
-                if on_applying:
-                    on_applying(len(applied_lines), line[len("Applying: "):])
-        code = proc.wait()
+        try:
+            for raw in proc.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                lines.append(line)
+                if line.startswith("Applying: "):
+                    applied_lines.append(line)
+                    if on_applying:
+                        on_applying(len(applied_lines), line[len("Applying: "):])
+            code = proc.wait()
+        except BaseException:  # Ctrl-C, SIGTERM: git am must be gone before we clean up
+            proc.kill()
+            proc.wait()
+            raise
         err.seek(0)
         errtext = err.read().decode("utf-8", "replace")
     output = "\n".join(lines) + ("\n" if lines else "") + errtext
