@@ -318,3 +318,13 @@ def test_operations_in_progress_are_refused(repo, pw, cli, qemu, what):
     assert result.exit_code == 5, result.output
     assert "in progress" in result.stderr and "--abort" in result.stderr
     assert repo.state() == before
+
+
+def test_patches_without_message_id_get_no_link_and_a_note(repo, cli, tmp_path):
+    mbox = repo.series(EDITS[:2], cover=False, extra=["--no-thread"])
+    mbox = b"\n".join(l for l in mbox.split(b"\n") if not l.lower().startswith(b"message-id:"))
+    (tmp_path / "s.mbox").write_bytes(mbox)
+    result = cli(str(tmp_path / "s.mbox"), cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "note: patch(es) 1, 2 carry no Message-ID, so they got no Link trailer" in result.stderr
+    assert "Link:" not in repo.git("log", "--format=%B", f"{repo.base}..HEAD")

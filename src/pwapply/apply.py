@@ -67,6 +67,7 @@ class Source:
     patch_tags: Dict[str, Tuple[trailers.Trailer, ...]]  # msgid -> tags from replies (local mbox)
     web_urls: Dict[str, str]  # msgid -> Patchwork web URL
     incomplete: Optional[str] = None  # why the series is incomplete, if it is
+    notes: Tuple[str, ...] = ()  # things the user should know, not errors
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Result:
     name: str
     old_tip: Optional[str] = None
     checked_out: bool = False
-    skipped_trailers: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------ pipeline
@@ -103,7 +104,7 @@ def run(
     if source.incomplete and not opts.allow_incomplete:
         raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
     patches = pick(source.patches, opts.patches)
-    branch = None if opts.no_branch else (opts.branch or default_branch(settings, source, repo))
+    branch = None if opts.no_branch else (opts.branch or default_branch(settings, source))
     old_tip = check_branch(repo, branch, opts.force) if branch else None
     trailers_for = trailer_plan(source, settings, opts, repo)
 
@@ -123,7 +124,12 @@ def run(
                                 "or --resolve to fix it up by hand")
         return hand_over(repo, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts, ui)
     new_tip, _ = git.rewrite_messages(repo, base, tip, edit)
-    return finish(repo, base, new_tip, branch, old_tip, source, opts)
+    result = finish(repo, base, new_tip, branch, old_tip, source, opts)
+    result.notes.extend(source.notes)
+    unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
+    if opts.link and unlinked:
+        result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
+    return result
 
 
 def check_options(opts: Options) -> None:
@@ -177,7 +183,7 @@ def check_branch(repo: git.Repo, name: str, force: bool) -> Optional[str]:
     return tip
 
 
-def default_branch(settings: Settings, source: Source, repo: git.Repo) -> str:
+def default_branch(settings: Settings, source: Source) -> str:
     first = source.patches[0].subject if source.patches else None
     fields = {
         "id": source.series_id if source.series_id is not None else "",
@@ -280,6 +286,10 @@ def from_server(got: "object", settings: Settings) -> Source:
     if not s.received_all:
         incomplete = (f"series {s.id} is incomplete: {s.received_total} of {s.total} patches "
                       f"reached the server")
+    notes = []
+    if len(parsed.patches) != len(s.patches):
+        notes.append(f"the server lists {len(s.patches)} patches in series {s.id} but its mbox has "
+                     f"{len(parsed.patches)} with a diff; only those were applied")
     return Source(
         patches=parsed.patches,
         name=s.name,
@@ -291,6 +301,7 @@ def from_server(got: "object", settings: Settings) -> Source:
         patch_tags={},
         web_urls={p.msgid: _https_like(p.web_url, settings.server) for p in s.patches if p.web_url},
         incomplete=incomplete,
+        notes=tuple(notes),
     )
 
 

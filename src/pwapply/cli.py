@@ -224,6 +224,7 @@ def _render(console: Console, result: Any, as_json: bool) -> None:
             "commits": [{"id": c[0], "subject": c[1]} for c in result.commits],
             "old_tip": result.old_tip,
             "checked_out": result.checked_out,
+            "notes": result.notes,
         }, indent=2))
     what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"
     console.info(f"Applied {n} patch{'es' if n != 1 else ''} of {what}" + (f": {result.name}" if result.name else ""))
@@ -233,6 +234,8 @@ def _render(console: Console, result: Any, as_json: bool) -> None:
     console.info(f"  base:   {result.base[:12]}")
     if result.old_tip:
         console.info(f"  moved from {result.old_tip[:12]} (git branch -f {result.branch} {result.old_tip[:12]} restores it)")
+    for note in result.notes:
+        console.info(f"note: {note}")
     target = result.branch or "HEAD"
     console.info(f"next: git log --oneline {result.base[:12]}..{target}   # then build and test")
 
