@@ -128,7 +128,11 @@ class Repo:
                 self.write(path, new)
             else:
                 self.edit_line(path, old, new)
-            msg = subject + ("\n\n" + body if body else "") + f"\n\nSigned-off-by: {IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}>"
+            msg = (
+                subject
+                + ("\n\n" + body if body else "")
+                + f"\n\nSigned-off-by: {IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}>"
+            )
             self.commit(msg)
         args = ["format-patch", "--stdout", "--thread", f"-v{version}", f"{b}..HEAD", *extra]
         if cover:
@@ -155,14 +159,25 @@ class Repo:
             "am": str((self.path / ".git" / "rebase-apply").exists()),
             "admin": str(sorted(p.name for p in (self.path / ".git").iterdir())),
             "tmp": str(sorted(os.listdir(os.environ["TMPDIR"]))),
-            "files": "\n".join(sorted(f"{p.relative_to(self.path)}:{p.read_bytes()!r}" for p in self.path.rglob("*") if p.is_file() and ".git" not in p.parts)),
+            "files": "\n".join(
+                sorted(
+                    f"{p.relative_to(self.path)}:{p.read_bytes()!r}"
+                    for p in self.path.rglob("*")
+                    if p.is_file() and ".git" not in p.parts
+                )
+            ),
         }
 
 
 EDITS = [
     ("src/file1.c", "line 3 of file 1\n", "line 3 of file 1, fixed\n", "file1: Fix line 3"),
-    ("src/file2.c", "line 10 of file 2\n", "line 10 of file 2, better\n", "file2: Improve line 10",
-     "Line 10 was not good enough."),
+    (
+        "src/file2.c",
+        "line 10 of file 2\n",
+        "line 10 of file 2, better\n",
+        "file2: Improve line 10",
+        "Line 10 was not good enough.",
+    ),
     ("docs/index.rst", "Welcome.\n", "Welcome to the project.\n", "docs: Say welcome properly"),
 ]
 

@@ -16,8 +16,11 @@ def test_series_id_applies_on_a_new_branch_with_trailers(repo, pw, cli):
     mbox = repo.series(EDITS, version=2)
     sid = pw.add_series("qemu-devel", mbox)
     pw.add_patch_reply(pw.patch_ids(sid)[1], "Looks good.\n\nReviewed-by: Rita Viewer <rita@example.org>\n")
-    pw.add_cover_reply(sid, "> Reviewed-by: Quoted Person <q@example.org>\n\nTested-by: Tess Ter <tess@example.org>\n"
-                            "Acked-by: Ack Er <ack@example.org>\n")
+    pw.add_cover_reply(
+        sid,
+        "> Reviewed-by: Quoted Person <q@example.org>\n\nTested-by: Tess Ter <tess@example.org>\n"
+        "Acked-by: Ack Er <ack@example.org>\n",
+    )
     pw.add_cover_reply(sid, "Tested-by: Tess Ter <tess@example.org>\n")  # the same tag again
 
     result = cli(str(sid), "--server", pw.url, cwd=repo.path)
@@ -33,7 +36,7 @@ def test_series_id_applies_on_a_new_branch_with_trailers(repo, pw, cli):
     sob = f"Signed-off-by: {IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}>"
     for i, msg in enumerate(messages):
         lines = msg.splitlines()
-        block = lines[lines.index(sob):]
+        block = lines[lines.index(sob) :]
         expected = [sob]
         if i == 1:
             expected.append("Reviewed-by: Rita Viewer <rita@example.org>")
@@ -45,8 +48,10 @@ def test_series_id_applies_on_a_new_branch_with_trailers(repo, pw, cli):
         assert block == expected, msg
         assert "Quoted Person" not in msg
     # Author, dates and trees are what git am made.
-    assert repo.git("log", "-1", "--format=%an <%ae> %ad", "--date=raw").strip() == \
-        f"{IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}> 1700000000 +0000"
+    assert (
+        repo.git("log", "-1", "--format=%an <%ae> %ad", "--date=raw").strip()
+        == f"{IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}> 1700000000 +0000"
+    )
     # 3 requests: series, mbox, cover comments.
     assert pw.count() == 3, pw.paths()
     assert repo.git("worktree", "list").count("\n") == 1
@@ -81,15 +86,18 @@ def test_message_id_of_a_patch(repo, pw, cli, qemu):
     assert len(log_messages(repo, f"{repo.base}..HEAD")) == 3
 
 
-@pytest.mark.parametrize("form", [
-    "{url}/project/qemu-devel/list/?series={sid}",
-    "{url}/api/series/{sid}/",
-    "{url}/api/1.3/series/{sid}/",
-    "{url}/series/{sid}/mbox/",
-    "{url}/project/qemu-devel/patch/{patch_msgid}/",
-    "{url}/project/qemu-devel/cover/{cover_msgid}/",
-    "{url}/patch/{patch_id}/",
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "{url}/project/qemu-devel/list/?series={sid}",
+        "{url}/api/series/{sid}/",
+        "{url}/api/1.3/series/{sid}/",
+        "{url}/series/{sid}/mbox/",
+        "{url}/project/qemu-devel/patch/{patch_msgid}/",
+        "{url}/project/qemu-devel/cover/{cover_msgid}/",
+        "{url}/patch/{patch_id}/",
+    ],
+)
 def test_patchwork_urls_name_their_server(repo, pw, cli, qemu, form):
     sid, mbox = qemu
     ids = msgids(mbox)
@@ -101,11 +109,14 @@ def test_patchwork_urls_name_their_server(repo, pw, cli, qemu, form):
     assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/improve-the-files-v2"
 
 
-@pytest.mark.parametrize("form", [
-    "https://lore.kernel.org/qemu-devel/{msgid}/",
-    "https://lore.kernel.org/r/{msgid}",
-    "https://patch.msgid.link/{msgid}",
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "https://lore.kernel.org/qemu-devel/{msgid}/",
+        "https://lore.kernel.org/r/{msgid}",
+        "https://patch.msgid.link/{msgid}",
+    ],
+)
 def test_lore_links_are_looked_up_on_the_configured_server(repo, pw, cli, qemu, form):
     sid, mbox = qemu
     repo.git("config", "pwapply.server", pw.url)
@@ -208,8 +219,19 @@ def test_no_checkout_base_and_patch_subset(repo, pw, cli, qemu):
     sid, _ = qemu
     repo.write("NEWS", "news\n")
     repo.commit("Unrelated")
-    result = cli(str(sid), "--server", pw.url, "--no-checkout", "--base", repo.base, "--patches", "1,3",
-                 "-b", "review/x", cwd=repo.path)
+    result = cli(
+        str(sid),
+        "--server",
+        pw.url,
+        "--no-checkout",
+        "--base",
+        repo.base,
+        "--patches",
+        "1,3",
+        "-b",
+        "review/x",
+        cwd=repo.path,
+    )
     assert result.exit_code == 0, result.output
     assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "main"
     subjects = repo.git("log", "--reverse", "--format=%s", f"{repo.base}..review/x").splitlines()
@@ -233,15 +255,27 @@ def test_link_format_precedence(repo, pw, cli, qemu, tmp_path):
     repo.commit("b4 config")
 
     def link_of(branch):
-        return [l for l in repo.git("log", "-1", "--format=%B", f"{branch}~2").splitlines() if l][-1]
+        return [line for line in repo.git("log", "-1", "--format=%B", f"{branch}~2").splitlines() if line][-1]
 
     assert cli(str(sid), "--server", pw.url, "-b", "a", "--no-checkout", cwd=repo.path).exit_code == 0
     assert link_of("a") == f"Link: https://lore.kernel.org/qemu-devel/{first}"
     repo.git("config", "pwapply.linkFormat", "{url}")
     assert cli(str(sid), "--server", pw.url, "-b", "b", "--no-checkout", cwd=repo.path).exit_code == 0
     assert link_of("b") == f"Link: {pw.url}/project/qemu-devel/patch/{first}/"
-    assert cli(str(sid), "--server", pw.url, "-b", "c", "--no-checkout",
-               "--link-format", "Message-ID: <{msgid}>", cwd=repo.path).exit_code == 0
+    assert (
+        cli(
+            str(sid),
+            "--server",
+            pw.url,
+            "-b",
+            "c",
+            "--no-checkout",
+            "--link-format",
+            "Message-ID: <{msgid}>",
+            cwd=repo.path,
+        ).exit_code
+        == 0
+    )
     assert link_of("c") == f"Message-ID: <{first}>"
     assert cli(str(sid), "--server", pw.url, "-b", "d", "--no-checkout", "--no-link", cwd=repo.path).exit_code == 0
     assert "Link:" not in repo.git("log", "--format=%B", f"{repo.base}..d")
@@ -249,16 +283,25 @@ def test_link_format_precedence(repo, pw, cli, qemu, tmp_path):
 
 def test_b4_linktrailermask(repo, pw, cli, qemu):
     sid, mbox = qemu
-    repo.write(".b4-config", "[b4]\n    linkmask = https://lore.kernel.org/qemu-devel/%s\n"
-                             "    linktrailermask = Message-ID: <%s>\n")
+    repo.write(
+        ".b4-config",
+        "[b4]\n    linkmask = https://lore.kernel.org/qemu-devel/%s\n    linktrailermask = Message-ID: <%s>\n",
+    )
     repo.commit("b4 config")
     assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
     assert repo.git("log", "-1", "--format=%(trailers:key=Message-ID,valueonly)").strip() == f"<{msgids(mbox)[3]}>"
 
 
 def test_trailer_already_there_is_not_added_twice(repo, pw, cli):
-    edits = [("src/file1.c", "line 3 of file 1\n", "line 3!\n", "file1: x",
-              "Body.\n\nReviewed-by: Rita Viewer <rita@example.org>")]
+    edits = [
+        (
+            "src/file1.c",
+            "line 3 of file 1\n",
+            "line 3!\n",
+            "file1: x",
+            "Body.\n\nReviewed-by: Rita Viewer <rita@example.org>",
+        )
+    ]
     mbox = repo.series(edits, version=1)
     sid = pw.add_series("qemu-devel", mbox)
     pw.add_cover_reply(sid, "Reviewed-by: Rita Viewer <rita@example.org>\n")
@@ -322,7 +365,7 @@ def test_operations_in_progress_are_refused(repo, pw, cli, qemu, what):
 
 def test_patches_without_message_id_get_no_link_and_a_note(repo, cli, tmp_path):
     mbox = repo.series(EDITS[:2], cover=False, extra=["--no-thread"])
-    mbox = b"\n".join(l for l in mbox.split(b"\n") if not l.lower().startswith(b"message-id:"))
+    mbox = b"\n".join(line for line in mbox.split(b"\n") if not line.lower().startswith(b"message-id:"))
     (tmp_path / "s.mbox").write_bytes(mbox)
     result = cli(str(tmp_path / "s.mbox"), cwd=repo.path)
     assert result.exit_code == 0, result.output

@@ -16,9 +16,26 @@ def test_apply_help_explains_every_option_with_an_example(cli, tmp_path):
     result = cli("apply", "--help", cwd=tmp_path)
     assert result.exit_code == 0
     out = result.stdout
-    for opt in ("--server", "--project", "--base", "--branch", "--no-branch", "--force", "--no-checkout",
-                "--no-3way", "--signoff", "--patches", "--link-format", "--no-link", "--allow-incomplete",
-                "--resolve", "--timeout", "--json", "--verbose", "--quiet"):
+    for opt in (
+        "--server",
+        "--project",
+        "--base",
+        "--branch",
+        "--no-branch",
+        "--force",
+        "--no-checkout",
+        "--no-3way",
+        "--signoff",
+        "--patches",
+        "--link-format",
+        "--no-link",
+        "--allow-incomplete",
+        "--resolve",
+        "--timeout",
+        "--json",
+        "--verbose",
+        "--quiet",
+    ):
         assert opt in out, opt
     assert "e.g." in out and "Examples:" in out
 
@@ -36,10 +53,12 @@ def test_series_and_apply_are_the_same_command(repo, cli):
 
 
 def test_help_and_version_do_not_import_httpx():
-    code = ("import sys; from pwapply import cli\n"
-            "try:\n    cli.app(['--help'])\nexcept SystemExit:\n    pass\n"
-            "bad = [m for m in ('httpx', 'git', 'pwapply.patchwork', 'pwapply.apply') if m in sys.modules]\n"
-            "print(bad)")
+    code = (
+        "import sys; from pwapply import cli\n"
+        "try:\n    cli.app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "bad = [m for m in ('httpx', 'git', 'pwapply.patchwork', 'pwapply.apply') if m in sys.modules]\n"
+        "print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
@@ -72,8 +91,13 @@ def test_progress_per_patch_on_a_terminal_only(repo, pw):
 
     sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "--no-checkout"],
-                            cwd=repo.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "--no-checkout"],
+        cwd=repo.path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -90,6 +114,10 @@ def test_progress_per_patch_on_a_terminal_only(repo, pw):
     assert "[1/3] file1: Fix line 3\n[2/3] file2: Improve line 10\n[3/3] docs: Say welcome properly\n" in text
     assert "Fetching from" in text
     # Not a terminal: no progress lines, only the result.
-    piped = subprocess.run([sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "-b", "other",
-                            "--no-checkout"], cwd=repo.path, capture_output=True, text=True)
+    piped = subprocess.run(
+        [sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "-b", "other", "--no-checkout"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+    )
     assert piped.returncode == 0 and "[1/3]" not in piped.stderr and "Applied 3 patches" in piped.stderr

@@ -5,8 +5,15 @@ from pwapply.errors import ConfigError
 
 
 def build(flags=None, env=None, gitconfig=None, remotes=None, b4=None, url_server=None, url_project=None):
-    return config.build(flags=flags or {}, env=env or {}, gitconfig=gitconfig or {}, remotes=remotes or {},
-                        b4config=b4 or {}, url_server=url_server, url_project=url_project)
+    return config.build(
+        flags=flags or {},
+        env=env or {},
+        gitconfig=gitconfig or {},
+        remotes=remotes or {},
+        b4config=b4 or {},
+        url_server=url_server,
+        url_project=url_project,
+    )
 
 
 def test_precedence_flag_url_env_gitconfig_gitpw_known():
@@ -17,16 +24,24 @@ def test_precedence_flag_url_env_gitconfig_gitpw_known():
     assert build(gitconfig={"pw.server": "https://b.example/api/1.1"}, remotes=known).server == "https://b.example"
     assert build(gitconfig=gc, remotes=known).server == "https://a.example"
     assert build(gitconfig=gc, env={"PWAPPLY_SERVER": "https://e.example"}).server == "https://e.example"
-    s = build(gitconfig=gc, env={"PWAPPLY_SERVER": "https://e.example"}, url_server="https://u.example", url_project="up")
+    s = build(
+        gitconfig=gc, env={"PWAPPLY_SERVER": "https://e.example"}, url_server="https://u.example", url_project="up"
+    )
     assert (s.server, s.project, s.source("server")) == ("https://u.example", "up", "URL given")
     s = build(flags={"server": "https://f.example"}, gitconfig=gc, url_server="https://u.example")
     assert (s.server, s.source("server")) == ("https://f.example", "flag --server")
 
 
-@pytest.mark.parametrize("url", [
-    "https://gitlab.com/qemu-project/qemu.git", "git@gitlab.com:qemu-project/qemu.git",
-    "https://github.com/qemu/qemu", "https://git.qemu.org/git/qemu.git", "https://gitlab.com/qemu-project/qemu",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://gitlab.com/qemu-project/qemu.git",
+        "git@gitlab.com:qemu-project/qemu.git",
+        "https://github.com/qemu/qemu",
+        "https://git.qemu.org/git/qemu.git",
+        "https://gitlab.com/qemu-project/qemu",
+    ],
+)
 def test_qemu_clones_are_known(url):
     s = build(remotes={"upstream": url})
     assert (s.server, s.project) == ("https://patchwork.ozlabs.org", "qemu-devel")
@@ -44,9 +59,13 @@ def test_token_is_redacted_and_kept_from_other_servers():
     s = build(gitconfig={"pwapply.server": "https://a.example", "pwapply.token": "tok"})
     assert s.token == "tok"
     assert ("token", "<redacted>", "git config pwapply.token") in s.rows()
-    other = build(gitconfig={"pwapply.server": "https://a.example", "pwapply.token": "tok"}, url_server="https://b.example")
+    other = build(
+        gitconfig={"pwapply.server": "https://a.example", "pwapply.token": "tok"}, url_server="https://b.example"
+    )
     assert other.token is None
-    same = build(gitconfig={"pwapply.server": "https://a.example", "pwapply.token": "tok"}, url_server="https://a.example")
+    same = build(
+        gitconfig={"pwapply.server": "https://a.example", "pwapply.token": "tok"}, url_server="https://a.example"
+    )
     assert same.token == "tok"
 
 
@@ -56,15 +75,21 @@ def test_link_format_sources():
     both = dict(b4, **{"b4.linktrailermask": "Message-ID: <%s>"})
     assert build(b4=both).get("linkFormat") == "Message-ID: <%s>"
     assert build(b4=both, gitconfig={"pwapply.linkformat": "{url}"}).get("linkFormat") == "{url}"
-    assert build(b4=both, gitconfig={"pwapply.linkformat": "{url}"}, flags={"link_format": "x/{msgid}"}).get("linkFormat") == "x/{msgid}"
+    assert (
+        build(b4=both, gitconfig={"pwapply.linkformat": "{url}"}, flags={"link_format": "x/{msgid}"}).get("linkFormat")
+        == "x/{msgid}"
+    )
 
 
-@pytest.mark.parametrize("raw,norm", [
-    ("patchwork.ozlabs.org", "https://patchwork.ozlabs.org"),
-    ("https://patchwork.ozlabs.org/", "https://patchwork.ozlabs.org"),
-    ("https://patchwork.kernel.org/api/1.1/", "https://patchwork.kernel.org"),
-    ("http://127.0.0.1:8000/api", "http://127.0.0.1:8000"),
-])
+@pytest.mark.parametrize(
+    "raw,norm",
+    [
+        ("patchwork.ozlabs.org", "https://patchwork.ozlabs.org"),
+        ("https://patchwork.ozlabs.org/", "https://patchwork.ozlabs.org"),
+        ("https://patchwork.kernel.org/api/1.1/", "https://patchwork.kernel.org"),
+        ("http://127.0.0.1:8000/api", "http://127.0.0.1:8000"),
+    ],
+)
 def test_normalize_server(raw, norm):
     assert config.normalize_server(raw) == norm
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from pathlib import Path
 from typing import Dict, Iterator, Tuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -64,11 +63,11 @@ class Replay:
         key = _key(path)
         raw = self.table.get(key)
         if raw is None and key[0].startswith("/api/1.2/"):
-            raw = self.table.get(("/api/" + key[0][len("/api/1.2/"):], key[1]))
+            raw = self.table.get(("/api/" + key[0][len("/api/1.2/") :], key[1]))
         if raw is None:
             raw = (REAL / "responses" / "err-api-9.9-series-1.http").read_bytes()
         head, _, body = raw.partition(b"\r\n\r\n")
-        lines = [l for l in head.split(b"\r\n") if not l.lower().startswith((b"connection", b"content-length"))]
+        lines = [h for h in head.split(b"\r\n") if not h.lower().startswith((b"connection", b"content-length"))]
         lines += [b"Content-Length: %d" % len(body), b"Connection: close"]
         return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
@@ -96,8 +95,13 @@ def body(name: str) -> bytes:
 
 def test_series_json_of_the_real_server(client):
     s = client.series(17)
-    assert (s.name, s.version, s.total, s.received_all, s.project) == \
-        ("migration/vfio: Fix a few issues on API misuse", 2, 6, True, "qemu-devel")
+    assert (s.name, s.version, s.total, s.received_all, s.project) == (
+        "migration/vfio: Fix a few issues on API misuse",
+        2,
+        6,
+        True,
+        "qemu-devel",
+    )
     assert s.cover is not None and s.cover.id == 5 and s.cover.msgid == "20260428190347.1180412-1-peterx@redhat.com"
     assert [p.id for p in s.patches] == [25, 26, 27, 28, 29, 30]
     assert s.patches[0].web_url.endswith("/project/qemu-devel/patch/20260428190347.1180412-2-peterx@redhat.com/")
@@ -163,7 +167,7 @@ def test_every_recorded_series_mbox_reads():
 def test_production_ozlabs_series():
     path = SHARED / "fixtures" / "ozlabs-series-500889.txt"
     text = path.read_text()
-    s = patchwork._series(json.loads(text[text.index("{"):]))
+    s = patchwork._series(json.loads(text[text.index("{") :]))
     assert (s.id, s.version, s.total, len(s.patches)) == (500889, 2, 16, 16)
     assert s.cover is not None and s.cover.msgid == "20260421202110.306051-1-peterx@redhat.com"
     from pwapply.apply import _https_like

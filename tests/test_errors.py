@@ -85,8 +85,9 @@ def test_server_without_api_1_2_exits_4(repo, pw, cli, sid):
 def test_old_api_ignoring_msgid_filter_is_caught(repo, pw, cli, sid):
     # Two series so that an ignored filter returns more than the one patch asked for.
     pw.add_series("qemu-devel", repo.series(EDITS[:1], version=1, cover=False))
-    pw.fault(r"msgid=", handler=None, status=200, headers={"Content-Type": "application/json"},
-             body=b"")  # placeholder, replaced below
+    pw.fault(
+        r"msgid=", handler=None, status=200, headers={"Content-Type": "application/json"}, body=b""
+    )  # placeholder, replaced below
     pw.faults.clear()
 
     import json as _json
@@ -170,8 +171,10 @@ def test_incomplete_series_exits_2_unless_allowed(repo, pw, cli):
 
 def test_mbox_without_patches_exits_2(repo, cli, tmp_path):
     p = tmp_path / "pull.mbox"
-    p.write_bytes(b"From x Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: [GIT PULL] stuff\n"
-                  b"Message-ID: <pull@example.org>\n\nPlease pull.\n")
+    p.write_bytes(
+        b"From x Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: [GIT PULL] stuff\n"
+        b"Message-ID: <pull@example.org>\n\nPlease pull.\n"
+    )
     check(cli(str(p), cwd=repo.path), 2, "the mbox holds no patch")
 
 
@@ -240,8 +243,12 @@ def test_token_is_not_sent_over_plain_http_to_another_host():
 
 
 def test_no_traceback_from_the_real_entry_point(repo, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pwapply", "999999", "--server", "http://127.0.0.1:9"],
-                          cwd=repo.path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pwapply", "999999", "--server", "http://127.0.0.1:9"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: cannot connect to 127.0.0.1")

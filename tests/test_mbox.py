@@ -5,18 +5,24 @@ from pwapply.errors import InputError
 
 
 def mail(subject, body, msgid, extra=""):
-    return (f"From abc Mon Sep 17 00:00:00 2001\nFrom: A <a@x>\nSubject: {subject}\n"
-            f"Message-ID: <{msgid}>\n{extra}\n{body}").encode()
+    return (
+        f"From abc Mon Sep 17 00:00:00 2001\nFrom: A <a@x>\nSubject: {subject}\nMessage-ID: <{msgid}>\n{extra}\n{body}"
+    ).encode()
 
 
 DIFF = "---\n f | 1 +\n\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -0,0 +1 @@\n+x\n"
 
 
 def test_split_and_read_in_patch_order():
-    data = (mail("[PATCH v2 2/2] two", "Two.\n" + DIFF, "2@x") + b"\n"
-            + mail("[PATCH v2 0/2] cover", "Cover.\n", "0@x") + b"\n"
-            + mail("[PATCH v2 1/2] one", "One.\n" + DIFF, "1@x")
-            + b"\n" + mail("Re: [PATCH v2 1/2] one", "Reviewed-by: R <r@x>\n", "r@x", "In-Reply-To: <1@x>\n"))
+    data = (
+        mail("[PATCH v2 2/2] two", "Two.\n" + DIFF, "2@x")
+        + b"\n"
+        + mail("[PATCH v2 0/2] cover", "Cover.\n", "0@x")
+        + b"\n"
+        + mail("[PATCH v2 1/2] one", "One.\n" + DIFF, "1@x")
+        + b"\n"
+        + mail("Re: [PATCH v2 1/2] one", "Reviewed-by: R <r@x>\n", "r@x", "In-Reply-To: <1@x>\n")
+    )
     parsed = mbox.read(data)
     assert [p.msgid for p in parsed.patches] == ["1@x", "2@x"]
     assert [p.number for p in parsed.patches] == [1, 2]
@@ -27,17 +33,21 @@ def test_split_and_read_in_patch_order():
 
 
 def test_crlf_and_folded_encoded_subject():
-    raw = ("From x Mon Sep 17 00:00:00 2001\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n very long\r\n"
-           "Message-ID: <c@x>\r\n\r\nBody\r\n" + DIFF.replace("\n", "\r\n")).encode()
+    raw = (
+        "From x Mon Sep 17 00:00:00 2001\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n very long\r\n"
+        "Message-ID: <c@x>\r\n\r\nBody\r\n" + DIFF.replace("\n", "\r\n")
+    ).encode()
     parsed = mbox.read(raw)
     assert parsed.patches[0].subject == "Café very long"
     assert b"\r\n" not in parsed.patches[0].raw
 
 
 def test_raw_utf8_header_and_quoted_printable_body():
-    raw = ("From x Mon Sep 17 00:00:00 2001\nSubject: [PATCH] Rafał\nMessage-ID: <q@x>\n"
-           "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
-           "Body=\n continues\n---\ndiff --git a/f=3Dx b/f=3Dx\n--- a/f=3Dx\n+++ b/f=3Dx\n@@ -1 +1 @@\n-a\n+b\n").encode()
+    raw = (
+        "From x Mon Sep 17 00:00:00 2001\nSubject: [PATCH] Rafał\nMessage-ID: <q@x>\n"
+        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+        "Body=\n continues\n---\ndiff --git a/f=3Dx b/f=3Dx\n--- a/f=3Dx\n+++ b/f=3Dx\n@@ -1 +1 @@\n-a\n+b\n"
+    ).encode()
     parsed = mbox.read(raw)
     assert parsed.patches[0].subject == "[PATCH] Rafał"
     assert "f=x" in parsed.patches[0].paths
@@ -58,9 +68,15 @@ def test_join_adds_from_lines():
     assert mbox.join(p).startswith(b"From ")
 
 
-@pytest.mark.parametrize("spec,total,expected", [
-    ("1-3,5", 6, [1, 2, 3, 5]), ("2", 3, [2]), ("3,1,1", 3, [1, 3]), ("2-", 4, [2, 3, 4]),
-])
+@pytest.mark.parametrize(
+    "spec,total,expected",
+    [
+        ("1-3,5", 6, [1, 2, 3, 5]),
+        ("2", 3, [2]),
+        ("3,1,1", 3, [1, 3]),
+        ("2-", 4, [2, 3, 4]),
+    ],
+)
 def test_ranges(spec, total, expected):
     assert mbox.parse_range(spec, total) == expected
 
@@ -74,8 +90,12 @@ def test_bad_ranges(spec):
 def test_add_trailers_to_plain_mail():
     from pwapply.trailers import Trailer
 
-    raw = mail("[PATCH] one", "One.\n\nSigned-off-by: A <a@x>\n" + DIFF, "1@x",
-               "Content-Type: text/plain; charset=\"us-ascii\"\nContent-Transfer-Encoding: 7bit\n")
+    raw = mail(
+        "[PATCH] one",
+        "One.\n\nSigned-off-by: A <a@x>\n" + DIFF,
+        "1@x",
+        'Content-Type: text/plain; charset="us-ascii"\nContent-Transfer-Encoding: 7bit\n',
+    )
     out = mbox.add_trailers_to_mail(raw, [Trailer("Tested-by", "Cédric <c@x>")])
     assert out is not None
     text = out.decode()
@@ -86,5 +106,7 @@ def test_add_trailers_to_plain_mail():
 
 
 def test_base_commit():
-    assert mbox.base_commit("x\nbase-commit: 1d5c43618bb3c9df1265d19d2f4cf4775b28c6e3\n") == \
-        "1d5c43618bb3c9df1265d19d2f4cf4775b28c6e3"
+    assert (
+        mbox.base_commit("x\nbase-commit: 1d5c43618bb3c9df1265d19d2f4cf4775b28c6e3\n")
+        == "1d5c43618bb3c9df1265d19d2f4cf4775b28c6e3"
+    )

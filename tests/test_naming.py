@@ -5,15 +5,22 @@ import pytest
 from pwapply import naming
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("migration/vfio: Fix a few issues on API misuse or statistic reports",
-     "migration-vfio-fix-a-few-issues-on-api-misuse-or"),
-    ("[1/2] test: Add some lorem ipsum", "test-add-some-lorem-ipsum"),
-    ("[PATCH v2 03/16] migration: Fix low possibility downtime violation",
-     "migration-fix-low-possibility-downtime-violation"),
-    ("MAINTAINERS: Update entry for Rafał Miłecki", "maintainers-update-entry-for-rafa-miecki"),
-    ("Re: [RFC PATCH] x", "x"),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        (
+            "migration/vfio: Fix a few issues on API misuse or statistic reports",
+            "migration-vfio-fix-a-few-issues-on-api-misuse-or",
+        ),
+        ("[1/2] test: Add some lorem ipsum", "test-add-some-lorem-ipsum"),
+        (
+            "[PATCH v2 03/16] migration: Fix low possibility downtime violation",
+            "migration-fix-low-possibility-downtime-violation",
+        ),
+        ("MAINTAINERS: Update entry for Rafał Miłecki", "maintainers-update-entry-for-rafa-miecki"),
+        ("Re: [RFC PATCH] x", "x"),
+    ],
+)
 def test_slug(name, expected):
     slug = naming.series_slug(name, None, 1)
     assert slug == expected
@@ -46,9 +53,26 @@ def test_branch_format_fields():
         naming.branch_name("{nope}", fields)
 
 
-@pytest.mark.parametrize("name", [
-    "pw/ok-v1", "a..b", "a b", "a~b", "-x", "x.lock", "a//b", "a/.b", "x/", "@", "a@{b", "a:b", "a\x01b", "ok.", "é/ü",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pw/ok-v1",
+        "a..b",
+        "a b",
+        "a~b",
+        "-x",
+        "x.lock",
+        "a//b",
+        "a/.b",
+        "x/",
+        "@",
+        "a@{b",
+        "a:b",
+        "a\x01b",
+        "ok.",
+        "é/ü",
+    ],
+)
 def test_ref_rules_agree_with_git(name):
     ours = naming.check_ref_format(name) is None
     theirs = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True).returncode == 0

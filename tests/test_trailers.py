@@ -15,7 +15,7 @@ CASES = [
     "Subject\n\nBody text.\n\nSigned-off-by: A <a@x>\n",
     "Subject\n\nSigned-off-by: A <a@x>\n",
     "Subject\n\nBody.\n\nReviewed-by: R <r@x>\nSigned-off-by: A <a@x>\n",
-    "Subject\n\nBody.\n\nFixes: 1234 (\"x\")\nCc: qemu-stable@nongnu.org\n",
+    'Subject\n\nBody.\n\nFixes: 1234 ("x")\nCc: qemu-stable@nongnu.org\n',
     "Subject\n\nBody.\n\nNot a trailer line\nSigned-off-by: A <a@x>\n",
     "Subject\n\nBody.\n\nthree\nfree\nlines\nnone trailers\nSigned-off-by: A <a@x>\n",
     "Subject\n\nBody.\n\nSigned-off-by: A <a@x>\n  continued value\n",
@@ -27,9 +27,18 @@ CASES = [
 
 def git_add(message: str, trailer: Trailer) -> str:
     proc = subprocess.run(
-        ["git", "-c", "trailer.ifexists=addIfDifferent", "interpret-trailers", "--no-divider",
-         "--trailer", trailer.line()],
-        input=message.encode(), capture_output=True, check=True,
+        [
+            "git",
+            "-c",
+            "trailer.ifexists=addIfDifferent",
+            "interpret-trailers",
+            "--no-divider",
+            "--trailer",
+            trailer.line(),
+        ],
+        input=message.encode(),
+        capture_output=True,
+        check=True,
     )
     return proc.stdout.decode()
 
@@ -58,8 +67,12 @@ def test_duplicates_are_skipped_case_and_space_insensitively():
 def test_order_is_kept():
     msg = "S\n\nBody\n\nSigned-off-by: A <a@x>\n"
     out = trailers.add(msg, [Trailer("Tested-by", "T <t@x>"), LINK, Trailer("Signed-off-by", "M <m@x>")])
-    assert out.splitlines()[-4:] == ["Signed-off-by: A <a@x>", "Tested-by: T <t@x>", f"Link: {LINK.value}",
-                                     "Signed-off-by: M <m@x>"]
+    assert out.splitlines()[-4:] == [
+        "Signed-off-by: A <a@x>",
+        "Tested-by: T <t@x>",
+        f"Link: {LINK.value}",
+        "Signed-off-by: M <m@x>",
+    ]
 
 
 def test_clean_value_cannot_inject_lines():
@@ -72,18 +85,23 @@ def test_clean_value_cannot_inject_lines():
 
 
 def test_tags_from_reply_skips_quotes_and_unknown_tags():
-    body = ("> Reviewed-by: Quoted <q@x>\nReviewed-by: R <r@x>\n  Acked-by: indented <i@x>\n"
-            "tested-by:T <t@x>\nSigned-off-by: S <s@x>\nReviewed-by: R <r@x>\n")
+    body = (
+        "> Reviewed-by: Quoted <q@x>\nReviewed-by: R <r@x>\n  Acked-by: indented <i@x>\n"
+        "tested-by:T <t@x>\nSigned-off-by: S <s@x>\nReviewed-by: R <r@x>\n"
+    )
     assert trailers.tags_from_reply(body) == [Trailer("Reviewed-by", "R <r@x>"), Trailer("Tested-by", "T <t@x>")]
 
 
-@pytest.mark.parametrize("template,expected", [
-    ("https://lore.kernel.org/qemu-devel/%s", "Link: https://lore.kernel.org/qemu-devel/m@x"),
-    ("https://lore.kernel.org/{project}/{msgid}", "Link: https://lore.kernel.org/qemu-devel/m@x"),
-    ("{url}", "Link: https://pw/p/m@x/"),
-    ("Message-ID: <%s>", "Message-ID: <m@x>"),
-    ("Message-Id: <{msgid}>", "Message-Id: <m@x>"),
-])
+@pytest.mark.parametrize(
+    "template,expected",
+    [
+        ("https://lore.kernel.org/qemu-devel/%s", "Link: https://lore.kernel.org/qemu-devel/m@x"),
+        ("https://lore.kernel.org/{project}/{msgid}", "Link: https://lore.kernel.org/qemu-devel/m@x"),
+        ("{url}", "Link: https://pw/p/m@x/"),
+        ("Message-ID: <%s>", "Message-ID: <m@x>"),
+        ("Message-Id: <{msgid}>", "Message-Id: <m@x>"),
+    ],
+)
 def test_link_templates(template, expected):
     t = trailers.link_trailer(template, msgid="m@x", url="https://pw/p/m@x/", project="qemu-devel")
     assert t is not None and t.line() == expected

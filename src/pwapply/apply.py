@@ -120,8 +120,7 @@ def run(
             failure = describe_failure(scratch, outcome, patches)
     if failure is not None:
         if not opts.resolve:
-            raise failure.error("your repository is as it was; try another --base, "
-                                "or --resolve to fix it up by hand")
+            raise failure.error("your repository is as it was; try another --base, or --resolve to fix it up by hand")
         return hand_over(repo, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts, ui)
     new_tip, _ = git.rewrite_messages(repo, base, tip, edit)
     result = finish(repo, base, new_tip, branch, old_tip, source, opts)
@@ -134,14 +133,19 @@ def run(
 
 def check_options(opts: Options) -> None:
     if opts.no_branch and (opts.branch or opts.force):
-        raise InputError("--no-branch cannot be combined with --branch or --force",
-                         "--no-branch applies on top of the current branch")
+        raise InputError(
+            "--no-branch cannot be combined with --branch or --force",
+            "--no-branch applies on top of the current branch",
+        )
     if opts.no_branch and opts.base:
-        raise InputError("--no-branch cannot be combined with --base",
-                         "--no-branch applies on top of the current branch")
+        raise InputError(
+            "--no-branch cannot be combined with --base", "--no-branch applies on top of the current branch"
+        )
     if opts.resolve and not opts.checkout:
-        raise InputError("--resolve needs the branch checked out; drop --no-checkout",
-                         "--resolve leaves the am session in your work tree")
+        raise InputError(
+            "--resolve needs the branch checked out; drop --no-checkout",
+            "--resolve leaves the am session in your work tree",
+        )
 
 
 def preflight(repo: git.Repo, opts: Options) -> str:
@@ -152,13 +156,16 @@ def preflight(repo: git.Repo, opts: Options) -> str:
     dirty = git.dirty_tracked(repo)
     if dirty:
         shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
-        raise RepoStateError(f"tracked files have changes: {shown}",
-                             "commit or stash them first (git stash), then run pwapply again")
+        raise RepoStateError(
+            f"tracked files have changes: {shown}", "commit or stash them first (git stash), then run pwapply again"
+        )
     if opts.base:
         base = git.rev_parse(repo, opts.base)
         if base is None:
-            raise InputError(f"--base {opts.base!r} is not a commit in this repository",
-                             "give a branch, tag or commit id (git fetch first if it is upstream)")
+            raise InputError(
+                f"--base {opts.base!r} is not a commit in this repository",
+                "give a branch, tag or commit id (git fetch first if it is upstream)",
+            )
         return base
     if repo.head is None:
         raise RepoStateError("HEAD has no commit yet", "commit something first, or give --base REF")
@@ -169,17 +176,22 @@ def check_branch(repo: git.Repo, name: str, force: bool) -> Optional[str]:
     """Validate a branch name by git's rules; return its current tip (with --force)."""
     reason = naming.check_ref_format(name)
     if reason or not git.check_branch_name(repo, name):
-        raise InputError(f"{name!r} is not a valid branch name" + (f" ({reason})" if reason else ""),
-                         "choose another with --branch NAME")
+        raise InputError(
+            f"{name!r} is not a valid branch name" + (f" ({reason})" if reason else ""),
+            "choose another with --branch NAME",
+        )
     tip = git.branch_tip(repo, name)
     if tip is None:
         return None
     if not force:
-        raise RepoStateError(f"branch {name} already exists",
-                             "use --force to move it (its old tip is printed), or --branch NAME")
+        raise RepoStateError(
+            f"branch {name} already exists", "use --force to move it (its old tip is printed), or --branch NAME"
+        )
     if repo.head_ref == f"refs/heads/{name}":
-        raise RepoStateError(f"branch {name} is checked out; --force will not move it under you",
-                             "switch to another branch first, or use --no-branch")
+        raise RepoStateError(
+            f"branch {name} is checked out; --force will not move it under you",
+            "switch to another branch first, or use --no-branch",
+        )
     return tip
 
 
@@ -195,8 +207,10 @@ def default_branch(settings: Settings, source: Source) -> str:
     try:
         return naming.branch_name(settings.branch_format, fields)
     except ValueError as exc:
-        raise ConfigError(f"bad branch format {settings.branch_format!r}: {exc}",
-                          f"fields: {', '.join('{' + f + '}' for f in naming.FIELDS)}") from None
+        raise ConfigError(
+            f"bad branch format {settings.branch_format!r}: {exc}",
+            f"fields: {', '.join('{' + f + '}' for f in naming.FIELDS)}",
+        ) from None
 
 
 # ------------------------------------------------------------------------ fetching
@@ -210,8 +224,12 @@ def fetch(ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin:
     server = settings.require_server()
     ui.progress(f"Fetching from {server} ...")
     with PatchworkClient(
-        server, token=settings.token, timeout=opts.timeout, log=ui.debug,
-        max_mbox=opts.max_mbox or DEFAULT_MAX_MBOX, ca_bundle=opts.ca_bundle,
+        server,
+        token=settings.token,
+        timeout=opts.timeout,
+        log=ui.debug,
+        max_mbox=opts.max_mbox or DEFAULT_MAX_MBOX,
+        ca_bundle=opts.ca_bundle,
     ) as client:
         known_cover = None
         if ref.kind == SERIES:
@@ -250,7 +268,9 @@ def _read_local(ref: SeriesRef, read_stdin: Callable[[], bytes]) -> bytes:
         with open(path, "rb") as fh:
             return fh.read()
     except FileNotFoundError:
-        raise InputError(f"no such file: {ref.value}", "give the path of an mbox, a series id or a Message-ID") from None
+        raise InputError(
+            f"no such file: {ref.value}", "give the path of an mbox, a series id or a Message-ID"
+        ) from None
     except IsADirectoryError:
         raise InputError(f"{ref.value} is a directory, not an mbox", "give the path of an mbox file") from None
     except OSError as exc:
@@ -261,8 +281,8 @@ def _https_like(url: str, server: Optional[str]) -> str:
     """ozlabs hands out http:// web URLs; use the server's own scheme for the same host."""
     if server and url.startswith("http://") and server.startswith("https://"):
         host = server.split("://", 1)[1].split("/", 1)[0]
-        if url[len("http://"):].split("/", 1)[0] == host:
-            return "https://" + url[len("http://"):]
+        if url[len("http://") :].split("/", 1)[0] == host:
+            return "https://" + url[len("http://") :]
     return url
 
 
@@ -284,12 +304,13 @@ def from_server(got: "object", settings: Settings) -> Source:
                 cover_tags.append(t)
     incomplete = None
     if not s.received_all:
-        incomplete = (f"series {s.id} is incomplete: {s.received_total} of {s.total} patches "
-                      f"reached the server")
+        incomplete = f"series {s.id} is incomplete: {s.received_total} of {s.total} patches reached the server"
     notes = []
     if len(parsed.patches) != len(s.patches):
-        notes.append(f"the server lists {len(s.patches)} patches in series {s.id} but its mbox has "
-                     f"{len(parsed.patches)} with a diff; only those were applied")
+        notes.append(
+            f"the server lists {len(s.patches)} patches in series {s.id} but its mbox has "
+            f"{len(parsed.patches)} with a diff; only those were applied"
+        )
     return Source(
         patches=parsed.patches,
         name=s.name,
@@ -308,7 +329,9 @@ def from_server(got: "object", settings: Settings) -> Source:
 def from_mbox(data: bytes, settings: Settings) -> Source:
     parsed = mbox.read(data)
     if not parsed.patches:
-        raise InputError("the mbox holds no patch", "give an mbox made by git format-patch or downloaded from Patchwork")
+        raise InputError(
+            "the mbox holds no patch", "give an mbox made by git format-patch or downloaded from Patchwork"
+        )
     cover = parsed.cover
     cover_tags: List[trailers.Trailer] = []
     patch_tags: Dict[str, List[trailers.Trailer]] = {}
@@ -327,9 +350,8 @@ def from_mbox(data: bytes, settings: Settings) -> Source:
     total = naming.number_from_subject(first)
     incomplete = None
     if total and all(n is not None for n in numbers) and len(set(numbers)) < total[1]:
-        missing = sorted(set(range(1, total[1] + 1)) - set(numbers))  # type: ignore[arg-type]
-        incomplete = (f"the mbox is missing patch(es) {', '.join(map(str, missing[:10]))} "
-                      f"of {total[1]}")
+        missing = sorted(set(range(1, total[1] + 1)) - {n for n in numbers if n is not None})
+        incomplete = f"the mbox is missing patch(es) {', '.join(map(str, missing[:10]))} of {total[1]}"
     submitter = ""
     if cover is not None:
         submitter = cover.headers.get("from", "").split("<")[0].strip().strip('"')
@@ -447,7 +469,11 @@ class Failure:
         return ApplyError(
             f"patch {self.number}/{self.total} did not apply: {self.patch.title}"
             + (f" (conflicts in {shown})" if shown else ""),
-            hint, number=self.number, subject=self.patch.title, files=self.files, details=self.output,
+            hint,
+            number=self.number,
+            subject=self.patch.title,
+            files=self.files,
+            details=self.output,
         )
 
 
@@ -477,7 +503,7 @@ def hand_over(
         tip, _ = git.rewrite_messages(repo, base, tip, edit)
     finish(repo, base, tip, branch, old_tip, source, opts)
     rest = []
-    for p in patches[failure.number - 1:]:
+    for p in patches[failure.number - 1 :]:
         raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
         rest.append(mbox.Patch(p.index, p.subject, p.msgid, raw if raw is not None else p.raw, p.paths, p.number))
     path = _write_mbox(rest)
@@ -525,6 +551,13 @@ def finish(
             checked_out = True
     commits = git.commit_subjects(repo, f"{base}..{tip}")
     return Result(
-        branch=branch, base=base, tip=tip, commits=commits, series_id=source.series_id,
-        version=source.version, name=source.name or "", old_tip=old_tip, checked_out=checked_out,
+        branch=branch,
+        base=base,
+        tip=tip,
+        commits=commits,
+        series_id=source.series_id,
+        version=source.version,
+        name=source.name or "",
+        old_tip=old_tip,
+        checked_out=checked_out,
     )

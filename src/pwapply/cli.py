@@ -35,7 +35,7 @@ class DefaultToApply(TyperGroup):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
             args = ["apply", *args]
         if "--" in args:  # what follows -- goes to git am, and only that
-            ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1:]
+            ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1 :]
         return super().parse_args(ctx, args)
 
 
@@ -59,8 +59,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     pass
 
@@ -120,38 +121,59 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 )
 def apply_cmd(
     ctx: typer.Context,
-    series: str = typer.Argument(..., metavar="SERIES",
-        help="Series id (500889), Message-ID, Patchwork or lore URL, mbox file, or - for stdin."),
-    server: Optional[str] = typer.Option(None, "--server", metavar="URL",
-        help="Patchwork server, e.g. --server https://patchwork.ozlabs.org (default: git config pwapply.server)."),
-    project: Optional[str] = typer.Option(None, "--project", metavar="NAME",
-        help="Patchwork project for Message-ID lookups, e.g. --project qemu-devel."),
-    base: Optional[str] = typer.Option(None, "--base", metavar="REF",
-        help="Commit to apply on, e.g. --base origin/master (default: HEAD)."),
-    branch: Optional[str] = typer.Option(None, "--branch", "-b", metavar="NAME",
-        help="Branch to create, e.g. -b review/foo (default: pw/{slug}-v{version}, or pwapply.branchFormat)."),
-    no_branch: bool = typer.Option(False, "--no-branch",
-        help="Apply on top of the current branch instead of creating one (a maintainer's queue)."),
-    force: bool = typer.Option(False, "--force", "-f",
-        help="Move an existing branch of that name; its old tip is printed."),
-    no_checkout: bool = typer.Option(False, "--no-checkout",
-        help="Create the branch but stay where you are."),
-    three_way: bool = typer.Option(True, "--3way/--no-3way",
-        help="Let git am fall back to a 3-way merge (default: on)."),
-    signoff: bool = typer.Option(False, "--signoff", "-s",
-        help="Add your Signed-off-by after the Link trailer."),
-    patches: Optional[str] = typer.Option(None, "--patches", "-p", metavar="RANGE",
-        help="Apply only some patches, e.g. --patches 1-3,5."),
-    link_format: Optional[str] = typer.Option(None, "--link-format", metavar="TEMPLATE",
+    series: str = typer.Argument(
+        ..., metavar="SERIES", help="Series id (500889), Message-ID, Patchwork or lore URL, mbox file, or - for stdin."
+    ),
+    server: Optional[str] = typer.Option(
+        None,
+        "--server",
+        metavar="URL",
+        help="Patchwork server, e.g. --server https://patchwork.ozlabs.org (default: git config pwapply.server).",
+    ),
+    project: Optional[str] = typer.Option(
+        None, "--project", metavar="NAME", help="Patchwork project for Message-ID lookups, e.g. --project qemu-devel."
+    ),
+    base: Optional[str] = typer.Option(
+        None, "--base", metavar="REF", help="Commit to apply on, e.g. --base origin/master (default: HEAD)."
+    ),
+    branch: Optional[str] = typer.Option(
+        None,
+        "--branch",
+        "-b",
+        metavar="NAME",
+        help="Branch to create, e.g. -b review/foo (default: pw/{slug}-v{version}, or pwapply.branchFormat).",
+    ),
+    no_branch: bool = typer.Option(
+        False, "--no-branch", help="Apply on top of the current branch instead of creating one (a maintainer's queue)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Move an existing branch of that name; its old tip is printed."
+    ),
+    no_checkout: bool = typer.Option(False, "--no-checkout", help="Create the branch but stay where you are."),
+    three_way: bool = typer.Option(
+        True, "--3way/--no-3way", help="Let git am fall back to a 3-way merge (default: on)."
+    ),
+    signoff: bool = typer.Option(False, "--signoff", "-s", help="Add your Signed-off-by after the Link trailer."),
+    patches: Optional[str] = typer.Option(
+        None, "--patches", "-p", metavar="RANGE", help="Apply only some patches, e.g. --patches 1-3,5."
+    ),
+    link_format: Optional[str] = typer.Option(
+        None,
+        "--link-format",
+        metavar="TEMPLATE",
         help="Link trailer template with {msgid} {url} {project}, e.g. "
-             "'https://lore.kernel.org/qemu-devel/{msgid}' or 'Message-ID: <{msgid}>'."),
+        "'https://lore.kernel.org/qemu-devel/{msgid}' or 'Message-ID: <{msgid}>'.",
+    ),
     no_link: bool = typer.Option(False, "--no-link", help="Add no Link trailer."),
-    allow_incomplete: bool = typer.Option(False, "--allow-incomplete",
-        help="Apply a series even if some of its patches never reached the server."),
-    resolve: bool = typer.Option(False, "--resolve",
-        help="On a conflict, leave git am stopped in your work tree to fix it by hand."),
-    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS",
-        help="Give up on the server after this long, e.g. --timeout 60."),
+    allow_incomplete: bool = typer.Option(
+        False, "--allow-incomplete", help="Apply a series even if some of its patches never reached the server."
+    ),
+    resolve: bool = typer.Option(
+        False, "--resolve", help="On a conflict, leave git am stopped in your work tree to fix it by hand."
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", metavar="SECONDS", help="Give up on the server after this long, e.g. --timeout 60."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HTTP requests and git commands."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
@@ -163,21 +185,56 @@ def apply_cmd(
     console = Console(quiet=quiet, verbose=verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        code = _apply(ctx, console, series, server, project, base, branch, no_branch, force,
-                      no_checkout, three_way, signoff, patches, link_format, no_link,
-                      allow_incomplete, resolve, timeout, as_json)
+        code = _apply(
+            ctx,
+            console,
+            series,
+            server,
+            project,
+            base,
+            branch,
+            no_branch,
+            force,
+            no_checkout,
+            three_way,
+            signoff,
+            patches,
+            link_format,
+            no_link,
+            allow_incomplete,
+            resolve,
+            timeout,
+            as_json,
+        )
     except PwapplyError as exc:
-        raise _fail(console, exc)
+        raise _fail(console, exc) from None
     except KeyboardInterrupt:
         print("interrupted: nothing was changed in your repository", file=sys.stderr, flush=True)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     raise typer.Exit(code)
 
 
-def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[str], project: Optional[str],
-           base: Optional[str], branch: Optional[str], no_branch: bool, force: bool, no_checkout: bool,
-           three_way: bool, signoff: bool, patches: Optional[str], link_format: Optional[str],
-           no_link: bool, allow_incomplete: bool, resolve: bool, timeout: float, as_json: bool) -> int:
+def _apply(
+    ctx: typer.Context,
+    console: Console,
+    series: str,
+    server: Optional[str],
+    project: Optional[str],
+    base: Optional[str],
+    branch: Optional[str],
+    no_branch: bool,
+    force: bool,
+    no_checkout: bool,
+    three_way: bool,
+    signoff: bool,
+    patches: Optional[str],
+    link_format: Optional[str],
+    no_link: bool,
+    allow_incomplete: bool,
+    resolve: bool,
+    timeout: float,
+    as_json: bool,
+) -> int:
     from . import apply, config, git
     from .resolve import resolve as resolve_ref
 
@@ -188,8 +245,10 @@ def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[s
     passthrough = ctx.meta.get("pwapply.passthrough", [])
     stray = list(ctx.args[: len(ctx.args) - len(passthrough)]) if passthrough else list(ctx.args)
     if stray:
-        raise InputError(f"unexpected argument(s): {' '.join(stray)}",
-                         "give one SERIES; options for git am go after --, e.g. pwapply 500889 -- --reject")
+        raise InputError(
+            f"unexpected argument(s): {' '.join(stray)}",
+            "give one SERIES; options for git am go after --, e.g. pwapply 500889 -- --reject",
+        )
     ref = resolve_ref(series, is_file=os.path.isfile)
     repo = git.open_repo()
     settings = config.load(
@@ -200,9 +259,19 @@ def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[s
         url_project=ref.project,
     )
     opts = apply.Options(
-        base=base, branch=branch, no_branch=no_branch, force=force, checkout=not no_checkout,
-        three_way=three_way, signoff=signoff, patches=patches, am_args=list(passthrough),
-        link=not no_link, allow_incomplete=allow_incomplete, resolve=resolve, timeout=timeout,
+        base=base,
+        branch=branch,
+        no_branch=no_branch,
+        force=force,
+        checkout=not no_checkout,
+        three_way=three_way,
+        signoff=signoff,
+        patches=patches,
+        am_args=list(passthrough),
+        link=not no_link,
+        allow_incomplete=allow_incomplete,
+        resolve=resolve,
+        timeout=timeout,
     )
     ui = apply.UI(progress=console.progress, info=console.info, debug=verbose_logger)
     with git.Lock(repo):
@@ -214,18 +283,23 @@ def _apply(ctx: typer.Context, console: Console, series: str, server: Optional[s
 def _render(console: Console, result: Any, as_json: bool) -> None:
     n = len(result.commits)
     if as_json:
-        print(json.dumps({
-            "branch": result.branch,
-            "base": result.base,
-            "tip": result.tip,
-            "series": result.series_id,
-            "version": result.version,
-            "name": result.name,
-            "commits": [{"id": c[0], "subject": c[1]} for c in result.commits],
-            "old_tip": result.old_tip,
-            "checked_out": result.checked_out,
-            "notes": result.notes,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "branch": result.branch,
+                    "base": result.base,
+                    "tip": result.tip,
+                    "series": result.series_id,
+                    "version": result.version,
+                    "name": result.name,
+                    "commits": [{"id": c[0], "subject": c[1]} for c in result.commits],
+                    "old_tip": result.old_tip,
+                    "checked_out": result.checked_out,
+                    "notes": result.notes,
+                },
+                indent=2,
+            )
+        )
     what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"
     console.info(f"Applied {n} patch{'es' if n != 1 else ''} of {what}" + (f": {result.name}" if result.name else ""))
     if result.branch:
@@ -233,7 +307,9 @@ def _render(console: Console, result: Any, as_json: bool) -> None:
         console.info(f"  branch: {result.branch} ({state})")
     console.info(f"  base:   {result.base[:12]}")
     if result.old_tip:
-        console.info(f"  moved from {result.old_tip[:12]} (git branch -f {result.branch} {result.old_tip[:12]} restores it)")
+        console.info(
+            f"  moved from {result.old_tip[:12]} (git branch -f {result.branch} {result.old_tip[:12]} restores it)"
+        )
     for note in result.notes:
         console.info(f"note: {note}")
     target = result.branch or "HEAD"
@@ -260,7 +336,7 @@ def config_cmd(
             top = None
         settings = config.load(top, flags={"server": server, "project": project}, env=os.environ)
     except PwapplyError as exc:
-        raise _fail(console, exc)
+        raise _fail(console, exc) from None
     rows = settings.rows()
     if as_json:
         print(json.dumps({k: {"value": v or None, "source": s} for k, v, s in rows}, indent=2))

@@ -17,18 +17,30 @@ from .naming import DEFAULT_BRANCH_FORMAT
 
 # (remote URL pattern, server, project).  Only entries we know for sure.
 KNOWN_PROJECTS: Tuple[Tuple[str, str, Optional[str]], ...] = (
-    (r"(gitlab\.com[:/]qemu-project/qemu|github\.com[:/]qemu/qemu|qemu\.org(/git)?/qemu)(\.git)?/?$",
-     "https://patchwork.ozlabs.org", "qemu-devel"),
-    (r"(source\.denx\.de[:/]u-boot/u-boot|github\.com[:/]u-boot/u-boot)(\.git)?/?$",
-     "https://patchwork.ozlabs.org", "uboot"),
-    (r"(gitlab\.com[:/]buildroot\.org/buildroot|git\.buildroot\.net/buildroot|github\.com[:/]buildroot/buildroot)(\.git)?/?$",
-     "https://patchwork.ozlabs.org", "buildroot"),
+    (
+        r"(gitlab\.com[:/]qemu-project/qemu|github\.com[:/]qemu/qemu|qemu\.org(/git)?/qemu)(\.git)?/?$",
+        "https://patchwork.ozlabs.org",
+        "qemu-devel",
+    ),
+    (
+        r"(source\.denx\.de[:/]u-boot/u-boot|github\.com[:/]u-boot/u-boot)(\.git)?/?$",
+        "https://patchwork.ozlabs.org",
+        "uboot",
+    ),
+    (
+        r"(gitlab\.com[:/]buildroot\.org/buildroot|git\.buildroot\.net/buildroot|github\.com[:/]buildroot/buildroot)(\.git)?/?$",
+        "https://patchwork.ozlabs.org",
+        "buildroot",
+    ),
     (r"(github\.com[:/]openvswitch/ovs)(\.git)?/?$", "https://patchwork.ozlabs.org", "openvswitch"),
     (r"(github\.com[:/]getpatchwork/patchwork)(\.git)?/?$", "https://patchwork.ozlabs.org", "patchwork"),
     (r"(dpdk\.org/(git/)?dpdk|github\.com[:/]DPDK/dpdk)(\.git)?/?$", "https://patches.dpdk.org", "dpdk"),
     # The kernel has one server and many projects: a series id needs no project.
-    (r"(git\.kernel\.org/pub/scm/linux/kernel/git/torvalds/linux|github\.com[:/]torvalds/linux)(\.git)?/?$",
-     "https://patchwork.kernel.org", None),
+    (
+        r"(git\.kernel\.org/pub/scm/linux/kernel/git/torvalds/linux|github\.com[:/]torvalds/linux)(\.git)?/?$",
+        "https://patchwork.kernel.org",
+        None,
+    ),
 )
 
 DEFAULT_TIMEOUT = 30.0
@@ -145,50 +157,65 @@ def build(
 
     known = known_project(remotes)
     known_src = f"known project (remote {known[2]})" if known else ""
-    pick("server", [
-        (flags.get("server"), "flag --server"),
-        (url_server, "URL given"),
-        (env.get("PWAPPLY_SERVER"), "env PWAPPLY_SERVER"),
-        (gitconfig.get("pwapply.server"), "git config pwapply.server"),
-        (gitconfig.get("pw.server"), "git config pw.server"),
-        (known[0] if known else None, known_src),
-    ])
+    pick(
+        "server",
+        [
+            (flags.get("server"), "flag --server"),
+            (url_server, "URL given"),
+            (env.get("PWAPPLY_SERVER"), "env PWAPPLY_SERVER"),
+            (gitconfig.get("pwapply.server"), "git config pwapply.server"),
+            (gitconfig.get("pw.server"), "git config pw.server"),
+            (known[0] if known else None, known_src),
+        ],
+    )
     if "server" in values:
         v = values["server"]
         values["server"] = Value(normalize_server(v.value or ""), v.source)
     # A project only makes sense with the server it came with: a URL's project goes with
     # the URL's server, a known project's with its server.
     server_src = values["server"].source if "server" in values else ""
-    pick("project", [
-        (flags.get("project"), "flag --project"),
-        (url_project if server_src in ("URL given", "flag --server") else None, "URL given"),
-        (env.get("PWAPPLY_PROJECT") if server_src != "URL given" else None, "env PWAPPLY_PROJECT"),
-        (gitconfig.get("pwapply.project") if server_src != "URL given" else None, "git config pwapply.project"),
-        (gitconfig.get("pw.project") if server_src != "URL given" else None, "git config pw.project"),
-        (known[1] if known and server_src.startswith("known project") else None, known_src),
-    ])
-    pick("token", [
-        (env.get("PWAPPLY_TOKEN"), "env PWAPPLY_TOKEN"),
-        (gitconfig.get("pwapply.token"), "git config pwapply.token"),
-        (gitconfig.get("pw.token"), "git config pw.token"),
-    ])
+    pick(
+        "project",
+        [
+            (flags.get("project"), "flag --project"),
+            (url_project if server_src in ("URL given", "flag --server") else None, "URL given"),
+            (env.get("PWAPPLY_PROJECT") if server_src != "URL given" else None, "env PWAPPLY_PROJECT"),
+            (gitconfig.get("pwapply.project") if server_src != "URL given" else None, "git config pwapply.project"),
+            (gitconfig.get("pw.project") if server_src != "URL given" else None, "git config pw.project"),
+            (known[1] if known and server_src.startswith("known project") else None, known_src),
+        ],
+    )
+    pick(
+        "token",
+        [
+            (env.get("PWAPPLY_TOKEN"), "env PWAPPLY_TOKEN"),
+            (gitconfig.get("pwapply.token"), "git config pwapply.token"),
+            (gitconfig.get("pw.token"), "git config pw.token"),
+        ],
+    )
     # A token belongs to the server it was configured for: a URL pasted for another
     # server does not get it.
     configured = env.get("PWAPPLY_SERVER") or gitconfig.get("pwapply.server") or gitconfig.get("pw.server")
     if "token" in values and server_src == "URL given":
         if not configured or _host(normalize_server(configured)) != _host(values["server"].value or ""):
             values["token"] = Value(None, values["token"].source + " (not used: another server)")
-    pick("branchFormat", [
-        (flags.get("branch_format"), "flag"),
-        (gitconfig.get("pwapply.branchformat"), "git config pwapply.branchFormat"),
-    ])
+    pick(
+        "branchFormat",
+        [
+            (flags.get("branch_format"), "flag"),
+            (gitconfig.get("pwapply.branchformat"), "git config pwapply.branchFormat"),
+        ],
+    )
     trailermask = b4config.get("b4.linktrailermask")
-    pick("linkFormat", [
-        (flags.get("link_format"), "flag --link-format"),
-        (gitconfig.get("pwapply.linkformat"), "git config pwapply.linkFormat"),
-        (trailermask if trailermask and "%s" in trailermask else None, ".b4-config b4.linktrailermask"),
-        (b4config.get("b4.linkmask"), ".b4-config b4.linkmask"),
-    ])
+    pick(
+        "linkFormat",
+        [
+            (flags.get("link_format"), "flag --link-format"),
+            (gitconfig.get("pwapply.linkformat"), "git config pwapply.linkFormat"),
+            (trailermask if trailermask and "%s" in trailermask else None, ".b4-config b4.linktrailermask"),
+            (b4config.get("b4.linkmask"), ".b4-config b4.linkmask"),
+        ],
+    )
     return Settings(values=values, remotes=dict(remotes))
 
 
@@ -209,5 +236,12 @@ def load(
     b4: Dict[str, str] = {}
     if repo_top:
         b4 = git.read_config_file(os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask"))
-    return build(flags=flags, env=env, gitconfig=gitconfig, remotes=remotes, b4config=b4,
-                 url_server=url_server, url_project=url_project)
+    return build(
+        flags=flags,
+        env=env,
+        gitconfig=gitconfig,
+        remotes=remotes,
+        b4config=b4,
+        url_server=url_server,
+        url_project=url_project,
+    )

@@ -20,15 +20,22 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import GitError, NotARepositoryError, RepoStateError
+from .errors import GitError as GitError
+from .errors import NotARepositoryError, RepoStateError
 
 Logger = Callable[[str], None]
 _log: Optional[Logger] = None
 
 # Variables git sets for hooks and that would send a command to the wrong repository.
 _GIT_LOCAL_ENV = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_QUARANTINE_PATH",
 )
 
 
@@ -57,7 +64,7 @@ def run(
     check: bool = True,
     clean_env: bool = False,
     env: Optional[Mapping[str, str]] = None,
-) -> subprocess.CompletedProcess:
+) -> "subprocess.CompletedProcess[bytes]":
     """Run ``git <args>``; return the completed process (bytes); raise GitError on
     failure when ``check``."""
     argv = ["git", *args]
@@ -76,9 +83,10 @@ def run(
     return proc
 
 
-def out(args: Sequence[str], **kw: object) -> str:
+def out(args: Sequence[str], *, cwd: Optional[str] = None, input: Optional[bytes] = None) -> str:
     """stdout of a git command as text, without the final newline."""
-    return run(args, **kw).stdout.decode("utf-8", "surrogateescape").rstrip("\n")  # type: ignore[arg-type]
+    stdout: bytes = run(args, cwd=cwd, input=input).stdout
+    return stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
 def _shell_quote(arg: str) -> str:
@@ -101,9 +109,16 @@ class Repo:
 def open_repo(cwd: Optional[str] = None) -> Repo:
     """Find the repository we are in; NotARepositoryError when outside one."""
     proc = run(
-        ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir",
-         "--show-object-format", "--is-bare-repository"],
-        cwd=cwd, check=False,
+        [
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "--git-common-dir",
+            "--show-object-format",
+            "--is-bare-repository",
+        ],
+        cwd=cwd,
+        check=False,
     )
     if proc.returncode != 0:
         raise NotARepositoryError(
@@ -126,7 +141,8 @@ def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]
     """(pwapply.* and pw.* keys lowercased, remote name -> URL) in one git call."""
     proc = run(
         ["config", "-z", "--get-regexp", r"^(pwapply|pw)\.|^remote\..*\.url$"],
-        cwd=repo_top, check=False,
+        cwd=repo_top,
+        check=False,
     )
     values: Dict[str, str] = {}
     remotes: Dict[str, str] = {}
@@ -136,7 +152,7 @@ def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]
         key, _, value = item.partition("\n")
         key = key.lower()
         if key.startswith("remote.") and key.endswith(".url"):
-            remotes[key[len("remote."):-len(".url")]] = value
+            remotes[key[len("remote.") : -len(".url")]] = value
         else:
             values[key] = value  # the last one wins, as git config --get does
     return values, remotes
@@ -179,8 +195,10 @@ def dirty_tracked(repo: Repo) -> List[str]:
     """Tracked files with changes in the index or the work tree (untracked ones are fine)."""
     if repo.head is None:
         return []
-    proc = run(["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=no",
-                "--ignore-submodules=dirty"], cwd=repo.top)
+    proc = run(
+        ["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules=dirty"],
+        cwd=repo.top,
+    )
     entries = [e for e in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if e]
     return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
 
@@ -265,12 +283,17 @@ class Scratch:
             return []
         return ["-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=false"]
 
-    def git(self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess:
+    def git(
+        self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None
+    ) -> "subprocess.CompletedProcess[bytes]":
         return run([*self._config(), *args], cwd=self.path, check=check, clean_env=True, env=env)
 
     def open(self) -> "Scratch":
-        run(["worktree", "add", "--detach", "--no-checkout", "-q", self.path, self.base],
-            cwd=self.repo.top, clean_env=True)
+        run(
+            ["worktree", "add", "--detach", "--no-checkout", "-q", self.path, self.base],
+            cwd=self.repo.top,
+            clean_env=True,
+        )
         with open(os.path.join(self.path, ".git"), "rb") as fh:
             line = fh.read().decode("utf-8", "surrogateescape").strip()
         admin = line.split(":", 1)[1].strip() if line.startswith("gitdir:") else ""
@@ -279,7 +302,9 @@ class Scratch:
         self.admin = admin
         if self.sparse:
             os.makedirs(os.path.join(admin, "info"), exist_ok=True)
-            with open(os.path.join(admin, "info", "sparse-checkout"), "w", encoding="utf-8", errors="surrogateescape") as fh:
+            with open(
+                os.path.join(admin, "info", "sparse-checkout"), "w", encoding="utf-8", errors="surrogateescape"
+            ) as fh:
                 for p in self.paths or ():
                     fh.write(sparse_pattern(p) + "\n")
         self.git(["read-tree", "-m", "-u", "HEAD"] if self.sparse else ["reset", "-q", "--hard", "HEAD"])
@@ -357,7 +382,7 @@ def am(
                 if line.startswith("Applying: "):
                     applied_lines.append(line)
                     if on_applying:
-                        on_applying(len(applied_lines), line[len("Applying: "):])
+                        on_applying(len(applied_lines), line[len("Applying: ") :])
             code = proc.wait()
         except BaseException:  # Ctrl-C, SIGTERM: git am must be gone before we clean up
             proc.kill()
@@ -421,7 +446,7 @@ def rewrite_messages(
         nl = raw.index(b"\n", pos)
         header = raw[pos:nl].split()
         size = int(header[2])
-        objects.append(raw[nl + 1: nl + 1 + size])
+        objects.append(raw[nl + 1 : nl + 1 + size])
         pos = nl + 1 + size + 1
     algo = hashlib.sha256 if repo.object_format == "sha256" else hashlib.sha1
     parent_map = {base: base}
@@ -458,11 +483,15 @@ def rewrite_messages(
             with open(path, "wb") as fh:
                 fh.write(body)
             paths.append(path)
-        written = out(["hash-object", "-t", "commit", "-w", "--stdin-paths"], cwd=repo.top,
-                      input=("\n".join(paths) + "\n").encode()).split()
+        written = out(
+            ["hash-object", "-t", "commit", "-w", "--stdin-paths"],
+            cwd=repo.top,
+            input=("\n".join(paths) + "\n").encode(),
+        ).split()
         if written != new_ids:
-            raise RepoStateError("git wrote other commit ids than expected while adding trailers",
-                                 "please report this as a bug")
+            raise RepoStateError(
+                "git wrote other commit ids than expected while adding trailers", "please report this as a bug"
+            )
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return new_ids[-1], new_ids

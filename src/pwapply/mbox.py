@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from . import naming
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .trailers import Trailer
 
 _FROM_LINE_RE = re.compile(rb"^From \S+.*\d\d:\d\d")
 _BASE_COMMIT_RE = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.M)
@@ -94,7 +97,7 @@ def _decode_header_value(raw: bytes) -> str:
 def parse(raw: bytes) -> Mail:
     sep = re.search(rb"\r?\n\r?\n", raw)
     head = raw[: sep.start()] if sep else raw
-    body_raw = raw[sep.end():] if sep else b""
+    body_raw = raw[sep.end() :] if sep else b""
     headers: Dict[str, str] = {}
     current: Optional[str] = None
     chunks: Dict[str, bytes] = {}
@@ -112,9 +115,9 @@ def parse(raw: bytes) -> Mail:
         if current in chunks:  # keep the first occurrence of a header
             current = current + "\x00dup"
         chunks[current] = value
-    for name, value in chunks.items():
-        if "\x00" not in name:
-            headers[name] = _decode_header_value(value)
+    for key, raw_value in chunks.items():
+        if "\x00" not in key:
+            headers[key] = _decode_header_value(raw_value)
     return Mail(raw=raw, headers=headers, body=_text_body(raw, headers, body_raw))
 
 
@@ -131,7 +134,10 @@ def _text_body(raw: bytes, headers: Dict[str, str], body_raw: bytes) -> str:
     for part in msg.walk():
         if part.get_content_maintype() == "multipart":
             continue
-        if part.get_content_type() not in ("text/plain", "text/x-patch", "text/x-diff", "application/octet-stream") and part.get_content_maintype() != "text":
+        if (
+            part.get_content_type() not in ("text/plain", "text/x-patch", "text/x-diff", "application/octet-stream")
+            and part.get_content_maintype() != "text"
+        ):
             continue
         if part.get_content_type() == "text/html":
             continue
@@ -150,7 +156,17 @@ def _unquote_c(text: str) -> str:
     out = bytearray()
     i = 0
     raw = text.encode("utf-8", "surrogateescape")
-    simple = {ord("n"): 10, ord("t"): 9, ord('"'): 34, ord("\\"): 92, ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("r"): 13, ord("v"): 11}
+    simple = {
+        ord("n"): 10,
+        ord("t"): 9,
+        ord('"'): 34,
+        ord("\\"): 92,
+        ord("a"): 7,
+        ord("b"): 8,
+        ord("f"): 12,
+        ord("r"): 13,
+        ord("v"): 11,
+    }
     while i < len(raw):
         c = raw[i]
         if c == 0x5C and i + 1 < len(raw):
@@ -309,7 +325,7 @@ def _is_patch_break(line: str) -> bool:
     return line.startswith("diff -") or line.startswith("Index: ")
 
 
-def add_trailers_to_mail(raw: bytes, new: Sequence["trailers.Trailer"]) -> Optional[bytes]:
+def add_trailers_to_mail(raw: bytes, new: Sequence["Trailer"]) -> Optional[bytes]:
     """The mail with trailers added to its commit message, for mails in the plain form
     Patchwork serves (text/plain, 7bit/8bit, UTF-8 or ASCII).  None for any other form:
     the caller then leaves the mail as it is."""
@@ -318,13 +334,17 @@ def add_trailers_to_mail(raw: bytes, new: Sequence["trailers.Trailer"]) -> Optio
     sep = re.search(rb"\n\n", raw)
     if not sep:
         return None
-    head, body_raw = raw[: sep.start() + 1], raw[sep.end():]
+    head, body_raw = raw[: sep.start() + 1], raw[sep.end() :]
     mail = parse(raw)
     ctype = mail.headers.get("content-type", "text/plain").lower()
     cte = mail.headers.get("content-transfer-encoding", "7bit").lower().strip()
     charset_m = re.search(r'charset="?([\w-]+)"?', ctype)
     charset = charset_m.group(1) if charset_m else "us-ascii"
-    if not ctype.startswith("text/plain") or cte not in ("7bit", "8bit") or charset not in ("utf-8", "us-ascii", "utf8"):
+    if (
+        not ctype.startswith("text/plain")
+        or cte not in ("7bit", "8bit")
+        or charset not in ("utf-8", "us-ascii", "utf8")
+    ):
         return None
     try:
         body = body_raw.decode("utf-8")
@@ -335,7 +355,7 @@ def add_trailers_to_mail(raw: bytes, new: Sequence["trailers.Trailer"]) -> Optio
     if brk is None:
         return None
     message = "\n".join(lines[:brk])
-    edited = trailers.add("subject\n\n" + message.rstrip("\n") + "\n", new)[len("subject\n\n"):]
+    edited = trailers.add("subject\n\n" + message.rstrip("\n") + "\n", new)[len("subject\n\n") :]
     if not message.strip():
         edited = edited.lstrip("\n")
     out_body = edited + "\n".join(lines[brk:])
@@ -344,7 +364,11 @@ def add_trailers_to_mail(raw: bytes, new: Sequence["trailers.Trailer"]) -> Optio
     if not out_body.isascii() and (cte == "7bit" or charset == "us-ascii"):
         text = head.decode("utf-8", "surrogateescape")
         text = _set_header(text, "Content-Transfer-Encoding", "8bit")
-        text = _set_header(text, "Content-Type", "text/plain; charset=utf-8") if "charset" not in ctype or charset == "us-ascii" else text
+        text = (
+            _set_header(text, "Content-Type", "text/plain; charset=utf-8")
+            if "charset" not in ctype or charset == "us-ascii"
+            else text
+        )
         head = text.encode("utf-8", "surrogateescape")
     return head + b"\n" + out_body.encode("utf-8")
 

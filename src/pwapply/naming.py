@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 DEFAULT_BRANCH_FORMAT = "pw/{slug}-v{version}"
 FIELDS = ("id", "version", "slug", "project", "submitter")
@@ -31,7 +31,7 @@ def version_from_subject(subject: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def number_from_subject(subject: str) -> Optional[tuple]:
+def number_from_subject(subject: str) -> Optional[Tuple[int, int]]:
     """``[PATCH v2 03/16] x`` -> (3, 16); None when the subject carries no n/m."""
     m = _NUMBER_RE.search(subject_prefix(subject))
     return (int(m.group(1)), int(m.group(2))) if m else None

@@ -166,7 +166,8 @@ class PatchworkClient:
                         declared = resp.headers.get("content-length")
                         if declared and declared.isdigit() and int(declared) > stream_limit:
                             raise NetworkError(
-                                f"{what} is {int(declared) // 1048576} MiB, over the {stream_limit // 1048576} MiB limit",
+                                f"{what} is {int(declared) // 1048576} MiB, "
+                                f"over the {stream_limit // 1048576} MiB limit",
                                 "raise the limit with --max-mbox-size if this is expected",
                             )
                         chunks = []
@@ -198,7 +199,9 @@ class PatchworkClient:
                     "try again; -v shows the requests",
                 ) from None
             except httpx.HTTPError as exc:
-                raise NetworkError(f"HTTP error fetching {what}: {_reason(exc)}", "try again; -v shows the requests") from None
+                raise NetworkError(
+                    f"HTTP error fetching {what}: {_reason(exc)}", "try again; -v shows the requests"
+                ) from None
             if self._log:
                 ms = (time.monotonic() - started) * 1000
                 self._log(f"GET {url} -> {resp.status_code} ({ms:.0f} ms, {len(body)} bytes)")
@@ -236,7 +239,9 @@ class PatchworkClient:
                 "check pwapply.token, or whether this project is public",
             )
         if status >= 400:
-            raise NetworkError(f"{self.host} answered HTTP {status} for {what}", "try again later; -v shows the requests")
+            raise NetworkError(
+                f"{self.host} answered HTTP {status} for {what}", "try again later; -v shows the requests"
+            )
 
     def _list(self, url: str, *, what: str) -> List[Any]:
         """GET a list endpoint, following Link: rel="next" pagination."""
@@ -260,33 +265,38 @@ class PatchworkClient:
     # ------------------------------------------------------------------ endpoints
 
     def series(self, series_id: int) -> Series:
-        data = self._json(f"{self.api}/series/{series_id}/", what=f"series {series_id}",
-                          missing=f"series {series_id} not found")
+        data = self._json(
+            f"{self.api}/series/{series_id}/", what=f"series {series_id}", missing=f"series {series_id} not found"
+        )
         return _series(data)
 
     def series_mbox(self, series_id: int) -> bytes:
         status, headers, body = self._get(
-            f"{self.server}/series/{series_id}/mbox/", what=f"the mbox of series {series_id}",
+            f"{self.server}/series/{series_id}/mbox/",
+            what=f"the mbox of series {series_id}",
             stream_limit=self.max_mbox,
         )
         if status == 404:
             raise NotFoundError(f"series {series_id} has no mbox on {self.host}", "check the series id")
         self._check_status(status, f"the mbox of series {series_id}")
         if body.lstrip()[:1] == b"<" and b"<html" in body[:2000].lower():
-            raise NetworkError(f"{self.host} sent a web page instead of the mbox of series {series_id}",
-                               "is this a Patchwork server?")
+            raise NetworkError(
+                f"{self.host} sent a web page instead of the mbox of series {series_id}", "is this a Patchwork server?"
+            )
         return body
 
     def cover_comments(self, cover_id: int) -> Tuple[str, ...]:
-        items = self._list(f"{self.api}/covers/{cover_id}/comments/?per_page=100",
-                           what=f"the comments on cover letter {cover_id}")
+        items = self._list(
+            f"{self.api}/covers/{cover_id}/comments/?per_page=100", what=f"the comments on cover letter {cover_id}"
+        )
         return tuple(str(c.get("content") or "") for c in items if isinstance(c, dict))
 
     def series_of_patch(self, patch_id: int, *, cover: bool = False) -> int:
         kind = "covers" if cover else "patches"
         label = "cover letter" if cover else "patch"
-        data = self._json(f"{self.api}/{kind}/{patch_id}/", what=f"{label} {patch_id}",
-                          missing=f"{label} {patch_id} not found")
+        data = self._json(
+            f"{self.api}/{kind}/{patch_id}/", what=f"{label} {patch_id}", missing=f"{label} {patch_id} not found"
+        )
         return _first_series(data, f"{label} {patch_id}")
 
     def series_of_msgid(self, msgid: str, project: Optional[str], cover_first: bool) -> Tuple[int, Optional[int]]:
@@ -306,8 +316,10 @@ class PatchworkClient:
                 series_id = _first_series(hits[0], f"Message-ID {msgid}")
                 return series_id, (int(hits[0]["id"]) if kind == "covers" else None)
         where = f" in project {project}" if project else ""
-        raise NotFoundError(f"no patch or cover letter with Message-ID <{msgid}>{where} on {self.host}",
-                            "check the Message-ID, or the project (pwapply config)")
+        raise NotFoundError(
+            f"no patch or cover letter with Message-ID <{msgid}>{where} on {self.host}",
+            "check the Message-ID, or the project (pwapply config)",
+        )
 
     # ------------------------------------------------------------------ fetch plans
 
@@ -343,7 +355,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _retry_after(value: Optional[str], attempt: int) -> float:
-    backoff = 0.5 * (2 ** (attempt - 1))
+    backoff: float = 0.5 * 2.0 ** (attempt - 1)
     if value and value.strip().isdigit():
         return min(float(value.strip()), MAX_RETRY_AFTER)
     return backoff
@@ -419,4 +431,3 @@ def _series(data: Any) -> Series:
             "the series JSON is not shaped like Patchwork's: is this a Patchwork server?",
             "check the server URL (pwapply config)",
         ) from None
-

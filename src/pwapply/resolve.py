@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import InputError
@@ -44,8 +44,7 @@ _MSGID_HOSTS = {
 _MSGID_RE = re.compile(r"^[^\s<>\x00-\x1f\x7f@]+@[^\s<>\x00-\x1f\x7f@]+$")
 
 _HINT = (
-    "give a series id (500889), a Message-ID, a Patchwork or lore URL, "
-    "or the path of an mbox file ('-' reads stdin)"
+    "give a series id (500889), a Message-ID, a Patchwork or lore URL, or the path of an mbox file ('-' reads stdin)"
 )
 
 
@@ -69,7 +68,7 @@ def normalize_msgid(text: str) -> str:
     value = text.strip()
     for prefix in ("id:", "msgid:", "mid:"):
         if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
             break
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
@@ -194,7 +193,7 @@ def _resolve_url(url: str) -> SeriesRef:
     raise bad()
 
 
-def _resolve_msgid_url(url: str, segs: list) -> SeriesRef:
+def _resolve_msgid_url(url: str, segs: List[str]) -> SeriesRef:
     # lore.kernel.org/<list>/<msgid>/[T/|t.mbox.gz|raw], lore.kernel.org/r/<msgid>,
     # patch.msgid.link/<msgid>: the Message-ID is the first segment that is one.
     for seg in segs:

@@ -27,7 +27,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 from . import mbox as mboxmod
 from . import naming
 
-HTML_404 = b"<!DOCTYPE html>\n<html lang=\"en\"><head><title>Not Found</title></head><body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body></html>\n"
+HTML_404 = (
+    b'<!DOCTYPE html>\n<html lang="en"><head><title>Not Found</title></head><body><h1>Not Found</h1>'
+    b"<p>The requested resource was not found on this server.</p></body></html>\n"
+)
 VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
 _TAG_RE = re.compile(r"^(Tested|Reviewed|Acked|Signed-off|Nacked|Reported)-by:.*$", re.M | re.I)
 
@@ -128,8 +131,11 @@ class FakePatchwork:
             return
         pid = len(self.projects) + 1
         self.projects[link_name] = {
-            "id": pid, "link_name": link_name, "name": name or link_name,
-            "list_id": list_id or f"{link_name}.example.org", "list_email": f"{link_name}@example.org",
+            "id": pid,
+            "link_name": link_name,
+            "name": name or link_name,
+            "list_id": list_id or f"{link_name}.example.org",
+            "list_email": f"{link_name}@example.org",
         }
 
     def add_series(
@@ -162,9 +168,15 @@ class FakePatchwork:
         patch_objs = [self._ingest(m, "patch", sid, project) for m in patches]
         submitter = (cover_obj or patch_objs[0]).submitter if (cover_obj or patch_objs) else ("", "")
         self.series[sid] = {
-            "id": sid, "project": project, "name": name, "date": date, "version": ver,
-            "total": series_total, "submitter": submitter,
-            "cover": cover_obj.id if cover_obj else None, "patches": [p.id for p in patch_objs],
+            "id": sid,
+            "project": project,
+            "name": name,
+            "date": date,
+            "version": ver,
+            "total": series_total,
+            "submitter": submitter,
+            "cover": cover_obj.id if cover_obj else None,
+            "patches": [p.id for p in patch_objs],
         }
         return sid
 
@@ -172,16 +184,24 @@ class FakePatchwork:
         mid = self._next(kind)
         body = mail.body.replace("\r\n", "\n")
         m = re.search(r"^---\s*$", body, re.M) if kind == "patch" else None
-        content, diff = (body[: m.start()], body[m.start():]) if m else (body, "")
+        content, diff = (body[: m.start()], body[m.start() :]) if m else (body, "")
         name, email = parseaddr(mail.headers.get("from", ""))
         headers = []
         for key in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References"):
             if key.lower() in mail.headers:
                 headers.append((key, mail.headers[key.lower()]))
         obj = _Mail(
-            id=mid, kind=kind, msgid=mail.msgid, name=_pw_name(mail.subject), date="2026-04-28T19:03:48",
-            submitter=(name, email), headers=headers, content=content, diff=diff,
-            series_id=sid, project=project,
+            id=mid,
+            kind=kind,
+            msgid=mail.msgid,
+            name=_pw_name(mail.subject),
+            date="2026-04-28T19:03:48",
+            submitter=(name, email),
+            headers=headers,
+            content=content,
+            diff=diff,
+            series_id=sid,
+            project=project,
         )
         self.mails[(kind, mid)] = obj
         return obj
@@ -198,7 +218,9 @@ class FakePatchwork:
         assert cid is not None, "this series has no cover letter"
         self.mails[("cover", cid)].replies.append((author[0], author[1], body))
 
-    def add_patch_reply(self, patch_id: int, body: str, author: Tuple[str, str] = ("Rev Iewer", "rev@example.org")) -> None:
+    def add_patch_reply(
+        self, patch_id: int, body: str, author: Tuple[str, str] = ("Rev Iewer", "rev@example.org")
+    ) -> None:
         self.mails[("patch", patch_id)].replies.append((author[0], author[1], body))
 
     def set_state(self, patch_id: int, state: str) -> None:
@@ -225,10 +247,18 @@ class FakePatchwork:
     def project_json(self, link_name: str, api: str) -> Dict[str, Any]:
         p = self.projects[link_name]
         return {
-            "id": p["id"], "url": f"{self._base()}/api/{api}projects/{p['id']}/", "name": p["name"],
-            "link_name": link_name, "list_id": p["list_id"], "list_email": p["list_email"],
-            "web_url": "", "scm_url": "", "webscm_url": "", "list_archive_url": "",
-            "list_archive_url_format": "", "commit_url_format": "",
+            "id": p["id"],
+            "url": f"{self._base()}/api/{api}projects/{p['id']}/",
+            "name": p["name"],
+            "link_name": link_name,
+            "list_id": p["list_id"],
+            "list_email": p["list_email"],
+            "web_url": "",
+            "scm_url": "",
+            "webscm_url": "",
+            "list_archive_url": "",
+            "list_archive_url_format": "",
+            "commit_url_format": "",
         }
 
     def web_url(self, mail: _Mail) -> str:
@@ -237,17 +267,25 @@ class FakePatchwork:
     def mail_summary(self, mail: _Mail, api: str) -> Dict[str, Any]:
         kind = "patches" if mail.kind == "patch" else "covers"
         return {
-            "id": mail.id, "url": f"{self._base()}/api/{api}{kind}/{mail.id}/", "web_url": self.web_url(mail),
-            "msgid": f"<{mail.msgid}>", "list_archive_url": None, "date": mail.date, "name": mail.name,
+            "id": mail.id,
+            "url": f"{self._base()}/api/{api}{kind}/{mail.id}/",
+            "web_url": self.web_url(mail),
+            "msgid": f"<{mail.msgid}>",
+            "list_archive_url": None,
+            "date": mail.date,
+            "name": mail.name,
             "mbox": f"{self._base()}/project/{mail.project}/{mail.kind}/{mail.msgid}/mbox/",
         }
 
     def series_summary(self, sid: int, api: str) -> Dict[str, Any]:
         s = self.series[sid]
         return {
-            "id": sid, "url": f"{self._base()}/api/{api}series/{sid}/",
+            "id": sid,
+            "url": f"{self._base()}/api/{api}series/{sid}/",
             "web_url": f"{self._base()}/project/{s['project']}/list/?series={sid}",
-            "date": s["date"], "name": s["name"], "version": s["version"],
+            "date": s["date"],
+            "name": s["name"],
+            "version": s["version"],
             "mbox": f"{self._base()}/series/{sid}/mbox/",
         }
 
@@ -256,41 +294,65 @@ class FakePatchwork:
         cover = self.mails[("cover", s["cover"])] if s["cover"] else None
         data = self.series_summary(sid, api)
         received = len(s["patches"])
-        data.update({
-            "project": self.project_json(s["project"], api),
-            "submitter": self.person(*s["submitter"]),
-            "total": s["total"], "received_total": received, "received_all": received >= s["total"],
-            "cover_letter": self.mail_summary(cover, api) if cover else None,
-            "patches": [self.mail_summary(self.mails[("patch", p)], api) for p in s["patches"]],
-            "dependencies": [], "dependents": [],
-        })
+        data.update(
+            {
+                "project": self.project_json(s["project"], api),
+                "submitter": self.person(*s["submitter"]),
+                "total": s["total"],
+                "received_total": received,
+                "received_all": received >= s["total"],
+                "cover_letter": self.mail_summary(cover, api) if cover else None,
+                "patches": [self.mail_summary(self.mails[("patch", p)], api) for p in s["patches"]],
+                "dependencies": [],
+                "dependents": [],
+            }
+        )
         return data
 
     def mail_json(self, mail: _Mail, api: str) -> Dict[str, Any]:
         data = self.mail_summary(mail, api)
-        data.update({
-            "project": self.project_json(mail.project, api),
-            "submitter": self.person(*mail.submitter),
-            "series": [self.series_summary(mail.series_id, api)],
-            "comments": f"{self._base()}/api/{api}{'patches' if mail.kind == 'patch' else 'covers'}/{mail.id}/comments/",
-        })
+        data.update(
+            {
+                "project": self.project_json(mail.project, api),
+                "submitter": self.person(*mail.submitter),
+                "series": [self.series_summary(mail.series_id, api)],
+                "comments": f"{self._base()}/api/{api}{_plural(mail.kind)}/{mail.id}/comments/",
+            }
+        )
         if mail.kind == "patch":
-            data.update({
-                "commit_ref": None, "pull_url": None, "state": mail.state, "archived": False,
-                "hash": None, "delegate": None, "check": "pending",
-                "checks": f"{self._base()}/api/{api}patches/{mail.id}/checks/", "tags": {}, "related": [],
-            })
+            data.update(
+                {
+                    "commit_ref": None,
+                    "pull_url": None,
+                    "state": mail.state,
+                    "archived": False,
+                    "hash": None,
+                    "delegate": None,
+                    "check": "pending",
+                    "checks": f"{self._base()}/api/{api}patches/{mail.id}/checks/",
+                    "tags": {},
+                    "related": [],
+                }
+            )
         return data
 
     def comments_json(self, mail: _Mail, api: str) -> List[Dict[str, Any]]:
         out = []
         for i, (name, email, body) in enumerate(mail.replies, start=1):
-            out.append({
-                "id": i, "web_url": f"{self._base()}/comment/{i}/", "msgid": f"<reply-{mail.id}-{i}@example.org>",
-                "list_archive_url": None, "date": "2026-04-30T07:47:55",
-                "subject": f"Re: {mail.name}", "submitter": self.person(name, email),
-                "content": body, "headers": {}, "addressed": None,
-            })
+            out.append(
+                {
+                    "id": i,
+                    "web_url": f"{self._base()}/comment/{i}/",
+                    "msgid": f"<reply-{mail.id}-{i}@example.org>",
+                    "list_archive_url": None,
+                    "date": "2026-04-30T07:47:55",
+                    "subject": f"Re: {mail.name}",
+                    "submitter": self.person(name, email),
+                    "content": body,
+                    "headers": {},
+                    "addressed": None,
+                }
+            )
         return out
 
     def render_mbox(self, mail: _Mail) -> str:
@@ -325,6 +387,10 @@ class FakePatchwork:
         return "".join(self.render_mbox(self.mails[("patch", p)]) for p in s["patches"]).encode("utf-8")
 
 
+def _plural(kind: str) -> str:
+    return "patches" if kind == "patch" else "covers"
+
+
 def _encode_header(key: str, value: str) -> str:
     from email.header import Header
 
@@ -350,7 +416,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
-    def _send(self, status: int, body: bytes, ctype: str = "application/json", headers: Optional[Dict[str, str]] = None) -> None:
+    def _send(
+        self, status: int, body: bytes, ctype: str = "application/json", headers: Optional[Dict[str, str]] = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -394,8 +462,12 @@ class _Handler(BaseHTTPRequestHandler):
                     if f.handler(self):
                         return
                     continue
-                self._send(f.status, f.body, ctype=f.headers.get("Content-Type", "text/html"),
-                           headers={k: v for k, v in f.headers.items() if k != "Content-Type"})
+                self._send(
+                    f.status,
+                    f.body,
+                    ctype=f.headers.get("Content-Type", "text/html"),
+                    headers={k: v for k, v in f.headers.items() if k != "Content-Type"},
+                )
                 return
         self._route()
 
@@ -405,15 +477,24 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         segs = [s for s in parts.path.split("/") if s]
         if not parts.path.endswith("/"):
-            self._send(301, b"", ctype="text/html", headers={"Location": parts.path + "/" + (f"?{parts.query}" if parts.query else "")})
+            self._send(
+                301,
+                b"",
+                ctype="text/html",
+                headers={"Location": parts.path + "/" + (f"?{parts.query}" if parts.query else "")},
+            )
             return
         if segs[:1] == ["series"] and len(segs) == 3 and segs[2] == "mbox" and segs[1].isdigit():
             sid = int(segs[1])
             if sid not in pw.series:
                 return self._html_404()
             name = pw.series[sid]["name"] or "series"
-            return self._send(200, pw.series_mbox(sid), ctype="text/plain",
-                              headers={"Content-Disposition": f"attachment; filename={naming.slugify(name)}.patch"})
+            return self._send(
+                200,
+                pw.series_mbox(sid),
+                ctype="text/plain",
+                headers={"Content-Disposition": f"attachment; filename={naming.slugify(name)}.patch"},
+            )
         if segs[:1] != ["api"]:
             return self._html_404()
         segs = segs[1:]
@@ -426,7 +507,12 @@ class _Handler(BaseHTTPRequestHandler):
             api = segs[0] + "/"
             segs = segs[1:]
         if not segs:
-            return self._json({k: f"{pw._base()}/api/{api}{k}/" for k in ("covers", "events", "patches", "people", "projects", "series", "users", "bundles")})
+            return self._json(
+                {
+                    k: f"{pw._base()}/api/{api}{k}/"
+                    for k in ("covers", "events", "patches", "people", "projects", "series", "users", "bundles")
+                }
+            )
         kind = segs[0]
         if kind == "series" and len(segs) == 2:
             if not segs[1].isdigit():
@@ -464,7 +550,7 @@ class _Handler(BaseHTTPRequestHandler):
         pages = max(1, (len(items) + per_page - 1) // per_page)
         if page > pages:
             return self._json({"detail": "Invalid page."}, status=404)
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
 
         def link(n: int) -> str:
             q = dict(query)
