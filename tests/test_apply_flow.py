@@ -371,3 +371,27 @@ def test_patches_without_message_id_get_no_link_and_a_note(repo, cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: patch(es) 1, 2 carry no Message-ID, so they got no Link trailer" in result.stderr
     assert "Link:" not in repo.git("log", "--format=%B", f"{repo.base}..HEAD")
+
+
+def test_cone_mode_for_large_series_applies_the_same(repo, pw, cli, qemu, monkeypatch):
+    from pwapply import git as gitmod
+
+    monkeypatch.setattr(gitmod, "CONE_THRESHOLD", 0)
+    sid, _ = qemu
+    assert cli(str(sid), "--server", pw.url, "-b", "cone", "--no-checkout", cwd=repo.path).exit_code == 0
+    monkeypatch.setattr(gitmod, "CONE_THRESHOLD", 10**6)
+    assert cli(str(sid), "--server", pw.url, "-b", "plain", "--no-checkout", cwd=repo.path).exit_code == 0
+    assert repo.git("rev-parse", "cone^{tree}") == repo.git("rev-parse", "plain^{tree}")
+
+
+def test_cone_patterns():
+    from pwapply.git import cone_patterns
+
+    assert cone_patterns(["hw/arm/virt.c", "README", "hw/arm/boot.c"]) == [
+        "/*",
+        "!/*/",
+        "/hw/",
+        "!/hw/*/",
+        "/hw/arm/",
+        "!/hw/arm/*/",
+    ]

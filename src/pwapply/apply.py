@@ -380,8 +380,8 @@ def paths_of(patches: Sequence[mbox.Patch]) -> Optional[List[str]]:
     could not be read, so that nothing the patch needs is missing."""
     paths: List[str] = []
     for p in patches:
-        if not p.paths:
-            return None
+        if not p.paths or any("\n" in path or "\r" in path for path in p.paths):
+            return None  # a sparse pattern cannot name it: check everything out
         paths.extend(p.paths)
     return paths
 

@@ -277,11 +277,16 @@ class Scratch:
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None
         self.sparse = paths is not None
+        # git matches every index entry against every non-cone pattern: past a few hundred
+        # paths, cone mode (hashed directories; it also checks out the other files of the
+        # directories involved) is the cheaper of the two.
+        self.cone = self.sparse and len(set(paths or ())) > CONE_THRESHOLD
 
     def _config(self) -> List[str]:
         if not self.sparse:
             return []
-        return ["-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=false"]
+        cone = "true" if self.cone else "false"
+        return ["-c", "core.sparseCheckout=true", "-c", f"core.sparseCheckoutCone={cone}"]
 
     def git(
         self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None
@@ -305,8 +310,8 @@ class Scratch:
             with open(
                 os.path.join(admin, "info", "sparse-checkout"), "w", encoding="utf-8", errors="surrogateescape"
             ) as fh:
-                for p in self.paths or ():
-                    fh.write(sparse_pattern(p) + "\n")
+                lines = cone_patterns(self.paths or ()) if self.cone else map(sparse_pattern, self.paths or ())
+                fh.write("".join(line + "\n" for line in lines))
         self.git(["read-tree", "-m", "-u", "HEAD"] if self.sparse else ["reset", "-q", "--hard", "HEAD"])
         return self
 
@@ -336,6 +341,24 @@ class Scratch:
     def conflicted(self) -> List[str]:
         proc = self.git(["diff", "--name-only", "-z", "--diff-filter=U"], check=False)
         return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+CONE_THRESHOLD = 256
+
+
+def cone_patterns(paths: Iterable[str]) -> List[str]:
+    """Cone-mode patterns for the files directly in each directory holding one of
+    ``paths`` (and in their parents, as cone mode requires)."""
+    dirs = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:i]))
+    lines = ["/*", "!/*/"]
+    for d in sorted(dirs):
+        escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", d)
+        lines += [f"/{escaped}/", f"!/{escaped}/*/"]
+    return lines
 
 
 def sparse_pattern(path: str) -> str:
