@@ -256,3 +256,12 @@ def test_no_traceback_from_the_real_entry_point(repo, tmp_path):
 
 def test_msgids_helper():
     assert msgids(b"Message-ID: <a@b>\nMessage-Id: <c@d>\n") == ["a@b", "c@d"]
+
+
+def test_unborn_branch_needs_a_base(tmp_path, cli, pw):
+    from conftest import git
+
+    d = tmp_path / "empty"
+    d.mkdir()
+    git(d, "init", "-q")
+    check(cli("1", "--server", pw.url, cwd=d), 5, "HEAD has no commit yet")

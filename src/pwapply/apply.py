@@ -122,8 +122,8 @@ def run(
         if not opts.resolve:
             raise failure.error("your repository is as it was; try another --base, or --resolve to fix it up by hand")
         return hand_over(repo, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts, ui)
-    new_tip, _ = git.rewrite_messages(repo, base, tip, edit)
-    result = finish(repo, base, new_tip, branch, old_tip, source, opts)
+    new_tip, commits = git.rewrite_messages(repo, base, tip, edit)
+    result = finish(repo, base, new_tip, commits, branch, old_tip, source, opts)
     result.notes.extend(source.notes)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:
@@ -498,10 +498,8 @@ def hand_over(
 ) -> Result:
     """--resolve: put the patches that applied on the branch, check it out, and leave
     `git am` stopped at the failing patch in the user's work tree."""
-    tip = failure.done_tip
-    if tip != base:
-        tip, _ = git.rewrite_messages(repo, base, tip, edit)
-    finish(repo, base, tip, branch, old_tip, source, opts)
+    tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit)
+    finish(repo, base, tip, commits, branch, old_tip, source, opts)
     rest = []
     for p in patches[failure.number - 1 :]:
         raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
@@ -522,6 +520,7 @@ def finish(
     repo: git.Repo,
     base: str,
     tip: str,
+    commits: List[Tuple[str, str]],
     branch: Optional[str],
     old_tip: Optional[str],
     source: Source,
@@ -549,7 +548,6 @@ def finish(
                     "move the untracked files it names out of the way, or use --no-checkout",
                 ) from None
             checked_out = True
-    commits = git.commit_subjects(repo, f"{base}..{tip}")
     return Result(
         branch=branch,
         base=base,

@@ -107,7 +107,7 @@ class Repo:
 
 
 def open_repo(cwd: Optional[str] = None) -> Repo:
-    """Find the repository we are in; NotARepositoryError when outside one."""
+    """Find the repository we are in (one git process); NotARepositoryError outside one."""
     proc = run(
         [
             "rev-parse",
@@ -116,25 +116,31 @@ def open_repo(cwd: Optional[str] = None) -> Repo:
             "--git-common-dir",
             "--show-object-format",
             "--is-bare-repository",
+            "HEAD",
+            "--symbolic-full-name",
+            "HEAD",
         ],
         cwd=cwd,
         check=False,
     )
-    if proc.returncode != 0:
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 5:
         raise NotARepositoryError(
             "not inside a git repository",
             "cd into the checkout you want the series applied to (or run git init)",
         )
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) < 5 or lines[4] == "true" or not lines[0]:
+    if lines[4] == "true" or not lines[0]:
         raise NotARepositoryError("not inside a git work tree", "run pwapply in a checkout, not a bare repository")
     top, git_dir, common, fmt = lines[0], lines[1], lines[2], lines[3]
     common = common if os.path.isabs(common) else os.path.normpath(os.path.join(cwd or os.getcwd(), common))
-    head_proc = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False)
-    head = head_proc.stdout.decode().strip() or None
-    ref_proc = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
-    head_ref = ref_proc.stdout.decode("utf-8", "surrogateescape").strip() or None
-    return Repo(top=top, git_dir=git_dir, common_dir=common, head=head, head_ref=head_ref, object_format=fmt)
+    if proc.returncode == 0 and len(lines) == 7:
+        head: Optional[str] = lines[5]
+        head_ref: Optional[str] = lines[6] if lines[6].startswith("refs/") else None
+    else:  # an unborn branch (or a path named HEAD): ask separately
+        head = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False).stdout.decode().strip()
+        ref = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False).stdout
+        head_ref = ref.decode("utf-8", "surrogateescape").strip() or None
+    return Repo(top=top, git_dir=git_dir, common_dir=common, head=head or None, head_ref=head_ref, object_format=fmt)
 
 
 def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]]:
@@ -336,6 +342,15 @@ class Scratch:
         self.close()
 
     def head(self) -> str:
+        """The scratch worktree's detached HEAD, read from its HEAD file."""
+        if self.admin:
+            try:
+                with open(os.path.join(self.admin, "HEAD"), encoding="ascii") as fh:
+                    text = fh.read().strip()
+                if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", text):
+                    return text
+            except (OSError, UnicodeDecodeError):
+                pass
         return self.git(["rev-parse", "HEAD"]).stdout.decode().strip()
 
     def conflicted(self) -> List[str]:
@@ -451,13 +466,13 @@ def rewrite_messages(
     base: str,
     tip: str,
     edit: Callable[[int, str], str],
-) -> Tuple[str, List[str]]:
+) -> Tuple[str, List[Tuple[str, str]]]:
     """Rewrite the message of every commit in base..tip with ``edit(index, message)``.
 
     Trees, authors, dates and committers stay byte for byte; parents are chained to the
     new commits.  Three git processes whatever the number of commits: rev-list, one
     ``cat-file --batch`` to read them, one ``hash-object --stdin-paths`` to write them.
-    Returns (new tip, new commit ids in order).
+    Returns (new tip, [(new commit id, subject)] in order).
     """
     ids = out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"], cwd=repo.top).split()
     if not ids:
@@ -474,6 +489,7 @@ def rewrite_messages(
     algo = hashlib.sha256 if repo.object_format == "sha256" else hashlib.sha1
     parent_map = {base: base}
     new_ids: List[str] = []
+    subjects: List[str] = []
     tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
     try:
         paths = []
@@ -497,7 +513,9 @@ def rewrite_messages(
                 codec = encoding
             except LookupError:
                 text, codec = msg.decode("utf-8", "surrogateescape"), "utf-8"
-            new_msg = edit(i, text).encode(codec, "surrogateescape")
+            edited = edit(i, text)
+            subjects.append(edited.split("\n", 1)[0])
+            new_msg = edited.encode(codec, "surrogateescape")
             body = b"\n".join(new_hlines) + b"\n\n" + new_msg
             sha = algo(b"commit %d\0" % len(body) + body).hexdigest()
             parent_map[old] = sha
@@ -517,7 +535,7 @@ def rewrite_messages(
             )
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    return new_ids[-1], new_ids
+    return new_ids[-1], list(zip(new_ids, subjects))
 
 
 def _header_lines(head: bytes) -> List[bytes]:
@@ -529,12 +547,6 @@ def _header_lines(head: bytes) -> List[bytes]:
         else:
             out_lines.append(line)
     return out_lines
-
-
-def commit_subjects(repo: Repo, rng: str) -> List[Tuple[str, str]]:
-    """(short id, subject) of each commit in a range, oldest first."""
-    text = out(["log", "--reverse", "--format=%h%x00%s", rng], cwd=repo.top)
-    return [tuple(line.split("\0", 1)) for line in text.splitlines() if "\0" in line]  # type: ignore[misc]
 
 
 class Lock:
