@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import git, mbox, naming, trailers
 from .config import Settings
 from .errors import ApplyError, ConfigError, InputError, RepoStateError
 from .resolve import COVER_ID, MBOX, MSGID, PATCH_ID, SERIES, STDIN, SeriesRef, is_msgid
+
+if TYPE_CHECKING:
+    from .patchwork import PatchworkClient, Series
 
 Echo = Callable[[str], None]
 
@@ -113,7 +116,7 @@ def run(
 
     failure = None
     with git.Scratch(repo, base, paths_of(patches)) as scratch:
-        outcome = apply_in(scratch, patches, opts, ui)
+        outcome = apply_in(scratch, patches, am_args(opts), ui)
         if outcome.ok:
             tip = scratch.head()
         else:
@@ -197,12 +200,32 @@ def check_branch(repo: git.Repo, name: str, force: bool) -> Optional[str]:
 
 def default_branch(settings: Settings, source: Source) -> str:
     first = source.patches[0].subject if source.patches else None
+    return _branch_name(
+        settings, source.series_id, source.version, source.name, first, source.project, source.submitter
+    )
+
+
+def branch_for(settings: Settings, series: "Series") -> str:
+    """The branch `pwapply SERIES` makes for this series by default."""
+    first = series.patches[0].name if series.patches else None
+    return _branch_name(settings, series.id, series.version, series.name, first, series.project, series.submitter_name)
+
+
+def _branch_name(
+    settings: Settings,
+    series_id: Optional[int],
+    version: int,
+    name: Optional[str],
+    first: Optional[str],
+    project: str,
+    submitter: str,
+) -> str:
     fields = {
-        "id": source.series_id if source.series_id is not None else "",
-        "version": source.version,
-        "slug": naming.series_slug(source.name, first, source.series_id),
-        "project": source.project,
-        "submitter": source.submitter,
+        "id": series_id if series_id is not None else "",
+        "version": version,
+        "slug": naming.series_slug(name, first, series_id),
+        "project": project,
+        "submitter": submitter,
     }
     try:
         return naming.branch_name(settings.branch_format, fields)
@@ -216,35 +239,46 @@ def default_branch(settings: Settings, source: Source) -> str:
 # ------------------------------------------------------------------------ fetching
 
 
-def fetch(ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin: Callable[[], bytes]) -> Source:
-    if ref.kind in (MBOX, STDIN):
-        return from_mbox(_read_local(ref, read_stdin), settings)
+def open_client(
+    settings: Settings, *, timeout: float, ui: UI, max_mbox: Optional[int] = None, ca_bundle: Optional[str] = None
+) -> "PatchworkClient":
     from .patchwork import DEFAULT_MAX_MBOX, PatchworkClient
 
     server = settings.require_server()
     ui.progress(f"Fetching from {server} ...")
-    with PatchworkClient(
+    return PatchworkClient(
         server,
         token=settings.token,
-        timeout=opts.timeout,
+        timeout=timeout,
         log=ui.debug,
-        max_mbox=opts.max_mbox or DEFAULT_MAX_MBOX,
-        ca_bundle=opts.ca_bundle,
-    ) as client:
-        known_cover = None
-        if ref.kind == SERIES:
-            series_id = int(ref.value)
-        elif ref.kind == PATCH_ID:
-            series_id = client.series_of_patch(int(ref.value))
-        elif ref.kind == COVER_ID:
-            series_id = client.series_of_patch(int(ref.value), cover=True)
-            known_cover = int(ref.value)
-        elif ref.kind == MSGID:
-            cover_first = ref.cover_hint if ref.cover_hint is not None else _looks_like_cover(ref.value)
-            series_id, known_cover = client.series_of_msgid(ref.value, settings.project, cover_first)
-        else:  # pragma: no cover - resolve() makes no other kinds
-            raise InputError(f"cannot fetch {ref.kind}")
+        max_mbox=max_mbox or DEFAULT_MAX_MBOX,
+        ca_bundle=ca_bundle,
+    )
+
+
+def locate(client: "PatchworkClient", ref: SeriesRef, project: Optional[str]) -> Tuple[int, Optional[int]]:
+    """(series id, cover letter id when already known) for what the user named."""
+    if ref.kind == SERIES:
+        return int(ref.value), None
+    if ref.kind == PATCH_ID:
+        return client.series_of_patch(int(ref.value)), None
+    if ref.kind == COVER_ID:
+        return client.series_of_patch(int(ref.value), cover=True), int(ref.value)
+    if ref.kind == MSGID:
+        cover_first = ref.cover_hint if ref.cover_hint is not None else _looks_like_cover(ref.value)
+        return client.series_of_msgid(ref.value, project, cover_first)
+    raise InputError(f"{ref.value} is not on a Patchwork server", "give a series id, Message-ID or URL")
+
+
+def fetch(ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin: Callable[[], bytes]) -> Source:
+    if ref.kind in (MBOX, STDIN):
+        return from_mbox(_read_local(ref, read_stdin), settings)
+    with open_client(settings, timeout=opts.timeout, ui=ui, max_mbox=opts.max_mbox, ca_bundle=opts.ca_bundle) as client:
+        series_id, known_cover = locate(client, ref, settings.project)
         got = client.fetch(series_id, known_cover=known_cover)
+    from .cache import MboxCache
+
+    MboxCache().put(client.server, series_id, got.mbox)  # for pwapply diff later
     return from_server(got, settings)
 
 
@@ -445,12 +479,12 @@ def _write_mbox(patches: Sequence[mbox.Patch]) -> str:
     return path
 
 
-def apply_in(scratch: git.Scratch, patches: Sequence[mbox.Patch], opts: Options, ui: UI) -> git.AmResult:
+def apply_in(scratch: git.Scratch, patches: Sequence[mbox.Patch], args: Sequence[str], ui: UI) -> git.AmResult:
     """git am in the scratch worktree, with a progress line per patch."""
     total = len(patches)
     path = _write_mbox(patches)
     try:
-        return git.am(scratch, path, am_args(opts), lambda n, subject: ui.progress(f"[{n}/{total}] {subject}"))
+        return git.am(scratch, path, args, lambda n, subject: ui.progress(f"[{n}/{total}] {subject}"))
     finally:
         os.unlink(path)
 
@@ -464,10 +498,10 @@ class Failure:
     done_tip: str  # the commit of the patches that did apply
     output: str
 
-    def error(self, hint: str) -> ApplyError:
+    def error(self, hint: str, label: str = "") -> ApplyError:
         shown = ", ".join(self.files[:5]) + (f" and {len(self.files) - 5} more" if len(self.files) > 5 else "")
         return ApplyError(
-            f"patch {self.number}/{self.total} did not apply: {self.patch.title}"
+            f"{label}patch {self.number}/{self.total} did not apply: {self.patch.title}"
             + (f" (conflicts in {shown})" if shown else ""),
             hint,
             number=self.number,

@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import sys
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -242,13 +242,7 @@ def _apply(
         raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
     if verbose_logger := (console.debug if console.verbose else None):
         git.set_logger(verbose_logger)
-    passthrough = ctx.meta.get("pwapply.passthrough", [])
-    stray = list(ctx.args[: len(ctx.args) - len(passthrough)]) if passthrough else list(ctx.args)
-    if stray:
-        raise InputError(
-            f"unexpected argument(s): {' '.join(stray)}",
-            "give one SERIES; options for git am go after --, e.g. pwapply 500889 -- --reject",
-        )
+    passthrough = _passthrough(ctx)
     ref = resolve_ref(series, is_file=os.path.isfile)
     repo = git.open_repo()
     settings = config.load(
@@ -314,6 +308,159 @@ def _render(console: Console, result: Any, as_json: bool) -> None:
         console.info(f"note: {note}")
     target = result.branch or "HEAD"
     console.info(f"next: git log --oneline {result.base[:12]}..{target}   # then build and test")
+
+
+# ----------------------------------------------------------------------- versions
+
+
+def _setup(console: Console, series: str, server: Optional[str], project: Optional[str]) -> Any:
+    """(ref, repo or None, settings) for the commands that only read."""
+    from . import config, git
+    from .resolve import resolve as resolve_ref
+
+    if console.verbose:
+        git.set_logger(console.debug)
+    ref = resolve_ref(series, is_file=os.path.isfile)
+    try:
+        repo: Optional[Any] = git.open_repo()
+    except PwapplyError:
+        repo = None
+    settings = config.load(
+        repo.top if repo else None,
+        flags={"server": server, "project": project},
+        env=os.environ,
+        url_server=ref.server,
+        url_project=ref.project,
+    )
+    return ref, repo, settings
+
+
+@app.command("versions", epilog="Examples:  pwapply versions 500889  |  pwapply versions 500889 --json")
+def versions_cmd(
+    series: str = typer.Argument(..., metavar="SERIES", help="Any form pwapply apply takes (not an mbox)."),
+    server: Optional[str] = typer.Option(None, "--server", metavar="URL", help="As for apply."),
+    project: Optional[str] = typer.Option(None, "--project", metavar="NAME", help="As for apply."),
+    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS", help="As for apply, e.g. --timeout 60."),
+    as_json: bool = typer.Option(False, "--json", help="Print the versions as a JSON list on stdout."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HTTP requests."),
+) -> None:
+    """List every version of a series on the server; * marks the one you named."""
+    from . import apply, versions
+
+    console = Console(quiet=False, verbose=verbose)
+    try:
+        ref, _, settings = _setup(console, series, server, project)
+        ui = apply.UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        listing = versions.list_versions(ref, settings, timeout, ui)
+    except PwapplyError as exc:
+        raise _fail(console, exc) from None
+    rows: List[Dict[str, Any]] = []
+    for s in listing.versions:
+        rows.append(
+            {
+                "id": s.id,
+                "version": s.version,
+                "date": s.date,
+                "name": s.name,
+                "total": s.total,
+                "received_total": s.received_total,
+                "received_all": s.received_all,
+                "states": list(listing.states.get(s.id, ())),
+                "current": s.id == listing.current.id,
+                "web_url": s.web_url,
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"  {'series':>8}  {'ver':<4} {'date':<10}  {'patches':>7}  {'received':<8}  states")
+    for r in rows:
+        mark = "*" if r["current"] else " "
+        print(
+            f"{mark} {r['id']:>8}  v{r['version']:<3} {str(r['date'])[:10]:<10}  {r['total']:>7}  "
+            f"{r['received_total']}/{r['total']:<6}  {versions.summarize_states(r['states'])}   {r['name'] or ''}"
+        )
+
+
+@app.command(
+    "diff",
+    context_settings={"allow_extra_args": True, "allow_interspersed_args": True},
+    epilog="Examples:  pwapply diff 500889  |  pwapply diff 500889 --against v1"
+    "  |  pwapply diff 500889 --against 499120 --base origin/master  |  pwapply diff 500889 -- --no-dual-color",
+)
+def diff_cmd(
+    ctx: typer.Context,
+    series: str = typer.Argument(..., metavar="SERIES", help="The newer version, in any form apply takes."),
+    against: Optional[str] = typer.Option(
+        None,
+        "--against",
+        metavar="SERIES|vN",
+        help="The version to compare with, e.g. --against v1 or --against 499120 (default: the closest earlier).",
+    ),
+    base: Optional[str] = typer.Option(
+        None,
+        "--base",
+        metavar="REF",
+        help="Apply a version here when its base-commit is not in this repository (default: HEAD).",
+    ),
+    keep_trailers: bool = typer.Option(
+        False, "--trailers", help="Compare the trailers added after posting too (Link, Reviewed-by, ...)."
+    ),
+    interdiff: bool = typer.Option(
+        False, "--interdiff", help="Show git diff of the two tips instead of a range-diff (both on one base)."
+    ),
+    no_pager: bool = typer.Option(False, "--no-pager", help="Do not page the output."),
+    refresh: bool = typer.Option(False, "--refresh", help="Download the mboxes again instead of using the cache."),
+    server: Optional[str] = typer.Option(None, "--server", metavar="URL", help="As for apply."),
+    project: Optional[str] = typer.Option(None, "--project", metavar="NAME", help="As for apply."),
+    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS", help="As for apply, e.g. --timeout 60."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HTTP requests and git commands."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but the diff and errors."),
+) -> None:
+    """Show what changed between two versions of a series (git range-diff).
+
+    Neither your work tree nor your branches are touched. Options after -- go to
+    git range-diff (or git diff with --interdiff), e.g. -- --creation-factor=80
+    """
+    from . import apply, git, versions
+
+    console = Console(quiet=quiet, verbose=verbose)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        passthrough = _passthrough(ctx)
+        ref, repo, settings = _setup(console, series, server, project)
+        if repo is None:
+            repo = git.open_repo()  # raises the not-a-repository error
+        ui = apply.UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        opts = versions.DiffOptions(
+            against=against,
+            base=base,
+            trailers=keep_trailers,
+            interdiff=interdiff,
+            pager=not no_pager,
+            refresh=refresh,
+            passthrough=passthrough,
+            timeout=timeout,
+        )
+        code = versions.diff(ref, settings, repo, opts, ui)
+    except PwapplyError as exc:
+        raise _fail(console, exc) from None
+    except KeyboardInterrupt:
+        print("interrupted: nothing was left behind", file=sys.stderr, flush=True)
+        raise typer.Exit(130) from None
+    raise typer.Exit(0 if code == 0 else 5)
+
+
+def _passthrough(ctx: typer.Context) -> List[str]:
+    """What came after --; anything else left over is a mistake."""
+    passthrough: List[str] = ctx.meta.get("pwapply.passthrough", [])
+    stray = list(ctx.args[: len(ctx.args) - len(passthrough)]) if passthrough else list(ctx.args)
+    if stray:
+        raise InputError(
+            f"unexpected argument(s): {' '.join(stray)}",
+            "give one SERIES; options for git go after --, e.g. pwapply 500889 -- --reject",
+        )
+    return list(passthrough)
 
 
 # ----------------------------------------------------------------------- config

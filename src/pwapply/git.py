@@ -604,3 +604,29 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def log_messages(repo: Repo, rev: str, limit: int) -> List[Tuple[str, str, str]]:
+    """(commit, first parent, message) of the last ``limit`` commits of ``rev``, newest
+    first, following first parents."""
+    raw = run(
+        ["log", "--first-parent", f"-n{limit}", "--format=%H %P%x00%B%x00%x01", rev, "--"], cwd=repo.top
+    ).stdout.decode("utf-8", "surrogateescape")
+    out: List[Tuple[str, str, str]] = []
+    for entry in raw.split("\0\x01"):
+        entry = entry.lstrip("\n")
+        if "\0" not in entry:
+            continue
+        ids, message = entry.split("\0", 1)
+        parts = ids.split()
+        out.append((parts[0], parts[1] if len(parts) > 1 else "", message))
+    return out
+
+
+def show(repo: Repo, args: Sequence[str], *, pager: bool) -> int:
+    """Run a git command whose output is for the user: git's own pager and colours
+    when stdout is a terminal (and ``pager``), plain otherwise."""
+    argv = ["git"] + ([] if pager else ["--no-pager"]) + list(args)
+    if _log:
+        _log(" ".join(_shell_quote(a) for a in argv))
+    return subprocess.run(argv, cwd=repo.top, env=_env(False, None)).returncode

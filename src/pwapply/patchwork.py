@@ -60,6 +60,7 @@ class Series:
     project: str  # link name
     submitter_name: str
     submitter_email: str
+    submitter_id: Optional[int]
     web_url: str
     date: str
     cover: Optional[CoverRef]
@@ -321,6 +322,47 @@ class PatchworkClient:
             "check the Message-ID, or the project (pwapply config)",
         )
 
+    def series_list(
+        self,
+        *,
+        project: str,
+        submitter: Optional[int] = None,
+        since: Optional[str] = None,
+        before: Optional[str] = None,
+        q: Optional[str] = None,
+    ) -> List[Series]:
+        """Every series matching the filters, newest first, across all pages."""
+        params = [("project", project), ("order", "-date"), ("per_page", "100")]
+        if submitter is not None:
+            params.append(("submitter", str(submitter)))
+        for key, value in (("since", since), ("before", before), ("q", q)):
+            if value:
+                params.append((key, value))
+        query = "&".join(f"{k}={_q(v)}" for k, v in params)
+        items = self._list(f"{self.api}/series/?{query}", what=f"the series of project {project}")
+        out = [_series(item) for item in items if isinstance(item, dict)]
+        # A filter the server does not know is ignored: keep only what was asked for.
+        return [
+            s
+            for s in out
+            if (not project or s.project == project) and (submitter is None or s.submitter_id == submitter)
+        ]
+
+    def patch_states(self, series_id: int) -> List[str]:
+        """The state of each patch of a series (new, accepted, superseded ...)."""
+        items = self._list(
+            f"{self.api}/patches/?series={series_id}&per_page=100", what=f"the patches of series {series_id}"
+        )
+        return [_str(i.get("state")) for i in items if isinstance(i, dict)]
+
+    def cover_content(self, cover_id: int) -> str:
+        data = self._json(
+            f"{self.api}/covers/{cover_id}/",
+            what=f"cover letter {cover_id}",
+            missing=f"cover letter {cover_id} not found",
+        )
+        return _str(data.get("content")) if isinstance(data, dict) else ""
+
     # ------------------------------------------------------------------ fetch plans
 
     def fetch(self, series_id: int, *, known_cover: Optional[int] = None) -> Fetched:
@@ -387,6 +429,10 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _int_or_none(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _series(data: Any) -> Series:
     """Series JSON -> Series; NetworkError when it is not shaped like Patchwork's."""
     try:
@@ -421,6 +467,7 @@ def _series(data: Any) -> Series:
             project=_str(project.get("link_name")) if isinstance(project, dict) else "",
             submitter_name=_str(submitter.get("name")) if isinstance(submitter, dict) else "",
             submitter_email=_str(submitter.get("email")) if isinstance(submitter, dict) else "",
+            submitter_id=_int_or_none(submitter.get("id")) if isinstance(submitter, dict) else None,
             web_url=_str(data.get("web_url")),
             date=_str(data.get("date")),
             cover=cover_ref,

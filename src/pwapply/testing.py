@@ -147,6 +147,7 @@ class FakePatchwork:
         version: Optional[int] = None,
         total: Optional[int] = None,
         date: str = "2026-04-28T19:03:47",
+        submitter: Optional[Tuple[str, str]] = None,
     ) -> int:
         """Ingest mail as Patchwork's parsemail would: a cover letter (0/N) and patches.
         ``name=None`` gives a series without a name, as Patchwork sometimes has."""
@@ -166,7 +167,12 @@ class FakePatchwork:
                 name = _pw_name(name)
         cover_obj = self._ingest(cover, "cover", sid, project) if cover else None
         patch_objs = [self._ingest(m, "patch", sid, project) for m in patches]
-        submitter = (cover_obj or patch_objs[0]).submitter if (cover_obj or patch_objs) else ("", "")
+        if submitter is None:
+            submitter = (cover_obj or patch_objs[0]).submitter if (cover_obj or patch_objs) else ("", "")
+        for obj in [cover_obj, *patch_objs]:
+            if obj is not None:
+                obj.submitter = submitter
+                obj.date = date
         self.series[sid] = {
             "id": sid,
             "project": project,
@@ -319,6 +325,8 @@ class FakePatchwork:
                 "comments": f"{self._base()}/api/{api}{_plural(mail.kind)}/{mail.id}/comments/",
             }
         )
+        if mail.kind == "cover":
+            data["content"] = mail.content
         if mail.kind == "patch":
             data.update(
                 {
@@ -412,6 +420,7 @@ def _pw_name(subject: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     pw: FakePatchwork
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -514,6 +523,8 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
         kind = segs[0]
+        if kind == "series" and len(segs) == 1:
+            return self._page(self._series_list(query, api), query, parts.path)
         if kind == "series" and len(segs) == 2:
             if not segs[1].isdigit():
                 return self._html_404()
@@ -529,6 +540,8 @@ class _Handler(BaseHTTPRequestHandler):
                     if query["project"] not in pw.projects:
                         return self._json({"project": ["Select a valid choice."]}, status=400)
                     items = [m for m in items if m.project == query["project"]]
+                if "series" in query:
+                    items = [m for m in items if str(m.series_id) == query["series"]]
                 if "msgid" in query and version not in ("1.0", "1.1"):
                     want = query["msgid"].strip("<>")
                     items = [m for m in items if m.msgid == want]
@@ -543,6 +556,27 @@ class _Handler(BaseHTTPRequestHandler):
             if len(segs) == 3 and segs[2] == "comments":
                 return self._page(pw.comments_json(mail, api), query, parts.path)
         return self._html_404()
+
+    def _series_list(self, query: Dict[str, str], api: str) -> List[Dict[str, Any]]:
+        pw = self.pw
+        out = []
+        for sid, s in pw.series.items():
+            if "project" in query and s["project"] != query["project"]:
+                continue
+            if "submitter" in query:
+                who = pw.person(*s["submitter"])
+                if query["submitter"] not in (str(who["id"]), who["email"]):
+                    continue
+            if "q" in query and query["q"].lower() not in (s["name"] or "").lower():
+                continue
+            if "since" in query and s["date"] < query["since"]:
+                continue
+            if "before" in query and s["date"] >= query["before"]:
+                continue
+            out.append(pw.series_json(sid, api))
+        order = query.get("order", "id")
+        key = order.lstrip("-")
+        return sorted(out, key=lambda d: (d.get(key) or "", d["id"]), reverse=order.startswith("-"))
 
     def _page(self, items: List[Any], query: Dict[str, str], path: str) -> None:
         per_page = max(1, min(int(query.get("per_page", "30") or 30), 250))

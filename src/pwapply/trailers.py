@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 _TOKEN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("Signed-off-by: ", "(cherry picked from commit ")
@@ -197,3 +197,28 @@ def merge_order(groups: Sequence[Sequence[Trailer]]) -> List[Trailer]:
             if not any(t.same_as(o) for o in out):
                 out.append(t)
     return out
+
+
+def strip(message: str, drop: Callable[[Trailer], bool]) -> str:
+    """The message without the trailers of its trailer block for which ``drop`` is true
+    (and their continuation lines); the block's other lines stay in order."""
+    lines = message.split("\n")
+    start, end = find_block(message)
+    if start == end:
+        return message
+    kept: List[str] = []
+    dropping = False
+    for line in lines[start:end]:
+        if line[:1] in (" ", "\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        t = parse_trailer_line(line)
+        dropping = t is not None and drop(t)
+        if not dropping:
+            kept.append(line)
+    head = lines[:start]
+    if not kept:  # the block is gone: so is the blank line before it
+        while head and not head[-1].strip():
+            head.pop()
+    return "\n".join(head + kept) + "\n"
