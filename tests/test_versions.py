@@ -188,3 +188,32 @@ def test_interrupted_diff_leaves_nothing(repo, pw, two):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert repo.state() == before
+
+
+def test_each_version_on_its_own_base_commit(repo, pw):
+    me = ("A U Thor", "author@example.org")
+    old_base = repo.base
+    v1 = pw.add_series(
+        "qemu-devel",
+        repo.series(EDITS, version=1, extra=[f"--base={old_base}"]),
+        date="2026-04-21T20:00:00",
+        submitter=me,
+    )
+    # Upstream moves on in a way v1 does not apply to; v2 is rebased onto it.
+    repo.edit_line("src/file2.c", "line 10 of file 2\n", "line 10 of file 2, upstream\n")
+    upstream = repo.commit("Upstream change")
+    v2_edits = [
+        EDITS[0],
+        ("src/file2.c", "line 10 of file 2, upstream\n", "line 10 of file 2, v2\n", "file2: Improve line 10"),
+        EDITS[2],
+    ]
+    v2 = pw.add_series(
+        "qemu-devel",
+        repo.series(v2_edits, version=2, extra=[f"--base={upstream}"]),
+        date="2026-04-28T19:00:00",
+        submitter=me,
+    )
+    proc = run(repo, "diff", str(v2), "--server", pw.url, "--", "--stat")
+    assert proc.returncode == 0, proc.stderr
+    assert f"v1: applied on {old_base[:12]} (its base-commit)" in proc.stderr
+    assert "file2: Improve line 10" in proc.stdout
