@@ -193,7 +193,7 @@ def test_interrupted_diff_leaves_nothing(repo, pw, two):
 def test_each_version_on_its_own_base_commit(repo, pw):
     me = ("A U Thor", "author@example.org")
     old_base = repo.base
-    v1 = pw.add_series(
+    pw.add_series(
         "qemu-devel",
         repo.series(EDITS, version=1, extra=[f"--base={old_base}"]),
         date="2026-04-21T20:00:00",

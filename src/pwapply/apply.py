@@ -124,9 +124,10 @@ def run(
     if failure is not None:
         if not opts.resolve:
             raise failure.error("your repository is as it was; try another --base, or --resolve to fix it up by hand")
-        return hand_over(repo, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts, ui)
+        return hand_over(repo, settings, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts)
     new_tip, commits = git.rewrite_messages(repo, base, tip, edit)
     result = finish(repo, base, new_tip, commits, branch, old_tip, source, opts)
+    remember(repo, settings, source, patches, commits)
     result.notes.extend(source.notes)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:
@@ -519,6 +520,7 @@ def describe_failure(scratch: git.Scratch, outcome: git.AmResult, patches: Seque
 
 def hand_over(
     repo: git.Repo,
+    settings: Settings,
     base: str,
     failure: Failure,
     patches: Sequence[mbox.Patch],
@@ -528,12 +530,12 @@ def hand_over(
     old_tip: Optional[str],
     source: Source,
     opts: Options,
-    ui: UI,
 ) -> Result:
     """--resolve: put the patches that applied on the branch, check it out, and leave
     `git am` stopped at the failing patch in the user's work tree."""
     tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit)
     finish(repo, base, tip, commits, branch, old_tip, source, opts)
+    remember(repo, settings, source, patches, commits)
     rest = []
     for p in patches[failure.number - 1 :]:
         raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
@@ -550,11 +552,33 @@ def hand_over(
     )
 
 
+def remember(
+    repo: git.Repo,
+    settings: Settings,
+    source: Source,
+    patches: Sequence[mbox.Patch],
+    commits: Sequence[git.Rewritten],
+) -> None:
+    """Note which series each applied Message-ID belongs to, and which commit came from
+    which patch, for `pwapply check` (see record.py)."""
+    from . import record
+
+    applied = []
+    if source.series_id is not None and settings.server:
+        applied = [
+            record.Applied(p.msgid, source.series_id, settings.server, source.project, source.version)
+            for p in patches
+            if is_msgid(p.msgid)
+        ]
+    made = [(c.author, c.subject, p.msgid) for c, p in zip(commits, patches) if is_msgid(p.msgid)]
+    record.add(repo.common_dir, applied, made)
+
+
 def finish(
     repo: git.Repo,
     base: str,
     tip: str,
-    commits: List[Tuple[str, str]],
+    commits: Sequence[git.Rewritten],
     branch: Optional[str],
     old_tip: Optional[str],
     source: Source,
@@ -586,7 +610,7 @@ def finish(
         branch=branch,
         base=base,
         tip=tip,
-        commits=commits,
+        commits=[(c.id, c.subject) for c in commits],
         series_id=source.series_id,
         version=source.version,
         name=source.name or "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from typing import Any, Dict, List, Optional
@@ -461,6 +462,160 @@ def _passthrough(ctx: typer.Context) -> List[str]:
             "give one SERIES; options for git go after --, e.g. pwapply 500889 -- --reject",
         )
     return list(passthrough)
+
+
+# ----------------------------------------------------------------------- check
+
+
+@app.command(
+    "check",
+    epilog="Examples:  pwapply check  |  pwapply check origin/master..my-queue  |  pwapply check --offline"
+    "  |  (from hooks/pre-push) pwapply check --pre-push origin git@example.org:repo.git",
+)
+def check_cmd(
+    revs: Optional[List[str]] = typer.Argument(
+        None,
+        metavar="[REVRANGE]...",
+        help="Commits to check, e.g. origin/master..HEAD (default: @{upstream}..HEAD, or what no remote has).",
+    ),
+    pre_push: bool = typer.Option(
+        False,
+        "--pre-push",
+        help="Run as git's pre-push hook: arguments are the remote and its URL, refs come on stdin.",
+    ),
+    timeout: float = typer.Option(
+        10.0,
+        "--timeout",
+        metavar="SECONDS",
+        help="Give up on the server after this long in all, e.g. --timeout 5 (the push then goes on).",
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Only the checks that need no server (lost trailers)."),
+    strict: Optional[bool] = typer.Option(
+        None,
+        "--strict/--no-strict",
+        help="Refuse the push when the server cannot be reached (default: git config pwapply.check.strict).",
+    ),
+    server: Optional[str] = typer.Option(None, "--server", metavar="URL", help="As for apply."),
+    project: Optional[str] = typer.Option(None, "--project", metavar="NAME", help="As for apply."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HTTP requests and git commands."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+) -> None:
+    """Check commits before they are pushed: superseded series, rejected patches, review
+    tags they lack, failed CI checks, lost Link trailers.
+
+    Exit 1 when the push should not go on. Severity of each check:
+    git config pwapply.check.<superseded|state|tags|checks|trailer> error|warn|off
+    """
+    from . import check, git
+
+    console = Console(quiet=quiet, verbose=verbose)
+    try:
+        if verbose:
+            git.set_logger(console.debug)
+        repo = git.open_repo()
+        rev_args = _check_revs(repo, list(revs or []), pre_push)
+        commits = [check.Commit(*c) for c in git.commits_for_check(repo, rev_args)] if rev_args else []
+        loaded: Dict[str, Any] = {}  # filled only when a commit calls for the configuration
+
+        def load_context() -> check.Context:
+            from . import config
+
+            gitconfig, _ = git.read_config(repo.top)
+            settings = config.load(repo.top, flags={"server": server, "project": project}, env=os.environ)
+            loaded.update(gitconfig=gitconfig, settings=settings)
+            return check.Context(gitconfig=gitconfig, server=settings.server, project=settings.project)
+
+        def client_for(url: str) -> Any:
+            from .patchwork import PatchworkClient
+
+            settings = loaded.get("settings")
+            token = None
+            if settings is not None and (settings.server or "").rstrip("/") == url.rstrip("/"):
+                token = settings.token
+            return PatchworkClient(url, token=token, timeout=timeout, log=console.debug if verbose else None)
+
+        report = check.run(
+            commits,
+            common_dir=repo.common_dir,
+            load_context=load_context,
+            client_for=client_for,
+            offline=offline,
+            timeout=timeout,
+        )
+    except PwapplyError as exc:
+        raise _fail(console, exc) from None
+    if strict is None:
+        flag = loaded.get("gitconfig", {}).get("pwapply.check.strict", "")
+        strict = flag.strip().lower() in ("true", "yes", "on", "1")
+    for f in report.findings:
+        if f.severity == "error" or not quiet:
+            print(f.line(), file=sys.stderr, flush=True)
+    for why in report.unreachable:
+        verdict = "refusing the push (pwapply.check.strict)" if strict else "the push goes on"
+        print(f"warning: could not check against {why}; {verdict}", file=sys.stderr, flush=True)
+    failed = report.errors(strict)
+    if failed:
+        print("hint: fix the above, or push anyway with git push --no-verify", file=sys.stderr, flush=True)
+    elif report.checked:
+        console.info(f"pwapply: {report.checked} commit(s) from Patchwork checked")
+    raise typer.Exit(1 if failed else 0)
+
+
+ZERO = re.compile(r"^0+$")
+
+
+def _check_revs(repo: Any, revs: List[str], pre_push: bool) -> List[str]:
+    """git log arguments for the commits to check."""
+    from . import git
+
+    if pre_push:
+        # stdin: "<local ref> <local sha> <remote ref> <remote sha>" per ref pushed.  What
+        # any remote already has needs no check: exclude the remote tips and --remotes.
+        local, remote = [], []
+        for line in sys.stdin.read().splitlines():
+            parts = line.split()
+            if len(parts) != 4:
+                continue
+            if not ZERO.match(parts[1]):  # a deletion pushes nothing
+                local.append(parts[1])
+            if not ZERO.match(parts[3]):  # a new branch has no remote tip
+                remote.append(parts[3])
+        return [*local, "--not", *remote, "--remotes"] if local else []
+    if revs:
+        return revs
+    if git.has_upstream(repo):
+        return ["@{upstream}..HEAD"]
+    return ["HEAD", "--not", "--remotes"]
+
+
+# ----------------------------------------------------------------------- hooks
+
+hooks_app = typer.Typer(help="Install or remove the pre-push hook that runs pwapply check.", no_args_is_help=True)
+app.add_typer(hooks_app, name="hooks")
+
+
+@hooks_app.command("install", epilog="Example:  pwapply hooks install")
+def hooks_install() -> None:
+    """Install the pre-push hook in this repository (an existing one keeps running)."""
+    _hooks(install=True)
+
+
+@hooks_app.command("uninstall", epilog="Example:  pwapply hooks uninstall")
+def hooks_uninstall() -> None:
+    """Remove the pre-push hook, putting back the one it replaced."""
+    _hooks(install=False)
+
+
+def _hooks(install: bool) -> None:
+    from . import git, hooks
+
+    console = Console(quiet=False, verbose=False)
+    try:
+        repo = git.open_repo()
+        what, _ = (hooks.install if install else hooks.uninstall)(git.hooks_dir(repo))
+    except PwapplyError as exc:
+        raise _fail(console, exc) from None
+    console.info(what)
 
 
 # ----------------------------------------------------------------------- config

@@ -461,18 +461,25 @@ def failing_files(output: str) -> List[str]:
 # ------------------------------------------------------------ rewriting messages
 
 
+@dataclass(frozen=True)
+class Rewritten:
+    id: str
+    subject: str
+    author: str  # "Name <email> 1700000000 +0000", as in the commit object
+
+
 def rewrite_messages(
     repo: Repo,
     base: str,
     tip: str,
     edit: Callable[[int, str], str],
-) -> Tuple[str, List[Tuple[str, str]]]:
+) -> Tuple[str, List["Rewritten"]]:
     """Rewrite the message of every commit in base..tip with ``edit(index, message)``.
 
     Trees, authors, dates and committers stay byte for byte; parents are chained to the
     new commits.  Three git processes whatever the number of commits: rev-list, one
     ``cat-file --batch`` to read them, one ``hash-object --stdin-paths`` to write them.
-    Returns (new tip, [(new commit id, subject)] in order).
+    Returns the new tip and, for each commit in order, its id, subject and author line.
     """
     ids = out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"], cwd=repo.top).split()
     if not ids:
@@ -489,7 +496,7 @@ def rewrite_messages(
     algo = hashlib.sha256 if repo.object_format == "sha256" else hashlib.sha1
     parent_map = {base: base}
     new_ids: List[str] = []
-    subjects: List[str] = []
+    done: List[Rewritten] = []
     tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
     try:
         paths = []
@@ -514,12 +521,14 @@ def rewrite_messages(
             except LookupError:
                 text, codec = msg.decode("utf-8", "surrogateescape"), "utf-8"
             edited = edit(i, text)
-            subjects.append(edited.split("\n", 1)[0])
+            author = next((h[7:] for h in new_hlines if h.startswith(b"author ")), b"")
+            subject = edited.split("\n", 1)[0]
             new_msg = edited.encode(codec, "surrogateescape")
             body = b"\n".join(new_hlines) + b"\n\n" + new_msg
             sha = algo(b"commit %d\0" % len(body) + body).hexdigest()
             parent_map[old] = sha
             new_ids.append(sha)
+            done.append(Rewritten(sha, subject, author.decode("utf-8", "replace")))
             path = os.path.join(tmpdir, f"{i}")
             with open(path, "wb") as fh:
                 fh.write(body)
@@ -535,7 +544,7 @@ def rewrite_messages(
             )
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    return new_ids[-1], list(zip(new_ids, subjects))
+    return new_ids[-1], done
 
 
 def _header_lines(head: bytes) -> List[bytes]:
@@ -630,3 +639,39 @@ def show(repo: Repo, args: Sequence[str], *, pager: bool) -> int:
     if _log:
         _log(" ".join(_shell_quote(a) for a in argv))
     return subprocess.run(argv, cwd=repo.top, env=_env(False, None)).returncode
+
+
+def commits_for_check(repo: Repo, revs: Sequence[str]) -> List[Tuple[str, str, str, str]]:
+    """(id, author line, subject, message) of the commits ``revs`` select, in one
+    process; revisions the repository lacks (a remote's tip not fetched) are ignored."""
+    proc = run(
+        [
+            "log",
+            "--reverse",
+            "--ignore-missing",
+            "--date=raw",
+            "--format=%H%x00%an <%ae> %ad%x00%s%x00%B%x00%x01",
+            *revs,
+            "--",
+        ],
+        cwd=repo.top,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise GitError(["git", "log", *revs], proc.returncode, proc.stdout, proc.stderr)
+    out: List[Tuple[str, str, str, str]] = []
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0\x01"):
+        parts = entry.lstrip("\n").split("\0", 3)
+        if len(parts) == 4:
+            out.append((parts[0], parts[1], parts[2], parts[3]))
+    return out
+
+
+def has_upstream(repo: Repo) -> bool:
+    return run(["rev-parse", "-q", "--verify", "@{upstream}"], cwd=repo.top, check=False).returncode == 0
+
+
+def hooks_dir(repo: Repo) -> str:
+    """Where git looks for hooks (core.hooksPath honoured)."""
+    path = out(["rev-parse", "--git-path", "hooks"], cwd=repo.top)
+    return path if os.path.isabs(path) else os.path.normpath(os.path.join(repo.top, path))

@@ -68,6 +68,15 @@ class Series:
 
 
 @dataclass(frozen=True)
+class PatchState:
+    id: int
+    msgid: str
+    state: str
+    check: str
+    web_url: str
+
+
+@dataclass(frozen=True)
 class Fetched:
     series: Series
     mbox: bytes
@@ -348,12 +357,23 @@ class PatchworkClient:
             if (not project or s.project == project) and (submitter is None or s.submitter_id == submitter)
         ]
 
-    def patch_states(self, series_id: int) -> List[str]:
-        """The state of each patch of a series (new, accepted, superseded ...)."""
+    def patch_states(self, series_id: int) -> List[PatchState]:
+        """Each patch of a series with its state (new, accepted, superseded ...) and the
+        summary of its CI checks (pending, success, warning, fail)."""
         items = self._list(
             f"{self.api}/patches/?series={series_id}&per_page=100", what=f"the patches of series {series_id}"
         )
-        return [_str(i.get("state")) for i in items if isinstance(i, dict)]
+        return [
+            PatchState(
+                id=int(i.get("id") or 0),
+                msgid=_strip_brackets(_str(i.get("msgid"))),
+                state=_str(i.get("state")),
+                check=_str(i.get("check")),
+                web_url=_str(i.get("web_url")),
+            )
+            for i in items
+            if isinstance(i, dict)
+        ]
 
     def cover_content(self, cover_id: int) -> str:
         data = self._json(

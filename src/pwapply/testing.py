@@ -64,6 +64,7 @@ class _Mail:
     project: str
     replies: List[Tuple[str, str, str]] = field(default_factory=list)  # (name, email, body)
     state: str = "new"
+    check: str = "pending"
 
 
 class FakePatchwork:
@@ -232,6 +233,10 @@ class FakePatchwork:
     def set_state(self, patch_id: int, state: str) -> None:
         self.mails[("patch", patch_id)].state = state
 
+    def set_check(self, patch_id: int, check: str) -> None:
+        """The combined CI check of a patch: pending, success, warning or fail."""
+        self.mails[("patch", patch_id)].check = check
+
     def fault(self, pattern: str, status: int = 500, body: bytes = b"", **kw: Any) -> Fault:
         f = Fault(pattern=pattern, status=status, body=body, **kw)
         self.faults.append(f)
@@ -336,7 +341,7 @@ class FakePatchwork:
                     "archived": False,
                     "hash": None,
                     "delegate": None,
-                    "check": "pending",
+                    "check": mail.check,
                     "checks": f"{self._base()}/api/{api}patches/{mail.id}/checks/",
                     "tags": {},
                     "related": [],

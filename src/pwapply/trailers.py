@@ -126,7 +126,7 @@ def add(message: str, new: Iterable[Trailer]) -> str:
     Idempotent: ``add(add(m, t), t) == add(m, t)``.  Lines of the message are never
     dropped or reordered.
     """
-    have = existing(message) + _trailer_lines_below_title(message)
+    have = existing(message) + below_title(message)
     todo: List[Trailer] = []
     for t in new:
         if any(t.same_as(h) for h in have) or any(t.same_as(x) for x in todo):
@@ -147,7 +147,7 @@ def add(message: str, new: Iterable[Trailer]) -> str:
     return out
 
 
-def _trailer_lines_below_title(message: str) -> List[Trailer]:
+def below_title(message: str) -> List[Trailer]:
     lines = message.split("\n")
     i = 0
     while i < len(lines) and lines[i].strip():

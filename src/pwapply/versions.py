@@ -113,7 +113,12 @@ def list_versions(ref: SeriesRef, settings: Settings, timeout: float, ui: UI) ->
         current = client.series(sid)
         versions = find(client, current)
         with ThreadPoolExecutor(max_workers=4) as pool:
-            states = dict(zip([s.id for s in versions], pool.map(lambda s: tuple(client.patch_states(s.id)), versions)))
+            states = dict(
+                zip(
+                    [s.id for s in versions],
+                    pool.map(lambda s: tuple(p.state for p in client.patch_states(s.id)), versions),
+                )
+            )
     return Listing(current=current, versions=tuple(versions), states=states)
 
 
