@@ -373,15 +373,14 @@ def test_patches_without_message_id_get_no_link_and_a_note(repo, cli, tmp_path):
     assert "Link:" not in repo.git("log", "--format=%B", f"{repo.base}..HEAD")
 
 
-def test_cone_mode_for_large_series_applies_the_same(repo, pw, cli, qemu, monkeypatch):
-    from pwapply import git as gitmod
+def test_sparse_and_full_scratch_apply_the_same(repo, pw, cli, qemu, monkeypatch):
+    from pwapply import apply
 
-    monkeypatch.setattr(gitmod, "CONE_THRESHOLD", 0)
     sid, _ = qemu
-    assert cli(str(sid), "--server", pw.url, "-b", "cone", "--no-checkout", cwd=repo.path).exit_code == 0
-    monkeypatch.setattr(gitmod, "CONE_THRESHOLD", 10**6)
-    assert cli(str(sid), "--server", pw.url, "-b", "plain", "--no-checkout", cwd=repo.path).exit_code == 0
-    assert repo.git("rev-parse", "cone^{tree}") == repo.git("rev-parse", "plain^{tree}")
+    assert cli(str(sid), "--server", pw.url, "-b", "sparse", "--no-checkout", cwd=repo.path).exit_code == 0
+    monkeypatch.setattr(apply, "paths_of", lambda patches: None)  # as for a patch whose paths are unknown
+    assert cli(str(sid), "--server", pw.url, "-b", "full", "--no-checkout", cwd=repo.path).exit_code == 0
+    assert repo.git("rev-parse", "sparse^{tree}") == repo.git("rev-parse", "full^{tree}")
 
 
 def test_cone_patterns():

@@ -269,10 +269,13 @@ def count_commits(repo: Repo, rng: str) -> int:
 class Scratch:
     """A detached worktree for applying a series without touching the user's tree.
 
-    Only the files the series touches are checked out (a sparse checkout set through
-    ``-c`` for our commands alone, so the repository's config is not changed); the index
-    holds the whole tree.  ``close()`` removes every trace: the directory and git's
-    administrative entry for it.
+    Only the directories the series touches are checked out, their files but not their
+    subdirectories (a cone-mode sparse checkout set through ``-c`` for our commands
+    alone, so the repository's config is not changed); the index holds the whole tree.
+    Cone mode, not a pattern per file: git matches every index entry against every
+    non-cone pattern on each index write, which made `git am` slower than in a full
+    checkout; cone mode hashes directories and is faster than a full checkout.
+    ``close()`` removes every trace: the directory and git's administrative entry for it.
     """
 
     def __init__(self, repo: Repo, base: str, paths: Optional[Sequence[str]]) -> None:
@@ -283,16 +286,11 @@ class Scratch:
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None
         self.sparse = paths is not None
-        # git matches every index entry against every non-cone pattern: past a few hundred
-        # paths, cone mode (hashed directories; it also checks out the other files of the
-        # directories involved) is the cheaper of the two.
-        self.cone = self.sparse and len(set(paths or ())) > CONE_THRESHOLD
 
     def _config(self) -> List[str]:
         if not self.sparse:
             return []
-        cone = "true" if self.cone else "false"
-        return ["-c", "core.sparseCheckout=true", "-c", f"core.sparseCheckoutCone={cone}"]
+        return ["-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=true"]
 
     def git(
         self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None
@@ -316,8 +314,7 @@ class Scratch:
             with open(
                 os.path.join(admin, "info", "sparse-checkout"), "w", encoding="utf-8", errors="surrogateescape"
             ) as fh:
-                lines = cone_patterns(self.paths or ()) if self.cone else map(sparse_pattern, self.paths or ())
-                fh.write("".join(line + "\n" for line in lines))
+                fh.write("".join(line + "\n" for line in cone_patterns(self.paths or ())))
         self.git(["read-tree", "-m", "-u", "HEAD"] if self.sparse else ["reset", "-q", "--hard", "HEAD"])
         return self
 
@@ -358,9 +355,6 @@ class Scratch:
         return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-CONE_THRESHOLD = 256
-
-
 def cone_patterns(paths: Iterable[str]) -> List[str]:
     """Cone-mode patterns for the files directly in each directory holding one of
     ``paths`` (and in their parents, as cone mode requires)."""
@@ -374,14 +368,6 @@ def cone_patterns(paths: Iterable[str]) -> List[str]:
         escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", d)
         lines += [f"/{escaped}/", f"!/{escaped}/*/"]
     return lines
-
-
-def sparse_pattern(path: str) -> str:
-    """A non-cone sparse-checkout pattern matching exactly ``path``."""
-    escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", path)
-    if escaped.endswith(" "):
-        escaped = escaped[:-1] + "\\ "
-    return "/" + escaped
 
 
 @dataclass

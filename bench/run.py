@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""pwapply's benchmark: medians and ratios against the bare commands it replaces.
+
+    python bench/run.py                # the full run (a 35,000-file tree; several minutes)
+    python bench/run.py --quick        # a smoke-sized run, as CI does (no targets judged)
+    python bench/run.py --rtt 0.05     # add 50 ms to every request, like a distant server
+
+Everything is made here, offline: a scratch repository the size of a real C project
+(fast-import), series of 3, 16, 50 and 500 patches made with `git format-patch` from real
+edits to it (plus a v1 of the 16-patch series), served by pwapply.testing.FakePatchwork on
+loopback.  Each measurement interleaves the two sides (A B A B ...) from the same state,
+and prints medians, their ratio and the peak memory of each side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from pwapply.testing import FakePatchwork
+
+ENV = dict(
+    os.environ,
+    GIT_AUTHOR_NAME="Bench Author",
+    GIT_AUTHOR_EMAIL="author@example.org",
+    GIT_COMMITTER_NAME="Bench Maintainer",
+    GIT_COMMITTER_EMAIL="maint@example.org",
+    GIT_CONFIG_NOSYSTEM="1",
+    NO_PROXY="*",
+)
+# PYTHONDONTWRITEBYTECODE would make every run compile every module again: a user's
+# install has its bytecode cached, so measure that.
+for _name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "PWAPPLY_SERVER", "PWAPPLY_TOKEN",
+              "PYTHONDONTWRITEBYTECODE"):
+    ENV.pop(_name, None)
+BIN = os.path.dirname(sys.executable)
+ENV["PATH"] = BIN + os.pathsep + ENV.get("PATH", "")
+PWAPPLY = shutil.which("pwapply", path=ENV["PATH"]) or "pwapply"
+
+
+def git(repo: str, *args: str, input: Optional[bytes] = None) -> bytes:
+    return subprocess.run(["git", *args], cwd=repo, env=ENV, input=input, check=True, capture_output=True).stdout
+
+
+# ---------------------------------------------------------------- the scratch project
+
+
+class Project:
+    """A C-project-sized repository built with git fast-import, and series of real edits."""
+
+    def __init__(self, root: str, files: int, dirs: int, history: int) -> None:
+        self.root = root
+        self.repo = os.path.join(root, "project")
+        self.files = files
+        self.dirs = dirs
+        self.paths = [f"d{(i % dirs) // 20:02d}/sub{i % dirs:03d}/file{i // dirs:04d}.c" for i in range(files)]
+        self.content: Dict[str, List[str]] = {}
+        os.makedirs(self.repo)
+        git(self.repo, "init", "-q", "-b", "main")
+        stream = [self._commit("refs/heads/main", "Initial import", self.paths, first=True)]
+        for n in range(history):
+            picked = [self.paths[(n * 7919 + k * 104729) % files] for k in range(3)]
+            stream.append(self._commit("refs/heads/main", f"History commit {n}", picked, edit=f"h{n}"))
+        git(self.repo, "fast-import", "--quiet", input=b"".join(stream))
+        git(self.repo, "reset", "-q", "--hard", "main")  # the one full checkout
+        self.base = git(self.repo, "rev-parse", "HEAD").decode().strip()
+
+    def _text(self, path: str) -> List[str]:
+        if path not in self.content:
+            self.content[path] = [f"/* line {k} of {path} */\n" for k in range(1, 31)]
+        return self.content[path]
+
+    def _commit(self, ref: str, message: str, paths: Sequence[str], *, first: bool = False, edit: str = "",
+                parent: Optional[str] = None, when: int = 1700000000) -> bytes:
+        out = [f"commit {ref}\n".encode()]
+        ident = "Bench Author <author@example.org>"
+        out.append(f"author {ident} {when} +0000\ncommitter {ident} {when} +0000\n".encode())
+        msg = f"{message}\n\nSigned-off-by: {ident}\n".encode()
+        out.append(b"data %d\n%s" % (len(msg), msg))
+        if parent:
+            out.append(f"from {parent}\n".encode())
+        for i, path in enumerate(paths):
+            lines = self._text(path)
+            if not first:
+                k = (len(edit) * 13 + i * 7) % len(lines)
+                lines[k] = f"/* {edit}: changed line {k + 1} of {path} */\n"
+            data = "".join(lines).encode()
+            out.append(f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(data) + data)
+        out.append(b"\n")
+        return b"".join(out)
+
+    def series(self, name: str, count: int, *, version: int = 1, cover: str = "", variant: str = "") -> bytes:
+        """``count`` commits of clustered real edits on a throwaway branch, as
+        `git format-patch --cover-letter --thread` gives them."""
+        saved = {p: list(v) for p, v in self.content.items()}
+        ref = f"refs/heads/bench-{name}"
+        stream = []
+        cluster = [p for p in self.paths if p.startswith(f"d{(count * 3) % (self.dirs // 20 or 1):02d}/")][:60]
+        for n in range(count):
+            picked = [cluster[(n * 5 + k) % len(cluster)] for k in range(1 + n % 2)]
+            tag = f"{name}-{n}{variant if n == count // 2 else ''}"
+            stream.append(self._commit(ref, f"{cluster[n % len(cluster)].split('/')[1]}: change {n + 1} of {count}",
+                                       picked, edit=tag, parent=self.base if n == 0 else None,
+                                       when=1700000000 + n))
+        git(self.repo, "fast-import", "--quiet", "--force", input=b"".join(stream))
+        self.content = saved
+        mbox = git(self.repo, "format-patch", "--stdout", "--cover-letter", "--thread", f"-v{version}",
+                   f"{self.base}..{ref}")
+        git(self.repo, "update-ref", "-d", ref)
+        return mbox.replace(b"*** SUBJECT HERE ***", (cover or f"Bench series of {count}").encode())
+
+    def plain_commits(self, count: int) -> str:
+        """A branch of ``count`` commits without trailers, for the pre-push check."""
+        ref = f"refs/heads/plain-{count}"
+        stream = []
+        for n in range(count):
+            path = self.paths[(n * 31) % self.files]
+            stream.append(self._commit(ref, f"Plain change {n}", [path], edit=f"p{count}-{n}",
+                                       parent=self.base if n == 0 else None))
+        saved = {p: list(v) for p, v in self.content.items()}
+        git(self.repo, "fast-import", "--quiet", "--force", input=b"".join(stream))
+        self.content = saved
+        return ref
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def timed(argv: Sequence[str], cwd: str, env: Optional[Dict[str, str]] = None) -> Tuple[float, int]:
+    """(seconds, peak RSS in KiB of the process tree) of one run; raises on failure."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()[-500:]}")
+    return elapsed, usage.ru_maxrss
+
+
+class Row:
+    def __init__(self, name: str, a: List[Tuple[float, int]], b: List[Tuple[float, int]], target: Optional[float],
+                 note: str = "") -> None:
+        self.name = name
+        self.a = statistics.median(t for t, _ in a)
+        self.b = statistics.median(t for t, _ in b)
+        self.mem_a = max(m for _, m in a) / 1024
+        self.mem_b = max(m for _, m in b) / 1024
+        self.target = target
+        self.note = note
+
+    @property
+    def ratio(self) -> float:
+        return self.a / self.b if self.b else float("inf")
+
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "ok" if self.ratio <= self.target else "MISSED"
+
+
+def interleave(runs: int, a: Callable[[], Tuple[float, int]], b: Callable[[], Tuple[float, int]],
+               reset: Callable[[], None] = lambda: None) -> Tuple[List[Tuple[float, int]], List[Tuple[float, int]]]:
+    ra, rb = [], []
+    for _ in range(runs):
+        rb.append(b())
+        reset()
+        ra.append(a())
+        reset()
+    return ra, rb
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke-sized: small tree, few runs, no targets judged")
+    ap.add_argument("--rtt", type=float, default=0.0, help="seconds added to every request (e.g. 0.05)")
+    ap.add_argument("--runs", type=int, default=0, help="runs per measurement (default 5, --quick 2)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = ap.parse_args()
+    runs = args.runs or (2 if args.quick else 5)
+    files, dirs, history = (2000, 40, 20) if args.quick else (35000, 350, 300)
+    sizes = (3, 16) if args.quick else (3, 16, 50, 500)
+    pushes = (1, 50) if args.quick else (1, 50, 1000)
+    root = tempfile.mkdtemp(prefix="pwapply-bench-")
+    home = os.path.join(root, "home")
+    os.makedirs(home)
+    ENV.update(HOME=home, XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_CONFIG_HOME=os.path.join(home, ".config"))
+    rows: List[Row] = []
+    notes: List[str] = []
+    try:
+        t0 = time.perf_counter()
+        proj = Project(root, files, dirs, history)
+        print(f"scratch project: {files} files in {dirs} directories, {history + 1} commits "
+              f"({time.perf_counter() - t0:.1f} s to build)", flush=True)
+        with FakePatchwork() as pw:
+            pw.delay = args.rtt
+            ids: Dict[int, int] = {}
+            for n in sizes:
+                ids[n] = pw.add_series("bench", proj.series(f"s{n}", n, version=2), date=f"2026-05-{n % 28 + 1:02d}T10:00:00")
+            v1 = pw.add_series("bench", proj.series("s16v1", 16, version=1, variant="-v1"), date="2026-04-01T10:00:00")
+            git(proj.repo, "config", "pwapply.server", pw.url)
+            mbox_file = os.path.join(root, "series.mbox")
+            fetcher = shutil.which("curl")
+
+            def reset() -> None:
+                git(proj.repo, "checkout", "-q", "-f", "main")
+                for br in ("bench-pw", "bench-base"):
+                    subprocess.run(["git", "branch", "-q", "-D", br], cwd=proj.repo, env=ENV, capture_output=True)
+                shutil.rmtree(os.path.join(home, ".cache"), ignore_errors=True)
+
+            for n in sizes:
+                url = f"{pw.url}/series/{ids[n]}/mbox/"
+                download = (f"curl -sf -o {mbox_file} {url}" if fetcher else
+                            f"{sys.executable} -c \"import urllib.request as u; open('{mbox_file}','wb').write(u.urlopen('{url}').read())\"")
+                baseline = ["sh", "-ec", f"{download}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
+                pw.reset()
+                ours = [PWAPPLY, str(ids[n]), "-b", "bench-pw", "-q"]
+                a, b = interleave(runs, lambda: timed(ours, proj.repo), lambda: timed(baseline, proj.repo), reset)
+                target = None if args.quick or args.rtt < 0.05 else {16: 1.3, 50: 1.15, 500: 1.05}.get(n)
+                per = statistics.median(t for t, _ in a) / n * 1000
+                rows.append(Row(f"apply {n} patches", a, b, target, f"{per:.1f} ms/patch"))
+                print(f"  measured apply {n}", flush=True)
+            notes.append(f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}")
+
+            # diff of v1/v2 (cold cache), against applying v2 alone the bare way.
+            diff = [PWAPPLY, "diff", str(ids[16]), "--against", str(v1), "--no-pager"]
+            url16 = f"{pw.url}/series/{ids[16]}/mbox/"
+            base16 = ["sh", "-ec", f"curl -sf -o {mbox_file} {url16}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
+            a, b = interleave(runs, lambda: timed(diff, proj.repo), lambda: timed(base16, proj.repo), reset)
+            rows.append(Row("diff v1..v2 (16 patches)", a, b, None, "vs one bare apply"))
+            print("  measured diff", flush=True)
+
+        # The pre-push check: the same push with and without the hook.
+        remote = os.path.join(root, "remote.git")
+        git(root, "init", "-q", "--bare", remote)
+        git(proj.repo, "remote", "add", "origin", remote)
+        git(proj.repo, "push", "-q", "origin", "main")
+        git(proj.repo, "fetch", "-q", "origin")
+        with_hook, without = os.path.join(root, "hooks-on"), os.path.join(root, "hooks-off")
+        os.makedirs(without)
+        from pwapply.hooks import install
+
+        install(with_hook)
+        typer_only = [sys.executable, "-c", "import typer"]
+        for n in pushes:
+            ref = proj.plain_commits(n)
+            push = ["git", "-c", "core.hooksPath={}", "push", "--dry-run", "-q", "origin", f"{ref}:{ref}"]
+            on = [a.format(with_hook) for a in push]
+            off = [a.format(without) for a in push]
+            a, b = interleave(runs, lambda: timed(on, proj.repo), lambda: timed(off, proj.repo))
+            rows.append(Row(f"push of {n} commits, hook vs none", a, b, None))
+            added = statistics.median(t for t, _ in a) - statistics.median(t for t, _ in b)
+            ta, _ = interleave(runs, lambda: timed(typer_only, root), lambda: timed(typer_only, root))
+            typer_t = statistics.median(t for t, _ in ta)
+            target = None if args.quick else 1.5
+            rows.append(Row(f"  hook's added time ({n}) / import typer", [(added, 0)], [(typer_t, 0)], target))
+            print(f"  measured push {n}", flush=True)
+
+        for what in ("--help", "--version"):
+            a, b = interleave(runs * 2, lambda: timed([PWAPPLY, what], root), lambda: timed(typer_only, root))
+            rows.append(Row(f"pwapply {what} / import typer", a, b, None if args.quick else 1.2))
+
+        if shutil.which("git-pw", path=ENV["PATH"]):
+            notes.append("git-pw is installed, but its comparison is not wired in this run")
+        else:
+            notes.append("git-pw is not installed: its comparison was skipped (pip install git-pw to add it)")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    print()
+    print(f"{'measurement':<44} {'pwapply':>9} {'baseline':>9} {'ratio':>7} {'target':>7}  {'peak MB':>15}  note")
+    for r in rows:
+        tgt = f"<={r.target:g}" if r.target else ""
+        mem = f"{r.mem_a:.0f} / {r.mem_b:.0f}" if r.mem_a else ""
+        print(f"{r.name:<44} {r.a:>8.3f}s {r.b:>8.3f}s {r.ratio:>7.2f} {tgt:>7}  {mem:>15}  {r.verdict()} {r.note}")
+    for note in notes:
+        print(f"note: {note}")
+    print(f"rtt added per request: {args.rtt:g} s; {runs} interleaved runs per line; medians; "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    missed = [r.name for r in rows if r.verdict() == "MISSED"]
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+    return 0
+
+
+def _requests_per_apply(pw: FakePatchwork, sid: int, proj: Project, reset: Callable[[], None]) -> str:
+    pw.reset()
+    timed([PWAPPLY, str(sid), "-b", "bench-pw", "-q"], proj.repo)
+    reset()
+    return f"{pw.count()} ({', '.join(p.split('?')[0] for p in pw.paths())})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
