@@ -37,8 +37,15 @@ ENV = dict(
 )
 # PYTHONDONTWRITEBYTECODE would make every run compile every module again: a user's
 # install has its bytecode cached, so measure that.
-for _name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "PWAPPLY_SERVER", "PWAPPLY_TOKEN",
-              "PYTHONDONTWRITEBYTECODE"):
+for _name in (
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "PWAPPLY_SERVER",
+    "PWAPPLY_TOKEN",
+    "PYTHONDONTWRITEBYTECODE",
+):
     ENV.pop(_name, None)
 BIN = os.path.dirname(sys.executable)
 ENV["PATH"] = BIN + os.pathsep + ENV.get("PATH", "")
@@ -77,8 +84,17 @@ class Project:
             self.content[path] = [f"/* line {k} of {path} */\n" for k in range(1, 31)]
         return self.content[path]
 
-    def _commit(self, ref: str, message: str, paths: Sequence[str], *, first: bool = False, edit: str = "",
-                parent: Optional[str] = None, when: int = 1700000000) -> bytes:
+    def _commit(
+        self,
+        ref: str,
+        message: str,
+        paths: Sequence[str],
+        *,
+        first: bool = False,
+        edit: str = "",
+        parent: Optional[str] = None,
+        when: int = 1700000000,
+    ) -> bytes:
         out = [f"commit {ref}\n".encode()]
         ident = "Bench Author <author@example.org>"
         out.append(f"author {ident} {when} +0000\ncommitter {ident} {when} +0000\n".encode())
@@ -106,13 +122,21 @@ class Project:
         for n in range(count):
             picked = [cluster[(n * 5 + k) % len(cluster)] for k in range(1 + n % 2)]
             tag = f"{name}-{n}{variant if n == count // 2 else ''}"
-            stream.append(self._commit(ref, f"{cluster[n % len(cluster)].split('/')[1]}: change {n + 1} of {count}",
-                                       picked, edit=tag, parent=self.base if n == 0 else None,
-                                       when=1700000000 + n))
+            stream.append(
+                self._commit(
+                    ref,
+                    f"{cluster[n % len(cluster)].split('/')[1]}: change {n + 1} of {count}",
+                    picked,
+                    edit=tag,
+                    parent=self.base if n == 0 else None,
+                    when=1700000000 + n,
+                )
+            )
         git(self.repo, "fast-import", "--quiet", "--force", input=b"".join(stream))
         self.content = saved
-        mbox = git(self.repo, "format-patch", "--stdout", "--cover-letter", "--thread", f"-v{version}",
-                   f"{self.base}..{ref}")
+        mbox = git(
+            self.repo, "format-patch", "--stdout", "--cover-letter", "--thread", f"-v{version}", f"{self.base}..{ref}"
+        )
         git(self.repo, "update-ref", "-d", ref)
         return mbox.replace(b"*** SUBJECT HERE ***", (cover or f"Bench series of {count}").encode())
 
@@ -122,8 +146,11 @@ class Project:
         stream = []
         for n in range(count):
             path = self.paths[(n * 31) % self.files]
-            stream.append(self._commit(ref, f"Plain change {n}", [path], edit=f"p{count}-{n}",
-                                       parent=self.base if n == 0 else None))
+            stream.append(
+                self._commit(
+                    ref, f"Plain change {n}", [path], edit=f"p{count}-{n}", parent=self.base if n == 0 else None
+                )
+            )
         saved = {p: list(v) for p, v in self.content.items()}
         git(self.repo, "fast-import", "--quiet", "--force", input=b"".join(stream))
         self.content = saved
@@ -133,22 +160,45 @@ class Project:
 # ---------------------------------------------------------------- measuring
 
 
+# Runs one command and reports its time and the peak RSS of its process tree.  It is a
+# separate small process because Linux counts, in a child's peak RSS, the memory of the
+# process it was forked from: measured straight from this one, every command would show
+# this benchmark's own size.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+elapsed = time.perf_counter() - started
+with open(sys.argv[1], "w") as fh:
+    json.dump([elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)], fh)
+"""
+
+
 def timed(argv: Sequence[str], cwd: str, env: Optional[Dict[str, str]] = None) -> Tuple[float, int]:
     """(seconds, peak RSS in KiB of the process tree) of one run; raises on failure."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(list(argv), cwd=cwd, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()[-500:]}")
-    return elapsed, usage.ru_maxrss
+    import json
+
+    fd, out = tempfile.mkstemp(prefix="pwapply-bench-", suffix=".json")
+    os.close(fd)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, out, *argv], cwd=cwd, env=env or ENV, stderr=subprocess.PIPE
+        )
+        with open(out) as fh:
+            elapsed, peak, code = json.load(fh)
+    finally:
+        os.unlink(out)
+    if code != 0 or proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip()[-500:]
+        raise RuntimeError(f"{' '.join(argv)} failed ({code}): {err}")
+    return float(elapsed), int(peak)
 
 
 class Row:
-    def __init__(self, name: str, a: List[Tuple[float, int]], b: List[Tuple[float, int]], target: Optional[float],
-                 note: str = "") -> None:
+    def __init__(
+        self, name: str, a: List[Tuple[float, int]], b: List[Tuple[float, int]], target: Optional[float], note: str = ""
+    ) -> None:
         self.name = name
         self.a = statistics.median(t for t, _ in a)
         self.b = statistics.median(t for t, _ in b)
@@ -167,15 +217,19 @@ class Row:
         return "ok" if self.ratio <= self.target else "MISSED"
 
 
-def interleave(runs: int, a: Callable[[], Tuple[float, int]], b: Callable[[], Tuple[float, int]],
-               reset: Callable[[], None] = lambda: None) -> Tuple[List[Tuple[float, int]], List[Tuple[float, int]]]:
-    ra, rb = [], []
+Sample = List[Tuple[float, int]]
+
+
+def rounds(
+    runs: int, commands: Sequence[Tuple[Sequence[str], str]], reset: Callable[[], None] = lambda: None
+) -> List[Sample]:
+    """Run each (argv, cwd) once per round, in turn, ``runs`` rounds: A B A B ..."""
+    samples: List[Sample] = [[] for _ in commands]
     for _ in range(runs):
-        rb.append(b())
-        reset()
-        ra.append(a())
-        reset()
-    return ra, rb
+        for i, (argv, cwd) in enumerate(commands):
+            samples[i].append(timed(argv, cwd))
+            reset()
+    return samples
 
 
 def main() -> int:
@@ -198,17 +252,28 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         proj = Project(root, files, dirs, history)
-        print(f"scratch project: {files} files in {dirs} directories, {history + 1} commits "
-              f"({time.perf_counter() - t0:.1f} s to build)", flush=True)
+        print(
+            f"scratch project: {files} files in {dirs} directories, {history + 1} commits "
+            f"({time.perf_counter() - t0:.1f} s to build)",
+            flush=True,
+        )
         with FakePatchwork() as pw:
             pw.delay = args.rtt
             ids: Dict[int, int] = {}
             for n in sizes:
-                ids[n] = pw.add_series("bench", proj.series(f"s{n}", n, version=2), date=f"2026-05-{n % 28 + 1:02d}T10:00:00")
+                ids[n] = pw.add_series(
+                    "bench", proj.series(f"s{n}", n, version=2), date=f"2026-05-{n % 28 + 1:02d}T10:00:00"
+                )
             v1 = pw.add_series("bench", proj.series("s16v1", 16, version=1, variant="-v1"), date="2026-04-01T10:00:00")
             git(proj.repo, "config", "pwapply.server", pw.url)
             mbox_file = os.path.join(root, "series.mbox")
             fetcher = shutil.which("curl")
+
+            def download(url: str) -> str:
+                if fetcher:
+                    return f"curl -sf -o {mbox_file} {url}"
+                code = f"import urllib.request as u; open('{mbox_file}', 'wb').write(u.urlopen('{url}').read())"
+                return f'{sys.executable} -c "{code}"'
 
             def reset() -> None:
                 git(proj.repo, "checkout", "-q", "-f", "main")
@@ -218,23 +283,22 @@ def main() -> int:
 
             for n in sizes:
                 url = f"{pw.url}/series/{ids[n]}/mbox/"
-                download = (f"curl -sf -o {mbox_file} {url}" if fetcher else
-                            f"{sys.executable} -c \"import urllib.request as u; open('{mbox_file}','wb').write(u.urlopen('{url}').read())\"")
-                baseline = ["sh", "-ec", f"{download}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
-                pw.reset()
+                baseline = ["sh", "-ec", f"{download(url)}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
                 ours = [PWAPPLY, str(ids[n]), "-b", "bench-pw", "-q"]
-                a, b = interleave(runs, lambda: timed(ours, proj.repo), lambda: timed(baseline, proj.repo), reset)
+                b, a = rounds(runs, [(baseline, proj.repo), (ours, proj.repo)], reset)
                 target = None if args.quick or args.rtt < 0.05 else {16: 1.3, 50: 1.15, 500: 1.05}.get(n)
                 per = statistics.median(t for t, _ in a) / n * 1000
                 rows.append(Row(f"apply {n} patches", a, b, target, f"{per:.1f} ms/patch"))
                 print(f"  measured apply {n}", flush=True)
-            notes.append(f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}")
+            notes.append(
+                f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}"
+            )
 
             # diff of v1/v2 (cold cache), against applying v2 alone the bare way.
             diff = [PWAPPLY, "diff", str(ids[16]), "--against", str(v1), "--no-pager"]
             url16 = f"{pw.url}/series/{ids[16]}/mbox/"
-            base16 = ["sh", "-ec", f"curl -sf -o {mbox_file} {url16}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
-            a, b = interleave(runs, lambda: timed(diff, proj.repo), lambda: timed(base16, proj.repo), reset)
+            base16 = ["sh", "-ec", f"{download(url16)}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
+            b, a = rounds(runs, [(base16, proj.repo), (diff, proj.repo)], reset)
             rows.append(Row("diff v1..v2 (16 patches)", a, b, None, "vs one bare apply"))
             print("  measured diff", flush=True)
 
@@ -255,17 +319,16 @@ def main() -> int:
             push = ["git", "-c", "core.hooksPath={}", "push", "--dry-run", "-q", "origin", f"{ref}:{ref}"]
             on = [a.format(with_hook) for a in push]
             off = [a.format(without) for a in push]
-            a, b = interleave(runs, lambda: timed(on, proj.repo), lambda: timed(off, proj.repo))
+            b, a, ta = rounds(runs * 2, [(off, proj.repo), (on, proj.repo), (typer_only, root)])
             rows.append(Row(f"push of {n} commits, hook vs none", a, b, None))
             added = statistics.median(t for t, _ in a) - statistics.median(t for t, _ in b)
-            ta, _ = interleave(runs, lambda: timed(typer_only, root), lambda: timed(typer_only, root))
             typer_t = statistics.median(t for t, _ in ta)
             target = None if args.quick else 1.5
             rows.append(Row(f"  hook's added time ({n}) / import typer", [(added, 0)], [(typer_t, 0)], target))
             print(f"  measured push {n}", flush=True)
 
         for what in ("--help", "--version"):
-            a, b = interleave(runs * 2, lambda: timed([PWAPPLY, what], root), lambda: timed(typer_only, root))
+            b, a = rounds(runs * 2, [(typer_only, root), ([PWAPPLY, what], root)])
             rows.append(Row(f"pwapply {what} / import typer", a, b, None if args.quick else 1.2))
 
         if shutil.which("git-pw", path=ENV["PATH"]):
@@ -283,8 +346,10 @@ def main() -> int:
         print(f"{r.name:<44} {r.a:>8.3f}s {r.b:>8.3f}s {r.ratio:>7.2f} {tgt:>7}  {mem:>15}  {r.verdict()} {r.note}")
     for note in notes:
         print(f"note: {note}")
-    print(f"rtt added per request: {args.rtt:g} s; {runs} interleaved runs per line; medians; "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(
+        f"rtt added per request: {args.rtt:g} s; {runs} interleaved runs per line; medians; "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
     missed = [r.name for r in rows if r.verdict() == "MISSED"]
     if missed:
         print("targets missed: " + "; ".join(missed))

@@ -7,6 +7,7 @@ dates, no editor, and none of the PWAPPLY_* or GIT_DIR-like variables of the cal
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
@@ -138,6 +139,9 @@ class Repo:
         if cover:
             args.insert(1, "--cover-letter")
         out = subprocess.run(["git", *args], cwd=self.path, capture_output=True, check=True).stdout
+        # Message-IDs from format-patch are commit id + clock: with fixed dates, an unchanged
+        # patch of v1 and v2 would share one.  Real mail never does: tell them apart.
+        out = re.sub(rb"<([0-9a-f]{40}|cover)\.(\d+)\.git\.", rb"<\1.\2.v%d.git." % version, out)
         if cover:
             out = out.replace(b"*** SUBJECT HERE ***", cover_subject.encode())
             out = out.replace(b"*** BLURB HERE ***", b"This series improves the files.")

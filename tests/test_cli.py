@@ -80,7 +80,7 @@ def test_git_pwapply_entry_point_is_declared():
     import pathlib
 
     pyproject = (pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text()
-    assert re.search(r'^git-pwapply = "pwapply.cli:main"$', pyproject, re.M)
+    assert re.search(r'^git-pwapply = "pwapply.main:main"$', pyproject, re.M)
 
 
 def test_progress_per_patch_on_a_terminal_only(repo, pw):

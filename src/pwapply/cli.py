@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 from typing import Any, Dict, List, Optional
@@ -18,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
+from .console import Console
 from .errors import InputError, PwapplyError
 
 EXIT_BUG = 70  # an unexpected exception: a bug in pwapply
@@ -70,40 +70,8 @@ def _root(
 # ----------------------------------------------------------------------- output
 
 
-class Console:
-    def __init__(self, quiet: bool, verbose: bool) -> None:
-        self.quiet = quiet
-        self.verbose = verbose
-        self.tty = sys.stderr.isatty()
-        self.color = self.tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-    def _style(self, text: str, code: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.color else text
-
-    def progress(self, line: str) -> None:
-        if self.tty and not self.quiet:
-            print(line, file=sys.stderr, flush=True)
-
-    def info(self, line: str) -> None:
-        if not self.quiet:
-            print(line, file=sys.stderr, flush=True)
-
-    def debug(self, line: str) -> None:
-        print(self._style("+ " + line, "2"), file=sys.stderr, flush=True)
-
-    def error(self, exc: PwapplyError) -> None:
-        print(self._style("error:", "1;31") + " " + exc.message, file=sys.stderr, flush=True)
-        if exc.hint:
-            print(self._style("hint:", "1;33") + " " + exc.hint, file=sys.stderr, flush=True)
-
-
 def _fail(console: Console, exc: PwapplyError) -> "typer.Exit":
-    console.error(exc)
-    if console.verbose:
-        details = getattr(exc, "details", "")
-        if details:
-            print(details.rstrip(), file=sys.stderr, flush=True)
-    return typer.Exit(exc.exit_code)
+    return typer.Exit(console.fail(exc))
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -245,6 +213,10 @@ def _apply(
         git.set_logger(verbose_logger)
     passthrough = _passthrough(ctx)
     ref = resolve_ref(series, is_file=os.path.isfile)
+    if not ref.offline:  # import httpx (~0.1 s) while git checks the repository
+        import threading
+
+        threading.Thread(target=__import__, args=("httpx",), daemon=True).start()
     repo = git.open_repo()
     settings = config.load(
         repo.top,
@@ -506,86 +478,20 @@ def check_cmd(
     Exit 1 when the push should not go on. Severity of each check:
     git config pwapply.check.<superseded|state|tags|checks|trailer> error|warn|off
     """
-    from . import check, git
+    from . import checkcmd
 
-    console = Console(quiet=quiet, verbose=verbose)
-    try:
-        if verbose:
-            git.set_logger(console.debug)
-        repo = git.open_repo()
-        rev_args = _check_revs(repo, list(revs or []), pre_push)
-        commits = [check.Commit(*c) for c in git.commits_for_check(repo, rev_args)] if rev_args else []
-        loaded: Dict[str, Any] = {}  # filled only when a commit calls for the configuration
-
-        def load_context() -> check.Context:
-            from . import config
-
-            gitconfig, _ = git.read_config(repo.top)
-            settings = config.load(repo.top, flags={"server": server, "project": project}, env=os.environ)
-            loaded.update(gitconfig=gitconfig, settings=settings)
-            return check.Context(gitconfig=gitconfig, server=settings.server, project=settings.project)
-
-        def client_for(url: str) -> Any:
-            from .patchwork import PatchworkClient
-
-            settings = loaded.get("settings")
-            token = None
-            if settings is not None and (settings.server or "").rstrip("/") == url.rstrip("/"):
-                token = settings.token
-            return PatchworkClient(url, token=token, timeout=timeout, log=console.debug if verbose else None)
-
-        report = check.run(
-            commits,
-            common_dir=repo.common_dir,
-            load_context=load_context,
-            client_for=client_for,
-            offline=offline,
-            timeout=timeout,
-        )
-    except PwapplyError as exc:
-        raise _fail(console, exc) from None
-    if strict is None:
-        flag = loaded.get("gitconfig", {}).get("pwapply.check.strict", "")
-        strict = flag.strip().lower() in ("true", "yes", "on", "1")
-    for f in report.findings:
-        if f.severity == "error" or not quiet:
-            print(f.line(), file=sys.stderr, flush=True)
-    for why in report.unreachable:
-        verdict = "refusing the push (pwapply.check.strict)" if strict else "the push goes on"
-        print(f"warning: could not check against {why}; {verdict}", file=sys.stderr, flush=True)
-    failed = report.errors(strict)
-    if failed:
-        print("hint: fix the above, or push anyway with git push --no-verify", file=sys.stderr, flush=True)
-    elif report.checked:
-        console.info(f"pwapply: {report.checked} commit(s) from Patchwork checked")
-    raise typer.Exit(1 if failed else 0)
-
-
-ZERO = re.compile(r"^0+$")
-
-
-def _check_revs(repo: Any, revs: List[str], pre_push: bool) -> List[str]:
-    """git log arguments for the commits to check."""
-    from . import git
-
-    if pre_push:
-        # stdin: "<local ref> <local sha> <remote ref> <remote sha>" per ref pushed.  What
-        # any remote already has needs no check: exclude the remote tips and --remotes.
-        local, remote = [], []
-        for line in sys.stdin.read().splitlines():
-            parts = line.split()
-            if len(parts) != 4:
-                continue
-            if not ZERO.match(parts[1]):  # a deletion pushes nothing
-                local.append(parts[1])
-            if not ZERO.match(parts[3]):  # a new branch has no remote tip
-                remote.append(parts[3])
-        return [*local, "--not", *remote, "--remotes"] if local else []
-    if revs:
-        return revs
-    if git.has_upstream(repo):
-        return ["@{upstream}..HEAD"]
-    return ["HEAD", "--not", "--remotes"]
+    code = checkcmd.run(
+        revs=list(revs or []),
+        pre_push=pre_push,
+        timeout=timeout,
+        offline=offline,
+        strict=strict,
+        server=server,
+        project=project,
+        verbose=verbose,
+        quiet=quiet,
+    )
+    raise typer.Exit(code)
 
 
 # ----------------------------------------------------------------------- hooks
@@ -616,6 +522,25 @@ def _hooks(install: bool) -> None:
     except PwapplyError as exc:
         raise _fail(console, exc) from None
     console.info(what)
+
+
+# ----------------------------------------------------------------------- demo
+
+
+@app.command("demo", epilog="Example:  pwapply demo  |  pwapply demo --dir /tmp/pwdemo")
+def demo_cmd(
+    directory: Optional[str] = typer.Option(
+        None,
+        "--dir",
+        metavar="DIR",
+        help="Where to build the demo (default: a new temporary directory, kept afterwards).",
+    ),
+) -> None:
+    """Run the whole job on a scratch project, offline: apply v1 and v2 of a series from a
+    local Patchwork-shaped server, diff them, and let the pre-push hook refuse v1."""
+    from . import demo
+
+    raise typer.Exit(demo.run(lambda line: print(line, flush=True), keep=directory))
 
 
 # ----------------------------------------------------------------------- config

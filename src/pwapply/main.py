@@ -1,0 +1,35 @@
+"""The entry point of the `pwapply` and `git-pwapply` commands.
+
+Two invocations are answered without loading Typer, because they run often and must be
+fast: `--version`, and `check --pre-push REMOTE URL` as the pre-push hook runs it on every
+push.  Everything else goes to the Typer app in cli.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv in (["--version"], ["-V"]):
+        from . import __version__
+
+        print(f"pwapply {__version__}")
+        return
+    if argv[:2] == ["check", "--pre-push"] and len(argv) <= 4 and not any(a.startswith("-") for a in argv[2:]):
+        from . import checkcmd
+
+        try:
+            code = checkcmd.run(revs=[], pre_push=True)
+        except KeyboardInterrupt:
+            code = 130
+        sys.stdout.flush()
+        sys.exit(code)
+    from .cli import main as full
+
+    full()
+
+
+if __name__ == "__main__":
+    main()

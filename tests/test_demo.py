@@ -1,0 +1,46 @@
+import subprocess
+import sys
+
+
+def test_demo_runs_end_to_end_offline(tmp_path):
+    target = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pwapply", "demo", "--dir", str(target)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr  # the demo's own lines on stdout, pwapply's on stderr
+    assert "Applied 3 patches of series 1 v1" in out and "Applied 4 patches of series 2 v2" in out
+    assert "-:  ------- > 4:" in out and "main: Initialise verbose" in out
+    assert "v1 push refused: yes; v2 push accepted: yes" in out
+    assert "is superseded by v2" in proc.stderr
+    assert (target / "project" / ".git").is_dir()
+
+
+def test_help_version_and_hook_path_import_no_http_or_gitpython(repo):
+    code = (
+        "import sys\n"
+        "from pwapply import cli\n"
+        "for argv in (['--help'], ['--version'], ['check', 'HEAD~0..HEAD']):\n"
+        "    try:\n"
+        "        cli.app(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print([m for m in ('httpx', 'httpcore', 'git', 'pydantic') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo.path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_pre_push_fast_path_does_not_load_typer(repo):
+    code = (
+        "import sys\n"
+        "sys.argv = ['pwapply', 'check', '--pre-push', 'origin', 'url']\n"
+        "from pwapply.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    print('exit', e.code)\n"
+        "print(sorted(m for m in ('typer', 'httpx', 'git') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo.path, input="", capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-2:] == ["exit 0", "[]"], proc.stdout + proc.stderr
