@@ -118,7 +118,9 @@ class Project:
         saved = {p: list(v) for p, v in self.content.items()}
         ref = f"refs/heads/bench-{name}"
         stream = []
-        cluster = [p for p in self.paths if p.startswith(f"d{(count * 3) % (self.dirs // 20 or 1):02d}/")][:60]
+        # A series touches a few files in a few directories, as real ones do.
+        subdirs = [f"sub{(count * 7 + k * 3) % self.dirs:03d}/" for k in range(3)]
+        cluster = [p for p in self.paths if any(d in p for d in subdirs)][:60]
         for n in range(count):
             picked = [cluster[(n * 5 + k) % len(cluster)] for k in range(1 + n % 2)]
             tag = f"{name}-{n}{variant if n == count // 2 else ''}"

@@ -125,7 +125,8 @@ class PatchworkClient:
             headers["Authorization"] = f"Token {token}"
         elif token and log:
             log(f"not sending the token to {self.host} over plain http")
-        verify: Any = ca_bundle if ca_bundle else True
+        # Plain http needs no TLS context: building one loads the whole CA bundle.
+        verify: Any = ca_bundle if ca_bundle else parts.scheme == "https"
         self._http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(timeout),
