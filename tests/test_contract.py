@@ -109,12 +109,13 @@ def test_series_json_of_the_real_server(client):
 
 def test_fetch_series_17_costs_three_requests(client, replay):
     got = client.fetch(17)
+    comments = got.cover_comments()  # asked for as soon as the series named its cover
     assert len(replay.seen) == 3
     parsed = mbox.read(got.mbox, reorder=False)
     assert [p.number for p in parsed.patches] == [1, 2, 3, 4, 5, 6]
     assert [p.msgid for p in parsed.patches] == [p.msgid for p in got.series.patches]
     assert all(p.paths for p in parsed.patches)
-    tags = [t for c in got.cover_comments for t in trailers.tags_from_reply(c)]
+    tags = [t for c in comments for t in trailers.tags_from_reply(c)]
     assert tags == [trailers.Trailer("Tested-by", "Cédric Le Goater <clg@redhat.com>")]
     # Reply tags are already in the patches: 6/6 carries the Acked-by.
     assert "Acked-by: Cédric Le Goater <clg@redhat.com>" in parsed.patches[5].raw.decode()

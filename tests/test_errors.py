@@ -265,3 +265,11 @@ def test_unborn_branch_needs_a_base(tmp_path, cli, pw):
     d.mkdir()
     git(d, "init", "-q")
     check(cli("1", "--server", pw.url, cwd=d), 5, "HEAD has no commit yet")
+
+
+def test_mbox_over_the_size_cap_exits_4(repo, pw, cli, sid):
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, "--max-mbox-size", "0.001", cwd=repo.path)
+    check(result, 4, "over the 1 KiB limit")
+    assert "--max-mbox-size" in result.stderr
+    assert repo.state() == before

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -66,7 +67,7 @@ class Source:
     series_id: Optional[int]
     project: str
     submitter: str
-    cover_tags: Tuple[trailers.Trailer, ...]
+    cover_tags_later: Callable[[], Tuple[trailers.Trailer, ...]]  # may still be on its way from the server
     patch_tags: Dict[str, Tuple[trailers.Trailer, ...]]  # msgid -> tags from replies (local mbox)
     web_urls: Dict[str, str]  # msgid -> Patchwork web URL
     incomplete: Optional[str] = None  # why the series is incomplete, if it is
@@ -103,7 +104,21 @@ def run(
     base = preflight(repo, opts)
     if opts.branch and not opts.no_branch:
         check_branch(repo, opts.branch, opts.force)
-    source = fetch(ref, settings, opts, ui, read_stdin)
+    with ExitStack() as stack:  # the server connection lives until the end
+        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, stack)
+
+
+def _pipeline(
+    ref: SeriesRef,
+    settings: Settings,
+    repo: git.Repo,
+    opts: Options,
+    ui: UI,
+    read_stdin: Callable[[], bytes],
+    base: str,
+    stack: ExitStack,
+) -> Result:
+    source = fetch(ref, settings, opts, ui, read_stdin, stack)
     if source.incomplete and not opts.allow_incomplete:
         raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
     patches = pick(source.patches, opts.patches)
@@ -112,6 +127,8 @@ def run(
     trailers_for = trailer_plan(source, settings, opts, repo)
 
     def edit(i: int, message: str) -> str:
+        if i > len(patches):  # git am made more commits than patches (an am option of the user's)
+            return message
         return trailers.add(message, trailers_for(patches[i - 1]))
 
     failure = None
@@ -271,12 +288,18 @@ def locate(client: "PatchworkClient", ref: SeriesRef, project: Optional[str]) ->
     raise InputError(f"{ref.value} is not on a Patchwork server", "give a series id, Message-ID or URL")
 
 
-def fetch(ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin: Callable[[], bytes]) -> Source:
+def fetch(
+    ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin: Callable[[], bytes], stack: ExitStack
+) -> Source:
+    """The series to apply.  The client stays open on ``stack`` until the pipeline ends:
+    the cover letter's replies arrive while git am runs."""
     if ref.kind in (MBOX, STDIN):
         return from_mbox(_read_local(ref, read_stdin), settings)
-    with open_client(settings, timeout=opts.timeout, ui=ui, max_mbox=opts.max_mbox, ca_bundle=opts.ca_bundle) as client:
-        series_id, known_cover = locate(client, ref, settings.project)
-        got = client.fetch(series_id, known_cover=known_cover)
+    client = stack.enter_context(
+        open_client(settings, timeout=opts.timeout, ui=ui, max_mbox=opts.max_mbox, ca_bundle=opts.ca_bundle)
+    )
+    series_id, known_cover = locate(client, ref, settings.project)
+    got = client.fetch(series_id, known_cover=known_cover)
     from .cache import MboxCache
 
     MboxCache().put(client.server, series_id, got.mbox)  # for pwapply diff later
@@ -332,11 +355,13 @@ def from_server(got: "object", settings: Settings) -> Source:
             f"series {s.id} has no patch that git am could apply (a pull request, or only a cover letter?)",
             "look at the series on the web: " + (_https_like(s.web_url, settings.server) or f"series {s.id}"),
         )
-    cover_tags: List[trailers.Trailer] = []
-    for body in got.cover_comments:
-        for t in trailers.tags_from_reply(body):
-            if not any(t.same_as(o) for o in cover_tags):
-                cover_tags.append(t)
+
+    def cover_tags() -> Tuple[trailers.Trailer, ...]:
+        tags: List[trailers.Trailer] = []
+        for body in got.cover_comments():
+            tags += [t for t in trailers.tags_from_reply(body) if not any(t.same_as(o) for o in tags)]
+        return tuple(tags)
+
     incomplete = None
     if not s.received_all:
         incomplete = f"series {s.id} is incomplete: {s.received_total} of {s.total} patches reached the server"
@@ -353,7 +378,7 @@ def from_server(got: "object", settings: Settings) -> Source:
         series_id=s.id,
         project=s.project,
         submitter=s.submitter_name,
-        cover_tags=tuple(cover_tags),
+        cover_tags_later=cover_tags,
         patch_tags={},
         web_urls={p.msgid: _https_like(p.web_url, settings.server) for p in s.patches if p.web_url},
         incomplete=incomplete,
@@ -397,7 +422,7 @@ def from_mbox(data: bytes, settings: Settings) -> Source:
         series_id=None,
         project=settings.project or "",
         submitter=submitter,
-        cover_tags=tuple(cover_tags),
+        cover_tags_later=lambda: tuple(cover_tags),
         patch_tags={k: tuple(v) for k, v in patch_tags.items()},
         web_urls={},
         incomplete=incomplete,
@@ -452,9 +477,16 @@ def trailer_plan(
         except ValueError as exc:
             raise ConfigError(str(exc), "fields: {msgid} {url} {project}; %s is the Message-ID") from None
 
+    cached: List[Tuple[trailers.Trailer, ...]] = []
+
+    def cover_tags() -> Tuple[trailers.Trailer, ...]:
+        if not cached:  # asked for only once the patches have applied: the reply may still be coming
+            cached.append(source.cover_tags_later())
+        return cached[0]
+
     def plan(patch: mbox.Patch) -> List[trailers.Trailer]:
         new: List[trailers.Trailer] = list(source.patch_tags.get(patch.msgid, ()))
-        new.extend(source.cover_tags)
+        new.extend(cover_tags())
         link = link_for(patch)
         if link:
             new.append(link)

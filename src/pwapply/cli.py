@@ -143,6 +143,12 @@ def apply_cmd(
     timeout: float = typer.Option(
         30.0, "--timeout", metavar="SECONDS", help="Give up on the server after this long, e.g. --timeout 60."
     ),
+    max_mbox_size: float = typer.Option(
+        64.0, "--max-mbox-size", metavar="MIB", help="Refuse a series mbox larger than this, e.g. --max-mbox-size 256."
+    ),
+    ca_bundle: Optional[str] = typer.Option(
+        None, "--ca-bundle", metavar="FILE", help="Trust the CAs in FILE for https, e.g. --ca-bundle /etc/my-ca.pem."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show HTTP requests and git commands."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
@@ -151,100 +157,60 @@ def apply_cmd(
 
     Anything after -- goes to git am, e.g. pwapply 500889 -- --whitespace=fix
     """
+    from . import apply
+
     console = Console(quiet=quiet, verbose=verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        code = _apply(
-            ctx,
-            console,
-            series,
-            server,
-            project,
-            base,
-            branch,
-            no_branch,
-            force,
-            no_checkout,
-            three_way,
-            signoff,
-            patches,
-            link_format,
-            no_link,
-            allow_incomplete,
-            resolve,
-            timeout,
-            as_json,
+        if timeout <= 0:
+            raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
+        if max_mbox_size <= 0:
+            raise InputError("--max-mbox-size must be more than 0 MiB", "e.g. --max-mbox-size 64")
+        opts = apply.Options(
+            base=base,
+            branch=branch,
+            no_branch=no_branch,
+            force=force,
+            checkout=not no_checkout,
+            three_way=three_way,
+            signoff=signoff,
+            patches=patches,
+            am_args=_passthrough(ctx),
+            link=not no_link,
+            allow_incomplete=allow_incomplete,
+            resolve=resolve,
+            timeout=timeout,
+            max_mbox=int(max_mbox_size * 1024 * 1024),
+            ca_bundle=ca_bundle,
         )
+        flags = {"server": server, "project": project, "link_format": link_format}
+        _apply(console, series, flags, opts, as_json)
     except PwapplyError as exc:
         raise _fail(console, exc) from None
     except KeyboardInterrupt:
         print("interrupted: nothing was changed in your repository", file=sys.stderr, flush=True)
         raise typer.Exit(130) from None
-    raise typer.Exit(code)
+    raise typer.Exit(0)
 
 
-def _apply(
-    ctx: typer.Context,
-    console: Console,
-    series: str,
-    server: Optional[str],
-    project: Optional[str],
-    base: Optional[str],
-    branch: Optional[str],
-    no_branch: bool,
-    force: bool,
-    no_checkout: bool,
-    three_way: bool,
-    signoff: bool,
-    patches: Optional[str],
-    link_format: Optional[str],
-    no_link: bool,
-    allow_incomplete: bool,
-    resolve: bool,
-    timeout: float,
-    as_json: bool,
-) -> int:
+def _apply(console: Console, series: str, flags: Dict[str, Optional[str]], opts: Any, as_json: bool) -> None:
     from . import apply, config, git
     from .resolve import resolve as resolve_ref
 
-    if timeout <= 0:
-        raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
-    if verbose_logger := (console.debug if console.verbose else None):
+    verbose_logger = console.debug if console.verbose else None
+    if verbose_logger:
         git.set_logger(verbose_logger)
-    passthrough = _passthrough(ctx)
     ref = resolve_ref(series, is_file=os.path.isfile)
     if not ref.offline:  # import httpx (~0.1 s) while git checks the repository
         import threading
 
         threading.Thread(target=__import__, args=("httpx",), daemon=True).start()
     repo = git.open_repo()
-    settings = config.load(
-        repo.top,
-        flags={"server": server, "project": project, "link_format": link_format},
-        env=os.environ,
-        url_server=ref.server,
-        url_project=ref.project,
-    )
-    opts = apply.Options(
-        base=base,
-        branch=branch,
-        no_branch=no_branch,
-        force=force,
-        checkout=not no_checkout,
-        three_way=three_way,
-        signoff=signoff,
-        patches=patches,
-        am_args=list(passthrough),
-        link=not no_link,
-        allow_incomplete=allow_incomplete,
-        resolve=resolve,
-        timeout=timeout,
-    )
+    settings = config.load(repo.top, flags=flags, env=os.environ, url_server=ref.server, url_project=ref.project)
     ui = apply.UI(progress=console.progress, info=console.info, debug=verbose_logger)
     with git.Lock(repo):
         result = apply.run(ref, settings, repo, opts, ui, read_stdin=lambda: sys.stdin.buffer.read())
     _render(console, result, as_json)
-    return 0
 
 
 def _render(console: Console, result: Any, as_json: bool) -> None:

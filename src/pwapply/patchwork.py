@@ -17,7 +17,7 @@ import ipaddress
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -80,7 +80,11 @@ class PatchState:
 class Fetched:
     series: Series
     mbox: bytes
-    cover_comments: Tuple[str, ...]  # bodies of replies to the cover letter
+    pending_comments: "Optional[Future[Tuple[str, ...]]]"  # replies to the cover letter, still on their way
+
+    def cover_comments(self) -> Tuple[str, ...]:
+        """Bodies of the replies to the cover letter (waits for them if need be)."""
+        return self.pending_comments.result() if self.pending_comments is not None else ()
 
 
 def _strip_brackets(msgid: str) -> str:
@@ -135,8 +139,16 @@ class PatchworkClient:
             trust_env=True,
         )
         self._deadline: Optional[float] = None
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="pwapply-http")
+        return self._pool.submit(fn, *args)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self._http.close()
 
     def __enter__(self) -> "PatchworkClient":
@@ -177,9 +189,8 @@ class PatchworkClient:
                         declared = resp.headers.get("content-length")
                         if declared and declared.isdigit() and int(declared) > stream_limit:
                             raise NetworkError(
-                                f"{what} is {int(declared) // 1048576} MiB, "
-                                f"over the {stream_limit // 1048576} MiB limit",
-                                "raise the limit with --max-mbox-size if this is expected",
+                                f"{what} is {_size(int(declared))}, over the {_size(stream_limit)} limit",
+                                "raise the limit with --max-mbox-size MIB if this is expected",
                             )
                         chunks = []
                         size = 0
@@ -187,8 +198,8 @@ class PatchworkClient:
                             size += len(chunk)
                             if size > stream_limit:
                                 raise NetworkError(
-                                    f"{what} is over the {stream_limit // 1048576} MiB limit",
-                                    "raise the limit with --max-mbox-size if this is expected",
+                                    f"{what} is over the {_size(stream_limit)} limit",
+                                    "raise the limit with --max-mbox-size MIB if this is expected",
                                 )
                             chunks.append(chunk)
                         body = b"".join(chunks)
@@ -387,22 +398,25 @@ class PatchworkClient:
     # ------------------------------------------------------------------ fetch plans
 
     def fetch(self, series_id: int, *, known_cover: Optional[int] = None) -> Fetched:
-        """Series JSON and mbox concurrently, then the cover's comments (concurrently
-        with both when the cover id is already known)."""
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            f_series = pool.submit(self.series, series_id)
-            f_mbox = pool.submit(self.series_mbox, series_id)
-            f_comments = pool.submit(self.cover_comments, known_cover) if known_cover else None
-            try:
-                series = f_series.result()
-            except BaseException:
-                f_mbox.cancel()
-                raise
-            if f_comments is None and series.cover is not None:
-                f_comments = pool.submit(self.cover_comments, series.cover.id)
-            mbox = f_mbox.result()
-            comments = f_comments.result() if f_comments else ()
-        return Fetched(series=series, mbox=mbox, cover_comments=comments)
+        """Series JSON and mbox concurrently; the cover's comments are asked for as soon as
+        the cover is known (at once when it already is) and left on their way: the caller
+        applies the patches meanwhile and collects them with ``cover_comments()``."""
+        f_series = self._submit(self.series, series_id)
+        f_mbox = self._submit(self.series_mbox, series_id)
+        f_comments = self._submit(self.cover_comments, known_cover) if known_cover else None
+        try:
+            series = f_series.result()
+        except BaseException:
+            f_mbox.cancel()
+            raise
+        if f_comments is None and series.cover is not None:
+            f_comments = self._submit(self.cover_comments, series.cover.id)
+        mbox = f_mbox.result()
+        return Fetched(series=series, mbox=mbox, pending_comments=f_comments)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{max(n // 1024, 1)} KiB"
 
 
 def _q(value: str) -> str:
