@@ -180,14 +180,19 @@ def preflight(repo: git.Repo, opts: Options) -> str:
         raise RepoStateError(
             f"tracked files have changes: {shown}", "commit or stash them first (git stash), then run pwapply again"
         )
-    if opts.base:
-        base = git.rev_parse(repo, opts.base)
-        if base is None:
+    return base_commit(repo, opts.base)
+
+
+def base_commit(repo: git.Repo, base: Optional[str]) -> str:
+    """The commit ``--base`` names, or HEAD's."""
+    if base:
+        found = git.rev_parse(repo, base)
+        if found is None:
             raise InputError(
-                f"--base {opts.base!r} is not a commit in this repository",
+                f"--base {base!r} is not a commit in this repository",
                 "give a branch, tag or commit id (git fetch first if it is upstream)",
             )
-        return base
+        return found
     if repo.head is None:
         raise RepoStateError("HEAD has no commit yet", "commit something first, or give --base REF")
     return repo.head

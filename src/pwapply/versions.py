@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import git, mbox, naming, trailers
-from .apply import UI, apply_in, branch_for, describe_failure, locate, open_client, paths_of
+from .apply import UI, apply_in, base_commit, branch_for, describe_failure, locate, open_client, paths_of
 from .config import Settings
 from .errors import InputError, NotFoundError
 from .resolve import SeriesRef, resolve
@@ -165,7 +165,7 @@ class Side:
 def diff(ref: SeriesRef, settings: Settings, repo: git.Repo, opts: DiffOptions, ui: UI) -> int:
     """Show how ``ref``'s series changed since another version; git's exit code."""
     _need_server(ref)
-    fallback_base = _fallback_base(repo, opts)
+    fallback_base = base_commit(repo, opts.base)
     with open_client(settings, timeout=opts.timeout, ui=ui) as client:
         sid, _ = locate(client, ref, settings.project)
         current = client.series(sid)
@@ -205,20 +205,6 @@ def diff(ref: SeriesRef, settings: Settings, repo: git.Repo, opts: DiffOptions, 
         ["range-diff", *opts.passthrough, f"{old.base}..{old.tip}", f"{new.base}..{new.tip}"],
         pager=opts.pager,
     )
-
-
-def _fallback_base(repo: git.Repo, opts: DiffOptions) -> str:
-    if opts.base:
-        base = git.rev_parse(repo, opts.base)
-        if base is None:
-            raise InputError(
-                f"--base {opts.base!r} is not a commit in this repository",
-                "give a branch, tag or commit id (git fetch first if it is upstream)",
-            )
-        return base
-    if repo.head is None:
-        raise InputError("HEAD has no commit yet", "give --base REF")
-    return repo.head
 
 
 def _against(
