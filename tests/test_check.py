@@ -240,3 +240,13 @@ def test_check_links_parse_every_form_pwapply_writes():
         "Link: https://bugs.example.org/123\n"
     )
     assert links(msg) == [("https://patchwork.ozlabs.org", "1-a@x"), (None, "2-b@x"), (None, "3-c@x"), (None, "4-d@x")]
+
+
+def test_links_without_a_known_server_are_reported(repo, cli):
+    repo.write("a.txt", "a\n")
+    repo.git("add", "a.txt")
+    repo.git("commit", "-qm", "Subject\n\nBody.\n\nLink: https://lore.kernel.org/r/only-lore@example.org")
+    result = cli("check", "HEAD~1..HEAD", cwd=repo.path)
+    assert result.exit_code == 0
+    assert "no Patchwork server for 1 commit(s)" in result.stderr and "pwapply.server" in result.stderr
+    assert cli("check", "HEAD~1..HEAD", "--strict", cwd=repo.path).exit_code == 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import record, trailers
 from .resolve import MSGID, resolve
@@ -229,11 +229,18 @@ def run(
         return report
     default_server, project = ctx.server, ctx.project
     by_server: Dict[str, List[Tuple[Commit, str]]] = {}
+    serverless: Set[str] = set()
     for c, server, msgid in wanted:
         applied = record.lookup(data, msgid)
         target = server or (applied.server if applied else None) or default_server
         if target:
             by_server.setdefault(target.rstrip("/"), []).append((c, msgid))
+        else:
+            serverless.add(c.id)
+    if serverless:
+        report.unreachable.append(
+            f"no Patchwork server for {len(serverless)} commit(s) whose Link names none (git config pwapply.server URL)"
+        )
     results: Dict[str, Any] = {}
 
     def work() -> None:
