@@ -273,3 +273,53 @@ def test_mbox_over_the_size_cap_exits_4(repo, pw, cli, sid):
     check(result, 4, "over the 1 KiB limit")
     assert "--max-mbox-size" in result.stderr
     assert repo.state() == before
+
+
+@pytest.fixture
+def tls_pw(tmp_path):
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    from pwapply.testing import FakePatchwork
+
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with FakePatchwork(ssl_context=ctx) as server:
+        yield server, ca_file
+
+
+def test_tls_certificates_are_verified(repo, cli, tls_pw, monkeypatch):
+    pw, ca_file = tls_pw
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    assert pw.url.startswith("https://")
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    check(result, 4, "TLS certificate of 127.0.0.1 is not trusted")
+    assert "--ca-bundle" in result.stderr
+    assert repo.state() == before
+    assert cli(str(sid), "--server", pw.url, "--ca-bundle", str(ca_file), "-b", "a", cwd=repo.path).exit_code == 0
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    assert cli(str(sid), "--server", pw.url, "-b", "b", "--no-checkout", cwd=repo.path).exit_code == 0
+
+
+def test_token_goes_over_https_to_any_host_that_is_trusted(repo, cli, tls_pw):
+    pw, ca_file = tls_pw
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    result = cli(
+        str(sid), "--server", pw.url, "--ca-bundle", str(ca_file), cwd=repo.path, env={"PWAPPLY_TOKEN": "tls-token"}
+    )
+    assert result.exit_code == 0, result.output
+    assert all(h.get("authorization") == "Token tls-token" for _, _, h in pw.requests)
+
+
+def test_unreadable_ca_bundle_exits_4(repo, cli, tls_pw, tmp_path):
+    pw, _ = tls_pw
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    check(
+        cli(str(sid), "--server", pw.url, "--ca-bundle", str(tmp_path / "nope.pem"), cwd=repo.path),
+        4,
+        "cannot read the CA bundle",
+    )

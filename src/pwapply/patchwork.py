@@ -130,7 +130,17 @@ class PatchworkClient:
         elif token and log:
             log(f"not sending the token to {self.host} over plain http")
         # Plain http needs no TLS context: building one loads the whole CA bundle.
-        verify: Any = ca_bundle if ca_bundle else parts.scheme == "https"
+        verify: Any = parts.scheme == "https"
+        if ca_bundle and verify:
+            import ssl
+
+            try:
+                verify = ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise NetworkError(
+                    f"cannot read the CA bundle {ca_bundle}: {exc}", "give a PEM file of CA certificates"
+                ) from None
+
         self._http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(timeout),
@@ -211,6 +221,11 @@ class PatchworkClient:
             except httpx.TooManyRedirects:
                 raise NetworkError(f"too many redirects fetching {what}", "check the server URL") from None
             except httpx.ConnectError as exc:
+                if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                    raise NetworkError(
+                        f"the TLS certificate of {self.host} is not trusted: {_reason(exc)}",
+                        "if the server uses a private CA, give it with --ca-bundle FILE or SSL_CERT_FILE",
+                    ) from None
                 raise NetworkError(
                     f"cannot connect to {self.host}: {_reason(exc)}",
                     "check the server URL (pwapply config) and your network",

@@ -68,8 +68,10 @@ class _Mail:
 
 
 class FakePatchwork:
-    def __init__(self, host: str = "127.0.0.1", versions: Tuple[str, ...] = VERSIONS) -> None:
+    def __init__(self, host: str = "127.0.0.1", versions: Tuple[str, ...] = VERSIONS, ssl_context: Any = None) -> None:
+        """``ssl_context``: an ``ssl.SSLContext`` with the server's certificate, to serve https."""
         self.host = host
+        self.ssl_context = ssl_context
         self.versions = versions
         self.delay = 0.0  # added to every request, to model a distant server
         self.projects: Dict[str, Dict[str, Any]] = {}
@@ -88,7 +90,8 @@ class FakePatchwork:
     @property
     def url(self) -> str:
         assert self._httpd is not None, "start() first"
-        return f"http://{self.host}:{self._httpd.server_address[1]}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self._httpd.server_address[1]}"
 
     def start(self) -> "FakePatchwork":
         server = self
@@ -97,6 +100,8 @@ class FakePatchwork:
             pw = server
 
         self._httpd = _Server((self.host, 0), Handler)
+        if self.ssl_context is not None:
+            self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-patchwork", daemon=True)
         self._thread.start()
