@@ -109,3 +109,16 @@ def test_values_from_the_server_never_make_a_second_line(value):
         return
     assert "\n" not in t.line() and "\r" not in t.line()
     assert len(t.line().splitlines()) == 1
+
+
+def test_no_subprocess_runs_through_a_shell():
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "pwapply"
+    for path in src.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    is_true = isinstance(kw.value, ast.Constant) and kw.value.value is True
+                    assert not (kw.arg == "shell" and is_true), f"{path.name}:{node.lineno} uses shell=True"
