@@ -323,3 +323,50 @@ def test_unreadable_ca_bundle_exits_4(repo, cli, tls_pw, tmp_path):
         4,
         "cannot read the CA bundle",
     )
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--no-branch", "-b", "x"], "--no-branch cannot be combined with --branch"),
+        (["--no-branch", "--base", "HEAD"], "--no-branch cannot be combined with --base"),
+        (["--resolve", "--no-checkout"], "--resolve needs the branch checked out"),
+        (["--timeout", "0"], "--timeout must be more than 0"),
+        (["--max-mbox-size", "0"], "--max-mbox-size must be more than 0"),
+        (["--link-format", "{nope}"], "bad link format"),
+    ],
+)
+def test_conflicting_or_bad_options_exit_2(repo, pw, cli, sid, args, message):
+    before = repo.state()
+    check(cli(str(sid), "--server", pw.url, *args, cwd=repo.path), 2, message)
+    assert repo.state() == before
+
+
+def test_bad_branch_format_exits_2(repo, pw, cli, sid):
+    repo.git("config", "pwapply.branchFormat", "pw/{nope}")
+    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 2, "bad branch format")
+
+
+def test_diff_against_the_same_series_exits_2(repo, pw, cli, sid):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "pwapply", "diff", str(sid), "--server", pw.url, *args],
+            cwd=repo.path,
+            capture_output=True,
+            text=True,
+        )
+
+    proc = run("--against", str(sid))
+    assert proc.returncode == 2 and "error: --against names the same series" in proc.stderr
+
+
+def test_hooks_install_refuses_when_both_hooks_exist(repo, cli):
+    hooks_dir = repo.path / ".git" / "hooks"
+    hooks_dir.mkdir(exist_ok=True)
+    (hooks_dir / "pre-push").write_text("#!/bin/sh\nexit 0\n")
+    (hooks_dir / "pre-push.pwapply-chained").write_text("#!/bin/sh\nexit 0\n")
+    result = cli("hooks", "install", cwd=repo.path)
+    check(result, 5, "both")

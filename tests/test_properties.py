@@ -79,22 +79,11 @@ def test_adding_trailers_is_idempotent_and_keeps_every_line(message, new):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MESSAGE)
 def test_a_trailer_goes_where_git_interpret_trailers_puts_it(message):
+    from test_trailers import git_add
+
     link = trailers.Trailer("Link", "https://example.org/p/1")
     ours = trailers.add(message, [link])
-    theirs = subprocess.run(
-        [
-            "git",
-            "-c",
-            "trailer.ifexists=addIfDifferent",
-            "interpret-trailers",
-            "--no-divider",
-            "--trailer",
-            link.line(),
-        ],
-        input=message.encode(),
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    theirs = git_add(message, link)
     if "Link: https://example.org/p/1" in message:
         return  # already there: we add nothing anywhere, git only looks in the trailer block
     assert ours.rstrip("\n") == theirs.rstrip("\n")
