@@ -39,10 +39,9 @@ def run(
         def load_context() -> check.Context:
             from . import config
 
-            gitconfig, _ = git.read_config(repo.top)
             settings = config.load(repo.top, flags={"server": server, "project": project}, env=os.environ)
-            loaded.update(gitconfig=gitconfig, settings=settings)
-            return check.Context(gitconfig=gitconfig, server=settings.server, project=settings.project)
+            loaded.update(gitconfig=settings.gitconfig, settings=settings)
+            return check.Context(gitconfig=settings.gitconfig, server=settings.server, project=settings.project)
 
         def client_for(url: str) -> Any:
             from .patchwork import PatchworkClient

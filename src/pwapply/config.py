@@ -59,6 +59,7 @@ class Value:
 class Settings:
     values: Mapping[str, Value]
     remotes: Mapping[str, str] = field(default_factory=dict)
+    gitconfig: Mapping[str, str] = field(default_factory=dict)  # pwapply.* and pw.*, lowercased keys
 
     def get(self, key: str) -> Optional[str]:
         v = self.values.get(key)
@@ -216,7 +217,7 @@ def build(
             (b4config.get("b4.linkmask"), ".b4-config b4.linkmask"),
         ],
     )
-    return Settings(values=values, remotes=dict(remotes))
+    return Settings(values=values, remotes=dict(remotes), gitconfig=dict(gitconfig))
 
 
 def load(

@@ -259,10 +259,6 @@ def zero_id(repo: Repo) -> str:
     return "0" * (64 if repo.object_format == "sha256" else 40)
 
 
-def count_commits(repo: Repo, rng: str) -> int:
-    return int(out(["rev-list", "--count", rng], cwd=repo.top) or 0)
-
-
 # ----------------------------------------------------------------- scratch worktree
 
 
@@ -420,10 +416,6 @@ def am(
     m = re.search(r"^Patch failed at (\d+)", output, re.M)
     failed = int(m.group(1)) if m else max(len(applied_lines), 1)
     return AmResult(False, failed - 1, failed, output)
-
-
-def am_abort(repo: Repo) -> None:
-    run(["am", "--abort"], cwd=repo.top, check=False)
 
 
 def failing_files(output: str) -> List[str]:

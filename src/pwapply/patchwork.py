@@ -148,7 +148,6 @@ class PatchworkClient:
             verify=verify,
             trust_env=True,
         )
-        self._deadline: Optional[float] = None
         self._pool: Optional[ThreadPoolExecutor] = None
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":

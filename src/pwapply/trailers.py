@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 _TOKEN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("Signed-off-by: ", "(cherry picked from commit ")
@@ -187,16 +187,6 @@ def link_trailer(template: Optional[str], *, msgid: str, url: str, project: str)
     if m:
         return make_trailer(m.group(1), m.group(2))
     return make_trailer("Link", filled)
-
-
-def merge_order(groups: Sequence[Sequence[Trailer]]) -> List[Trailer]:
-    """Concatenate groups of trailers in order, dropping repeats."""
-    out: List[Trailer] = []
-    for group in groups:
-        for t in group:
-            if not any(t.same_as(o) for o in out):
-                out.append(t)
-    return out
 
 
 def strip(message: str, drop: Callable[[Trailer], bool]) -> str:
