@@ -270,7 +270,8 @@ class Scratch:
     alone, so the repository's config is not changed); the index holds the whole tree.
     Cone mode, not a pattern per file: git matches every index entry against every
     non-cone pattern on each index write, which made `git am` slower than in a full
-    checkout; cone mode hashes directories and is faster than a full checkout.
+    checkout; cone mode hashes directories and is faster than a full checkout.  The index
+    is split (see ``_config``), which makes git am four times faster on a big tree.
     ``close()`` removes every trace: the directory and git's administrative entry for it.
     """
 
@@ -284,9 +285,15 @@ class Scratch:
         self.sparse = paths is not None
 
     def _config(self) -> List[str]:
+        # A split index: git am writes the index twice a patch, and a whole index of a big
+        # tree (3 MB for 35,000 files) is most of its time; split, each write holds only
+        # the entries that changed and the rest stays in a shared file written once (in
+        # the scratch's own admin directory, removed with it).  Not a sparse index: am
+        # would expand it on every read.
+        split = ["-c", "core.splitIndex=true", "-c", "index.sparse=false"]
         if not self.sparse:
-            return []
-        return ["-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=true"]
+            return split
+        return [*split, "-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=true"]
 
     def git(
         self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None
