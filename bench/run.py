@@ -268,6 +268,10 @@ def main() -> int:
                 )
             v1 = pw.add_series("bench", proj.series("s16v1", 16, version=1, variant="-v1"), date="2026-04-01T10:00:00")
             git(proj.repo, "config", "pwapply.server", pw.url)
+            gitpw = shutil.which("git-pw", path=ENV["PATH"])
+            if gitpw:  # git-pw reads pw.*; pwapply.server above wins for pwapply
+                git(proj.repo, "config", "pw.server", f"{pw.url}/api/1.2/")
+                git(proj.repo, "config", "pw.project", "bench")
             mbox_file = os.path.join(root, "series.mbox")
             fetcher = shutil.which("curl")
 
@@ -279,7 +283,7 @@ def main() -> int:
 
             def reset() -> None:
                 git(proj.repo, "checkout", "-q", "-f", "main")
-                for br in ("bench-pw", "bench-base"):
+                for br in ("bench-pw", "bench-base", "bench-gitpw"):
                     subprocess.run(["git", "branch", "-q", "-D", br], cwd=proj.repo, env=ENV, capture_output=True)
                 shutil.rmtree(os.path.join(home, ".cache"), ignore_errors=True)
 
@@ -287,10 +291,17 @@ def main() -> int:
                 url = f"{pw.url}/series/{ids[n]}/mbox/"
                 baseline = ["sh", "-ec", f"{download(url)}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
                 ours = [PWAPPLY, str(ids[n]), "-b", "bench-pw", "-q"]
-                b, a = rounds(runs, [(baseline, proj.repo), (ours, proj.repo)], reset)
+                commands = [(baseline, proj.repo), (ours, proj.repo)]
+                if gitpw:  # git-pw applies on the current branch: give it its own, as pwapply does
+                    commands.append(
+                        (["sh", "-ec", f"git checkout -q -b bench-gitpw; {gitpw} series apply {ids[n]}"], proj.repo)
+                    )
+                b, a, *g = rounds(runs, commands, reset)
                 target = None if args.quick or args.rtt < 0.05 else {16: 1.3, 50: 1.15, 500: 1.05}.get(n)
                 per = statistics.median(t for t, _ in a) / n * 1000
                 rows.append(Row(f"apply {n} patches", a, b, target, f"{per:.1f} ms/patch"))
+                if g:
+                    rows.append(Row("  pwapply / git-pw series apply", a, g[0], None if args.quick else 0.5))
                 print(f"  measured apply {n}", flush=True)
             notes.append(
                 f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}"
@@ -332,11 +343,12 @@ def main() -> int:
         for what in ("--help", "--version"):
             b, a = rounds(runs * 2, [(typer_only, root), ([PWAPPLY, what], root)])
             rows.append(Row(f"pwapply {what} / import typer", a, b, None if args.quick else 1.2))
+        if gitpw:
+            b, a = rounds(runs * 2, [([gitpw, "--help"], root), ([PWAPPLY, "--help"], root)])
+            rows.append(Row("pwapply --help / git-pw --help", a, b, None))
 
-        if shutil.which("git-pw", path=ENV["PATH"]):
-            notes.append("git-pw is installed, but its comparison is not wired in this run")
-        else:
-            notes.append("git-pw is not installed: its comparison was skipped (pip install git-pw to add it)")
+        if not gitpw:
+            notes.append("git-pw is not installed: its comparison was skipped (pip install -e '.[bench]' adds it)")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
