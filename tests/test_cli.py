@@ -63,6 +63,27 @@ def test_help_and_version_do_not_import_httpx():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+def test_apply_does_not_import_httpx_command_line(repo, pw):
+    """httpx imports its CLI (click, rich, pygments) when they are installed: 60 ms of
+    every run.  The entry point keeps it out; -X importtime lists what was imported."""
+    import os
+
+    from conftest import EDITS
+
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pwapply", str(sid), "--server", pw.url, "-q"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+    assert "httpx" in imported  # the request was made through httpx
+    assert not {"rich", "pygments", "click"} & imported, {"rich", "pygments", "click"} & imported
+
+
 def test_json_output(repo, pw, cli):
     import json
 

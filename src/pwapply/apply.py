@@ -101,6 +101,8 @@ def run(
     read_stdin: Callable[[], bytes] = lambda: b"",
 ) -> Result:
     check_options(opts)
+    if ref.kind not in (MBOX, STDIN):
+        _preload_http()
     base = preflight(repo, opts)
     if opts.branch and not opts.no_branch:
         check_branch(repo, opts.branch, opts.force)
@@ -150,6 +152,23 @@ def _pipeline(
     if opts.link and unlinked:
         result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
     return result
+
+
+def _preload_http() -> None:
+    """Load the HTTP client in a thread while the preflight's git commands run (the main
+    thread only waits on them).  An import that fails here fails again, and is
+    reported, where the client is made."""
+    import threading
+
+    def load() -> None:
+        try:
+            from .patchwork import preload
+
+            preload()
+        except BaseException:  # noqa: B036 -- reported by the real import
+            pass
+
+    threading.Thread(target=load, name="pwapply-preload", daemon=True).start()
 
 
 def check_options(opts: Options) -> None:

@@ -100,6 +100,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def preload() -> None:
+    """Import httpx now.  Its import is most of a first request's own cost (80 ms); apply
+    calls this in a thread while git checks the repository, so the two overlap."""
+    import httpx  # noqa: F401
+
+
 class PatchworkClient:
     def __init__(
         self,
