@@ -173,7 +173,7 @@ def test_mbox_input_is_refused_for_versions(repo, cli, tmp_path):
 def test_interrupted_diff_leaves_nothing(repo, pw, two):
     _, v2 = two
     before = repo.state()
-    pw.fault(r"/series/\d+/mbox/", status=200, delay=5.0, times=4)
+    pw.fault(r"/series/\d+/mbox/", status=200, delay=60.0, times=4)  # not waited for
     proc = subprocess.Popen(
         [sys.executable, "-m", "pwapply", "diff", str(v2), "--server", pw.url],
         cwd=repo.path,

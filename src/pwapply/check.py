@@ -274,9 +274,9 @@ def _ask(
     sev: Mapping[str, str],
 ) -> List[Finding]:
     """Group the commits by series (recorded, or looked up once per series) and judge."""
-    from concurrent.futures import ThreadPoolExecutor
 
     from . import mbox
+    from .patchwork import request_pool
     from .versions import find, order_key
 
     host = server.split("://", 1)[-1]
@@ -291,7 +291,7 @@ def _ask(
         def gather(sid: int) -> Facts:
             s = client.series(sid)
             f = Facts(series=s)
-            with ThreadPoolExecutor(max_workers=4) as pool:
+            with request_pool() as pool:
                 versions = pool.submit(find, client, s) if sev["superseded"] != "off" else None
                 states = pool.submit(client.patch_states, sid)
                 want_tags = sev["tags"] != "off"

@@ -18,17 +18,22 @@ import json
 import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from . import __version__
 from .errors import NetworkError, NotFoundError
 
+if TYPE_CHECKING:
+    import httpx
+
 API_VERSION = "1.2"  # the first with ?msgid= filters; every field we read exists there
 DEFAULT_MAX_MBOX = 64 * 1024 * 1024
 RETRIES = 3
 MAX_RETRY_AFTER = 10.0
+MAX_REDIRECTS = 5
 
 Logger = Callable[[str], None]
 
@@ -100,6 +105,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@contextmanager
+def request_pool(workers: int = 4) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool for concurrent requests that, on an error or Ctrl-C, does not wait
+    for the requests still running: nobody will read them, and waiting for them could
+    hold the exit up to --timeout."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pwapply-http")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def preload() -> None:
     """Import httpx now.  Its import is most of a first request's own cost (80 ms); apply
     calls this in a thread while git checks the repository, so the two overlap."""
@@ -118,8 +137,6 @@ class PatchworkClient:
         sleep: Optional[Callable[[float], None]] = None,
         ca_bundle: Optional[str] = None,
     ) -> None:
-        import httpx
-
         self.server = server.rstrip("/")
         parts = urlsplit(self.server)
         self.host = parts.hostname or ""
@@ -128,33 +145,41 @@ class PatchworkClient:
         self.max_mbox = max_mbox
         self._log = log
         self._sleep = sleep
-        headers = {"User-Agent": f"pwapply/{__version__}", "Accept": "application/json"}
+        self._token = token
+        self._ca_bundle = ca_bundle
+        # --timeout bounds all of this client's network time, not each read: a server
+        # that answers a byte at a time cannot hold a run for long.
+        self._deadline = time.monotonic() + timeout
         # The token only travels encrypted, or to this machine.
         self.sends_token = bool(token) and (parts.scheme == "https" or is_loopback(self.host))
-        if self.sends_token:
-            headers["Authorization"] = f"Token {token}"
-        elif token and log:
+        if token and not self.sends_token and log:
             log(f"not sending the token to {self.host} over plain http")
-        # Plain http needs no TLS context: building one loads the whole CA bundle.
-        verify: Any = parts.scheme == "https"
-        if ca_bundle and verify:
+        # Plain http needs no TLS context (building one loads the whole CA bundle); a
+        # redirect to https gets a client of its own that verifies.
+        self._http = self._client(https=parts.scheme == "https", token=self.sends_token)
+        self._upgraded: Optional["httpx.Client"] = None
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def _client(self, *, https: bool, token: bool) -> "httpx.Client":
+        import httpx
+
+        headers = {"User-Agent": f"pwapply/{__version__}", "Accept": "application/json"}
+        if token and self._token:
+            headers["Authorization"] = f"Token {self._token}"
+        verify: Any = https
+        if https and self._ca_bundle:
             import ssl
 
             try:
-                verify = ssl.create_default_context(cafile=ca_bundle)
+                verify = ssl.create_default_context(cafile=self._ca_bundle)
             except (OSError, ssl.SSLError) as exc:
                 raise NetworkError(
-                    f"cannot read the CA bundle {ca_bundle}: {exc}", "give a PEM file of CA certificates"
+                    f"cannot read the CA bundle {self._ca_bundle}: {exc}", "give a PEM file of CA certificates"
                 ) from None
-
-        self._http = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
-            verify=verify,
-            trust_env=True,
+        # Redirects are followed by _get, which decides where the token may go.
+        return httpx.Client(
+            headers=headers, timeout=httpx.Timeout(self.timeout), follow_redirects=False, verify=verify, trust_env=True
         )
-        self._pool: Optional[ThreadPoolExecutor] = None
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
         if self._pool is None:
@@ -163,8 +188,12 @@ class PatchworkClient:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # Not waiting: a request still running is one nobody will read (after an
+            # error or Ctrl-C), and waiting for it would hold the exit up to --timeout.
+            self._pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
+        if self._upgraded is not None:
+            self._upgraded.close()
 
     def __enter__(self) -> "PatchworkClient":
         return self
@@ -188,73 +217,119 @@ class PatchworkClient:
         return url
 
     def _get(self, url: str, *, what: str, stream_limit: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
-        import httpx
-
+        """GET with retries of 5xx/429 and redirects: on this host (a relative Location,
+        or the same host upgraded to https) they are followed; to another host, refused."""
         url = self._url(url)
-        attempt = 0
+        attempt = hops = 0
         while True:
             attempt += 1
             started = time.monotonic()
-            try:
-                if stream_limit is None:
-                    resp = self._http.get(url)
-                    body = resp.content
-                else:
-                    with self._http.stream("GET", url) as resp:
-                        declared = resp.headers.get("content-length")
-                        if declared and declared.isdigit() and int(declared) > stream_limit:
-                            raise NetworkError(
-                                f"{what} is {_size(int(declared))}, over the {_size(stream_limit)} limit",
-                                "raise the limit with --max-mbox-size MIB if this is expected",
-                            )
-                        chunks = []
-                        size = 0
-                        for chunk in resp.iter_bytes():
-                            size += len(chunk)
-                            if size > stream_limit:
-                                raise NetworkError(
-                                    f"{what} is over the {_size(stream_limit)} limit",
-                                    "raise the limit with --max-mbox-size MIB if this is expected",
-                                )
-                            chunks.append(chunk)
-                        body = b"".join(chunks)
-            except httpx.TimeoutException:
-                raise NetworkError(
-                    f"{self.host} did not answer within {self.timeout:g} s ({what})",
-                    "try again later, or allow more time with --timeout",
-                ) from None
-            except httpx.TooManyRedirects:
-                raise NetworkError(f"too many redirects fetching {what}", "check the server URL") from None
-            except httpx.ConnectError as exc:
-                if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                    raise NetworkError(
-                        f"the TLS certificate of {self.host} is not trusted: {_reason(exc)}",
-                        "if the server uses a private CA, give it with --ca-bundle FILE or SSL_CERT_FILE",
-                    ) from None
-                raise NetworkError(
-                    f"cannot connect to {self.host}: {_reason(exc)}",
-                    "check the server URL (pwapply config) and your network",
-                ) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                raise NetworkError(
-                    f"the connection to {self.host} broke while fetching {what}: {_reason(exc)}",
-                    "try again; -v shows the requests",
-                ) from None
-            except httpx.HTTPError as exc:
-                raise NetworkError(
-                    f"HTTP error fetching {what}: {_reason(exc)}", "try again; -v shows the requests"
-                ) from None
+            status, headers, body = self._get_once(url, what, stream_limit)
             if self._log:
                 ms = (time.monotonic() - started) * 1000
-                self._log(f"GET {url} -> {resp.status_code} ({ms:.0f} ms, {len(body)} bytes)")
-            status = resp.status_code
+                self._log(f"GET {url} -> {status} ({ms:.0f} ms, {len(body)} bytes)")
+            if status in (301, 302, 303, 307, 308) and headers.get("location"):
+                hops += 1
+                if hops > MAX_REDIRECTS:
+                    raise NetworkError(f"too many redirects fetching {what}", "check the server URL (pwapply config)")
+                url = self._redirect(url, headers["location"], what)
+                continue
             if (status >= 500 or status == 429) and attempt < RETRIES:
-                delay = _retry_after(resp.headers.get("retry-after"), attempt)
+                delay = min(_retry_after(headers.get("retry-after"), attempt), max(self._remaining(), 0.0))
                 if self._log:
                     self._log(f"retrying in {delay:g} s")
                 (self._sleep or time.sleep)(delay)
                 continue
-            return status, {k.lower(): v for k, v in resp.headers.items()}, body
+            return status, headers, body
+
+    def _remaining(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def _too_slow(self, what: str, answered: bool) -> NetworkError:
+        told = f"did not finish sending {what} within" if answered else "did not answer within"
+        return NetworkError(
+            f"{self.host} {told} {self.timeout:g} s" + ("" if answered else f" ({what})"),
+            "try again later, or allow more time with --timeout",
+        )
+
+    def _redirect(self, url: str, location: str, what: str) -> str:
+        from urllib.parse import urljoin
+
+        target = urljoin(url, location)
+        old, new = urlsplit(url), urlsplit(target)
+        if (new.hostname or "").lower() != self.host.lower() or new.scheme not in ("http", "https"):
+            where = f"{new.scheme}://{new.netloc}" if new.netloc else target
+            raise NetworkError(
+                f"{self.host} redirected {what} to another server ({where})",
+                f"if that is the Patchwork server, use it: --server {where} (the token is not sent on)",
+            )
+        if new.scheme == "https" and old.scheme == "http" and self._upgraded is None:
+            if self._log:
+                self._log(f"{self.host} moved to https; following")
+            # Same host, now encrypted: the token may go with it.
+            self._upgraded = self._client(https=True, token=True)
+        if new.scheme == "http" and old.scheme == "https":
+            raise NetworkError(
+                f"{self.host} redirected {what} from https to plain http", "refusing to go on unencrypted"
+            )
+        return target
+
+    def _get_once(self, url: str, what: str, stream_limit: Optional[int]) -> Tuple[int, Dict[str, str], bytes]:
+        import httpx
+
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise self._too_slow(what, answered=False)
+        client = self._upgraded if self._upgraded is not None and url.startswith("https:") else self._http
+        answered = False
+        try:
+            with client.stream("GET", url, timeout=httpx.Timeout(remaining)) as resp:
+                answered = True
+                declared = resp.headers.get("content-length")
+                if stream_limit is not None and declared and declared.isdigit() and int(declared) > stream_limit:
+                    raise NetworkError(
+                        f"{what} is {_size(int(declared))}, over the {_size(stream_limit)} limit",
+                        "raise the limit with --max-mbox-size MIB if this is expected",
+                    )
+                chunks = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if stream_limit is not None and size > stream_limit:
+                        raise NetworkError(
+                            f"{what} is over the {_size(stream_limit)} limit",
+                            "raise the limit with --max-mbox-size MIB if this is expected",
+                        )
+                    if time.monotonic() > self._deadline:
+                        raise self._too_slow(what, answered=True)
+                    chunks.append(chunk)
+                return resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks)
+        except httpx.TimeoutException:
+            raise self._too_slow(what, answered) from None
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise NetworkError(
+                    f"the TLS certificate of {urlsplit(url).hostname} is not trusted: {_reason(exc)}",
+                    "if the server uses a private CA, give it with --ca-bundle FILE or SSL_CERT_FILE",
+                ) from None
+            if _is_name_error(exc):
+                raise NetworkError(
+                    f"cannot find the server {self.host}: {_reason(exc)}",
+                    "check the server's name (pwapply config), your DNS and your network",
+                ) from None
+            raise NetworkError(
+                f"cannot connect to {self.host}: {_reason(exc)}",
+                "check the server URL (pwapply config) and your network",
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise NetworkError(
+                f"the connection to {self.host} broke while fetching {what}: {_reason(exc)}",
+                "try again; -v shows the requests",
+            ) from None
+        except httpx.HTTPError as exc:
+            raise NetworkError(
+                f"HTTP error fetching {what}: {_reason(exc)}", "try again; -v shows the requests"
+            ) from None
 
     def _json(self, url: str, *, what: str, missing: str) -> Any:
         status, headers, body = self._get(url, what=what)
@@ -449,6 +524,20 @@ def _reason(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
     return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def _is_name_error(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve."""
+    import socket
+
+    seen = set()
+    cur: Optional[BaseException] = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, socket.gaierror):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return bool(re.search(r"Name or service not known|nodename nor servname|name resolution", str(exc)))
 
 
 def _retry_after(value: Optional[str], attempt: int) -> float:

@@ -13,7 +13,6 @@ made for it), strips the trailers added after posting, and shows `git range-diff
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -107,12 +106,14 @@ class Listing:
 
 
 def list_versions(ref: SeriesRef, settings: Settings, timeout: float, ui: UI) -> Listing:
+    from .patchwork import request_pool
+
     _need_server(ref)
     with open_client(settings, timeout=timeout, ui=ui) as client:
         sid, _ = locate(client, ref, settings.project)
         current = client.series(sid)
         versions = find(client, current)
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with request_pool() as pool:
             states = dict(
                 zip(
                     [s.id for s in versions],
@@ -273,7 +274,9 @@ def _fetch_sides(
         cover_text = client.cover_content(s.cover.id) if s.cover is not None else ""
         return data, cover_text
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    from .patchwork import request_pool
+
+    with request_pool() as pool:
         return dict(zip([s.id for s in need], pool.map(one, need)))
 
 

@@ -1,0 +1,323 @@
+"""Faulty servers and interruptions: each ends with the documented exit code and a
+one-line error, and the repository as it was (same refs, index, work tree; no am
+session, scratch worktree, temporary file or branch left behind)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import EDITS, msgids
+from test_errors import check
+
+
+@pytest.fixture
+def sid(repo, pw):
+    return pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+
+
+# ---------------------------------------------------------------- handlers for pw.fault
+
+
+def short_body(handler):
+    """Promise 4000 bytes, send 100, hang up."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "4000")
+    handler.end_headers()
+    handler.wfile.write(b'{"id": 1, "name": "' + b"x" * 81)
+    handler.wfile.flush()
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)
+    return True
+
+
+def cut_chunked(handler):
+    """A chunked body that stops in the middle of a chunk."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    handler.wfile.write(b"400\r\nFrom nobody Mon Sep 17 00:00:00 2001\n")
+    handler.wfile.flush()
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)
+    return True
+
+
+def trickle(handler):
+    """Answer at once, then one byte every 0.1 s for a minute: never a read timeout."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "600")
+    handler.end_headers()
+    handler.wfile.flush()
+    for _ in range(600):
+        handler.wfile.write(b" ")
+        handler.wfile.flush()
+        time.sleep(0.1)
+    return True
+
+
+def redirect_to(location, status=301):
+    def handler(h):
+        h.send_response(status)
+        h.send_header("Location", location(h.path) if callable(location) else location)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+        return True
+
+    return handler
+
+
+# ---------------------------------------------------------------- faulty servers
+
+
+def test_dns_failure_exits_4(repo, cli, mocker):
+    def no_such_name(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    mocker.patch("socket.getaddrinfo", no_such_name)
+    before = repo.state()
+    result = cli("1", "--server", "https://patchwork.example.invalid", cwd=repo.path)
+    check(result, 4, "cannot find the server patchwork.example.invalid")
+    assert "DNS" in result.stderr
+    assert repo.state() == before
+
+
+@pytest.mark.parametrize("path", [r"^/api/1.2/series/\d+/$", r"^/series/\d+/mbox/$"])
+def test_body_shorter_than_its_content_length_exits_4(repo, pw, cli, sid, path):
+    pw.fault(path, handler=short_body)
+    before = repo.state()
+    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "connection to 127.0.0.1 broke")
+    assert repo.state() == before
+
+
+def test_connection_closed_mid_body_exits_4(repo, pw, cli, sid):
+    pw.fault(r"^/series/\d+/mbox/$", handler=cut_chunked)
+    before = repo.state()
+    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "connection to 127.0.0.1 broke")
+    assert repo.state() == before
+
+
+def test_timeout_bounds_the_whole_download_not_each_read(repo, pw, cli, sid):
+    # A byte every 0.1 s never trips a 1 s read timeout; the body would take a minute.
+    pw.fault(r"^/api/1.2/series/\d+/$", handler=trickle)
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, "--timeout", "1", cwd=repo.path)
+    check(result, 4, "did not finish sending series")
+    assert "--timeout" in result.stderr
+    assert repo.state() == before
+
+
+def test_timeout_bounds_all_requests_together(repo, pw, cli):
+    # A Message-ID costs sequential requests; each one 0.6 s is within a per-request
+    # timeout of 1 s, not within 1 s for them all.
+    mbox = repo.series(EDITS, version=2)
+    pw.add_series("qemu-devel", mbox)
+    pw.delay = 0.6
+    before = repo.state()
+    result = cli(msgids(mbox)[2], "--server", pw.url, "--project", "qemu-devel", "--timeout", "1", cwd=repo.path)
+    check(result, 4, "did not answer within 1 s")
+    assert repo.state() == before
+
+
+def test_server_that_never_answers_exits_4(repo, cli):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts (the kernel does) and never says a word
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        before = repo.state()
+        check(cli("1", "--server", url, "--timeout", "0.5", cwd=repo.path), 4, "did not answer within 0.5 s")
+        assert repo.state() == before
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
+    sleeps = mocker.patch("pwapply.patchwork.time.sleep")
+    pw.fault(r"^/api/1.2/series/", status=status, times=1, headers={"Retry-After": "2"})
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert [c.args[0] for c in sleeps.call_args_list] == [2.0]
+
+
+def test_retry_after_is_bounded(repo, pw, cli, sid, mocker):
+    sleeps = mocker.patch("pwapply.patchwork.time.sleep")
+    pw.fault(r"^/api/1.2/series/", status=503, times=1, headers={"Retry-After": "3600"})
+    assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
+    assert [c.args[0] for c in sleeps.call_args_list] == [10.0]
+
+
+def test_relative_redirect_is_followed(repo, pw, cli, sid):
+    pw.fault(r"^/api/1.2/series/\d+/$", handler=redirect_to(lambda path: path + "?moved=1", 308), times=1)
+    result = cli(str(sid), "--server", pw.url, "-q", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert f"/api/1.2/series/{sid}/?moved=1" in pw.paths()
+
+
+@pytest.fixture
+def tls_pw(tmp_path):
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    from pwapply.testing import FakePatchwork
+
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with FakePatchwork(ssl_context=ctx) as server:
+        yield server, ca_file
+
+
+def test_redirect_to_https_is_followed_and_verified(repo, pw, cli, tls_pw):
+    secure, ca_file = tls_pw
+    sid = secure.add_series("qemu-devel", repo.series(EDITS, version=2))
+    pw.fault(".", handler=redirect_to(lambda path: secure.url + path))  # http -> https, same host
+    before = repo.state()
+    # Not trusted: the redirect does not skip certificate checks.
+    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "TLS certificate of 127.0.0.1 is not trusted")
+    assert repo.state() == before
+    result = cli(
+        str(sid), "--server", pw.url, "--ca-bundle", str(ca_file), "-q", cwd=repo.path, env={"PWAPPLY_TOKEN": "t0k"}
+    )
+    assert result.exit_code == 0, result.output
+    assert secure.count(f"/series/{sid}/mbox/") == 1
+    # Same host, now encrypted: the token went along.
+    assert all(h.get("authorization") == "Token t0k" for _, _, h in secure.requests)
+    assert "t0k" not in result.output
+
+
+def test_redirect_to_another_host_is_refused_and_gets_no_token(repo, pw, cli, sid):
+    from pwapply.testing import FakePatchwork
+
+    with FakePatchwork(host="127.0.0.2") as elsewhere:
+        pw.fault(".", handler=redirect_to(lambda path: elsewhere.url + path, 302))
+        before = repo.state()
+        result = cli(str(sid), "--server", pw.url, cwd=repo.path, env={"PWAPPLY_TOKEN": "t0k"})
+        check(result, 4, f"redirected series {sid} to another server (http://127.0.0.2")
+        assert "--server http://127.0.0.2" in result.stderr
+        assert elsewhere.count() == 0
+        assert "t0k" not in result.output
+        assert repo.state() == before
+
+
+def test_redirect_from_https_to_http_is_refused(repo, cli, tls_pw, pw):
+    secure, ca_file = tls_pw
+    secure.fault(".", handler=redirect_to(lambda path: secure.url.replace("https:", "http:") + path))
+    result = cli("1", "--server", secure.url, "--ca-bundle", str(ca_file), cwd=repo.path)
+    check(result, 4, "from https to plain http")
+
+
+def test_redirect_loop_exits_4(repo, pw, cli, sid):
+    pw.fault(".", handler=redirect_to(lambda path: path))
+    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "too many redirects")
+    assert pw.count() <= 2 * 6  # the series and its mbox, each 1 + 5 redirects
+
+
+# ---------------------------------------------------------------- interruptions
+
+
+HOOK = """#!/bin/sh
+# Stands in for a slow step of git am: says it is running, then waits to be released.
+touch "{marker}"
+while [ ! -e "{release}" ]; do sleep 0.05; done
+"""
+
+
+def start(repo, *args):
+    """pwapply as its own process (and process group, as a shell job is)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pwapply", *args],
+        cwd=repo.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for(cond, what):
+    deadline = time.monotonic() + 20
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never saw {what}")
+        time.sleep(0.02)
+
+
+def interrupt(proc, how):
+    if how == "ctrl-c":  # a terminal's Ctrl-C reaches the whole foreground group
+        os.killpg(proc.pid, signal.SIGINT)
+    else:  # kill(1), a service manager: pwapply alone
+        os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupted_download_leaves_nothing(repo, pw, sid, how):
+    # The answer would come after a minute: pwapply must not wait for it (communicate's
+    # 20 s timeout would fail the test).
+    pw.fault(r"^/series/\d+/mbox/$", status=200, delay=60.0, times=1)
+    before = repo.state()
+    proc = start(repo, str(sid), "--server", pw.url)
+    wait_for(lambda: pw.count("/mbox/") > 0, "the mbox request")
+    code, err = interrupt(proc, how)
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert repo.state() == before
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupted_git_am_leaves_nothing(repo, pw, sid, how, tmp_path):
+    marker, release = tmp_path / "am-running", tmp_path / "release"
+    hook = repo.path / ".git" / "hooks" / "applypatch-msg"
+    hook.write_text(HOOK.format(marker=marker, release=release))
+    hook.chmod(0o755)
+    before = repo.state()
+    try:
+        proc = start(repo, str(sid), "--server", pw.url)
+        wait_for(marker.exists, "git am running")
+        code, err = interrupt(proc, how)
+    finally:
+        release.touch()  # lets a hook that outlived its git am finish
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert repo.state() == before
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupted_trailer_rewrite_leaves_nothing(repo, pw, cli, sid, how, mocker):
+    from pwapply import trailers
+
+    real_add = trailers.add
+    calls = []
+
+    def add(message, new):
+        calls.append(message)
+        if len(calls) == 2:  # the rewrite is half done: one commit has its trailers
+            if how == "ctrl-c":
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_add(message, new)
+
+    mocker.patch("pwapply.apply.trailers.add", add)
+    before = repo.state()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 130, result.output
+    assert len(calls) == 2
+    assert repo.state() == before
