@@ -290,7 +290,10 @@ class Scratch:
         # the entries that changed and the rest stays in a shared file written once (in
         # the scratch's own admin directory, removed with it).  Not a sparse index: am
         # would expand it on every read.
-        split = ["-c", "core.splitIndex=true", "-c", "index.sparse=false"]
+        # maintenance.auto: git am ends with `git maintenance run --auto`, a process more,
+        # and now and then a gc of the whole repository in the middle of our run; the
+        # user's next git command does it in its own time.
+        split = ["-c", "core.splitIndex=true", "-c", "index.sparse=false", "-c", "maintenance.auto=false"]
         if not self.sparse:
             return split
         return [*split, "-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=true"]
