@@ -110,3 +110,17 @@ def test_base_commit():
         mbox.base_commit("x\nbase-commit: 1d5c43618bb3c9df1265d19d2f4cf4775b28c6e3\n")
         == "1d5c43618bb3c9df1265d19d2f4cf4775b28c6e3"
     )
+
+
+def test_unknown_charsets_are_named_for_their_bytes():
+    utf8 = 'Subject: x\nContent-Type: text/plain; charset="none"\n\ncaf\u00e9\n'.encode()
+    assert b'charset="utf-8"' in mbox.known_charsets(utf8)
+    latin = b"Subject: x\nContent-Type: text/plain;\n charset=unknown-8bit\n\ncaf\xe9\n"
+    assert b"charset=iso-8859-1" in mbox.known_charsets(latin)
+    fine = b'Subject: x\nContent-Type: text/plain; charset="ISO-8859-15"\n\ncaf\xe9\n'
+    assert mbox.known_charsets(fine) == fine
+    word = b"From: =?unknown-8bit?q?Rafa=C5=82?= <r@example.org>\nSubject: =?x-unknown?b?w6k=?=\n\nbody =?none?q?x?=\n"
+    fixed = mbox.known_charsets(word)
+    assert fixed.startswith(b"From: =?utf-8?q?Rafa=C5=82?= <r@example.org>\nSubject: =?utf-8?b?w6k=?=\n")
+    assert fixed.endswith(b"body =?none?q?x?=\n")  # the body is the patch's business
+    assert mbox.parse(word).headers["from"] == "Rafa\u0142 <r@example.org>"

@@ -88,7 +88,13 @@ def _decode_header_value(raw: bytes) -> str:
     text = re.sub(r"\r?\n[ \t]+", " ", text).strip()
     if "=?" in text:
         try:
-            text = str(make_header(decode_header(text)))
+            words = decode_header(text)
+            # A charset no codec knows (unknown-8bit): read its bytes for what they are.
+            words = [
+                (w, c if c is None or isinstance(w, str) or _known(c.encode()) else _charset_of(w).decode())
+                for w, c in words
+            ]
+            text = str(make_header(words))
         except Exception:  # malformed encoded-words: keep the raw text
             pass
     return text
@@ -274,11 +280,69 @@ def read(data: bytes, *, reorder: bool = True) -> Parsed:
     return Parsed(patches=patches, cover=cover, others=tuple(others))
 
 
+_CONTENT_TYPE_RE = re.compile(rb"^content-type:[^\n]*(?:\n[ \t][^\n]*)*", re.I | re.M)
+_CHARSET_RE = re.compile(rb"""(charset\s*=\s*)("?)([^"\s;]*)\2""", re.I)
+_ENCODED_WORD_RE = re.compile(rb"=\?([^?\s*]+)(\*[^?]*)?\?([qQbB])\?([^?\s]*)\?=")
+
+
+def _known(name: bytes) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(name.decode("ascii"))
+        return True
+    except (LookupError, UnicodeDecodeError):
+        return False
+
+
+def _charset_of(data: bytes) -> bytes:
+    """What undeclared 8-bit text most likely is: utf-8 if it decodes so, else
+    iso-8859-1 (which any byte is)."""
+    try:
+        data.decode("utf-8")
+        return b"utf-8"
+    except UnicodeDecodeError:
+        return b"iso-8859-1"
+
+
+def known_charsets(raw: bytes) -> bytes:
+    """The mail with each charset no converter knows (old mailers' ``charset="none"``,
+    ``unknown-8bit``, in a Content-Type or in a header's =?...?= word) named for what
+    its bytes are.  git am stops at an unknown one ("cannot convert from unknown-8bit
+    to UTF-8"); Patchwork reads such mail the same way."""
+
+    def fix_param(m: "re.Match[bytes]") -> bytes:
+        if _known(m.group(3)):
+            return m.group(0)
+        return m.group(1) + m.group(2) + _charset_of(raw) + m.group(2)
+
+    def fix_word(m: "re.Match[bytes]") -> bytes:
+        if _known(m.group(1)):
+            return m.group(0)
+        import base64
+        import binascii
+        import quopri
+
+        try:
+            if m.group(3) in b"bB":
+                data = base64.b64decode(m.group(4) + b"=" * (-len(m.group(4)) % 4))
+            else:
+                data = quopri.decodestring(m.group(4).replace(b"_", b" "), header=True)
+        except (binascii.Error, ValueError):
+            return m.group(0)
+        return b"=?" + _charset_of(data) + b"?" + m.group(3) + b"?" + m.group(4) + b"?="
+
+    sep = re.search(rb"\r?\n\r?\n", raw)
+    head, rest = (raw[: sep.start()], raw[sep.start() :]) if sep else (raw, b"")
+    head = _ENCODED_WORD_RE.sub(fix_word, head)
+    return _CONTENT_TYPE_RE.sub(lambda m: _CHARSET_RE.sub(fix_param, m.group(0)), head + rest)
+
+
 def join(patches: Sequence[Patch]) -> bytes:
     """An mbox of these patches, for `git am`."""
     out = []
     for p in patches:
-        raw = p.raw
+        raw = known_charsets(p.raw)
         if not raw.startswith(b"From "):
             raw = b"From pwapply Mon Sep 17 00:00:00 2001\n" + raw
         if not raw.endswith(b"\n"):
