@@ -64,6 +64,9 @@ class Replay:
         raw = self.table.get(key)
         if raw is None and key[0].startswith("/api/1.2/"):
             raw = self.table.get(("/api/" + key[0][len("/api/1.2/") :], key[1]))
+        if raw is None and key[0].endswith("/comments/"):
+            # Not recorded: Patchwork's answer for a mail nobody replied to.
+            raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[]"
         if raw is None:
             raw = (REAL / "responses" / "err-api-9.9-series-1.http").read_bytes()
         head, _, body = raw.partition(b"\r\n\r\n")
@@ -182,3 +185,162 @@ def test_html_404_for_api_is_a_server_error(replay):
         c.api = c.server + "/api/9.9"
         with pytest.raises(NetworkError):
             c.series(1)
+
+
+# ---------------------------------------------------------------- recorded odd mail, applied
+
+
+def _preimage(repo_path, mbox_bytes: bytes) -> None:
+    """Files on which the recorded patches apply: made from each file's first diff as
+    git itself reads it (git mailinfo decodes the mail), its hunks' old lines placed at
+    their line numbers.  A mode-only change gets a file of the old mode."""
+    import re
+    import subprocess
+    import tempfile
+
+    from conftest import git
+
+    seen = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, raw in enumerate(mbox.split(mbox_bytes)):
+            msg, patch = f"{tmp}/msg{n}", f"{tmp}/patch{n}"
+            # (named charsets: mailinfo stops at unknown-8bit, and only the diff matters here)
+            fixed = mbox.known_charsets(raw)
+            subprocess.run(["git", "mailinfo", msg, patch], input=fixed, capture_output=True, check=True)
+            text = open(patch, encoding="utf-8", errors="surrogateescape").read()
+            for section in re.split(r"^(?=diff --git )", text, flags=re.M)[1:]:
+                m = re.match(r"diff --git (?:a/)?(\S+) ", section)
+                if not m or m.group(1) in seen or "\nnew file mode" in section:
+                    continue
+                seen.add(m.group(1))
+                lines, cursor = [], 1
+                body = section.splitlines(keepends=True)
+                for i, head in enumerate(body):
+                    h = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@", head)
+                    if not h:
+                        continue
+                    start, old_left = int(h.group(1)), int(h.group(2) or 1)
+                    new_left = int(h.group(3) or 1)
+                    while cursor < start:
+                        lines.append(f"filler line {cursor}\n")
+                        cursor += 1
+                    kind = ""
+                    for line in body[i + 1 :]:
+                        if line.startswith("\\"):  # no newline at the end of the line before
+                            if kind in (" ", "-"):
+                                lines[-1] = lines[-1].rstrip("\n")
+                            continue
+                        if old_left <= 0 and new_left <= 0:
+                            break
+                        kind = line[:1] if line.strip("\r\n") else " "  # a mailer ate the space
+                        if kind in " -":
+                            lines.append(line[1:] if line.strip("\r\n") else line)
+                            old_left -= 1
+                            cursor += 1
+                        if kind in " +":
+                            new_left -= 1
+                path = repo_path / m.group(1)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("".join(lines) or "placeholder\n", encoding="utf-8", errors="surrogateescape")
+                old_mode = re.search(r"^old mode 100(\d+)", section, re.M)
+                if old_mode:
+                    path.chmod(int(old_mode.group(1), 8))
+    git(repo_path, "add", "-A")
+    git(repo_path, "commit", "-q", "--allow-empty", "-m", "Preimage of the recorded series")
+
+
+@pytest.mark.parametrize(
+    "sid,what,applies",
+    [
+        (1, "a cover letter and two patches", True),
+        (9, 'charset="none" in a multipart body', True),
+        (11, "multipart/alternative: the HTML part is dropped", True),
+        (12, "a mode change only", True),
+        (15, "QEMU single patch, UTF-8 name", True),
+        (19, "patches delivered out of order", True),
+        # git refuses a diff header without a/ b/ prefixes at -p1.
+        (13, "a GIT binary patch without a/ b/ prefixes", False),
+        # Later patches change lines of a file the preimage has only as filler (made
+        # from the file's first diff), so git am stops there: both must refuse.
+        (3, "no cover letter; a later patch on lines the preimage lacks", False),
+        (17, "QEMU v2 of 6; a later patch on lines the preimage lacks", False),
+    ],
+)
+def test_recorded_series_applies_as_plain_git_am(replay, cli, tmp_path, sid, what, applies):
+    """The recorded mbox, served by the replay, applied by pwapply and by plain
+    `git am -3` on the same preimage: same tree, authors and subjects, or both refuse
+    (pwapply in one line, the repository as it was)."""
+    import subprocess
+
+    from conftest import Repo, git
+
+    served = body(f"web-series-{sid}-mbox")
+    repo = Repo(tmp_path / "repo")
+    _preimage(repo.path, served)
+    plain = tmp_path / "plain"
+    git(tmp_path, "clone", "-q", str(repo.path), str(plain))
+    (tmp_path / "served.mbox").write_bytes(served)
+    am = subprocess.run(["git", "am", "-3", str(tmp_path / "served.mbox")], cwd=plain, capture_output=True)
+    count = len(mbox.split(served))
+
+    def outcome(path, rev):
+        tree = git(path, "rev-parse", f"{rev}^{{tree}}").strip()
+        return tree, git(path, "log", f"-{count}", "--reverse", "--format=%an <%ae>|%s", rev).splitlines()
+
+    before = repo.state()
+    result = cli(str(sid), "--server", replay.url, "-b", "recorded", "-q", cwd=repo.path)
+    assert (am.returncode == 0) == applies, am.stderr
+    if am.returncode == 0:
+        assert result.exit_code == 0, (what, result.output)
+        assert outcome(repo.path, "recorded") == outcome(plain, "HEAD"), what
+    else:
+        assert result.exit_code != 0, (what, am.stderr)
+        assert result.stderr.startswith("error: ") and "\nhint: " in result.stderr, result.stderr
+        assert repo.state() == before
+
+
+def test_recorded_unknown_8bit_header_words_are_read_as_utf8(replay, cli, tmp_path):
+    """Patchwork served series 10's raw 8-bit From and Subject as =?unknown-8bit?...?=
+    words: plain git am stops ("cannot convert from unknown-8bit to UTF-8"); pwapply
+    reads their bytes for what they are."""
+    import subprocess
+
+    from conftest import Repo, git
+
+    served = body("web-series-10-mbox")
+    repo = Repo(tmp_path / "repo")
+    _preimage(repo.path, served)
+    (tmp_path / "served.mbox").write_bytes(served)
+    plain = subprocess.run(["git", "am", "-3", str(tmp_path / "served.mbox")], cwd=repo.path, capture_output=True)
+    assert plain.returncode != 0 and b"unknown-8bit" in plain.stderr
+    git(repo.path, "am", "--abort")
+    result = cli("10", "--server", replay.url, "-b", "recorded", "-q", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert repo.git("log", "-1", "--format=%an <%ae>|%s", "recorded").strip() == (
+        "Rafa\u0142 Mi\u0142ecki <zajec5@gmail.com>|MAINTAINERS: Update entry for BCM5301X ARM to include "
+        "Rafa\u0142 Mi\u0142ecki"
+    )
+
+
+def test_recorded_pull_request_is_refused(replay, cli, tmp_path):
+    from conftest import Repo
+
+    repo = Repo(tmp_path / "repo")
+    before = repo.state()
+    result = cli("8", "--server", replay.url, cwd=repo.path)
+    assert result.exit_code == 2 and "a pull request" in result.stderr, result.output
+    assert repo.state() == before
+
+
+def test_recorded_incomplete_series_without_a_name(replay, cli, tmp_path):
+    from conftest import Repo
+
+    repo = Repo(tmp_path / "repo")
+    _preimage(repo.path, body("web-series-6-mbox"))
+    result = cli("6", "--server", replay.url, cwd=repo.path)
+    assert result.exit_code == 2 and "incomplete" in result.stderr, result.output
+    result = cli("6", "--server", replay.url, "--allow-incomplete", "-q", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert repo.git("branch", "--list", "--format=%(refname:short)", "pw/*").split() == [
+        "pw/test-convert-to-markdown-v2"
+    ]

@@ -188,7 +188,7 @@ class FakePatchwork:
             "total": series_total,
             "submitter": submitter,
             "cover": cover_obj.id if cover_obj else None,
-            "patches": [p.id for p in patch_objs],
+            "patches": [p.id for p in sorted(patch_objs, key=_series_position)],
         }
         return sid
 
@@ -403,6 +403,15 @@ class FakePatchwork:
     def series_mbox(self, sid: int) -> bytes:
         s = self.series[sid]
         return "".join(self.render_mbox(self.mails[("patch", p)]) for p in s["patches"]).encode("utf-8")
+
+
+def _series_position(mail: _Mail) -> Tuple[int, int]:
+    """Patchwork lists (and serves) a series' patches by their n/m number, whatever
+    order the list delivered them in; ids are given in arrival order."""
+    counted = naming.number_from_subject(mail.name) or naming.number_from_subject(
+        next((v for k, v in mail.headers if k == "Subject"), "")
+    )
+    return (counted[0] if counted else mail.id, mail.id)
 
 
 def _plural(kind: str) -> str:
