@@ -5,6 +5,7 @@ session, scratch worktree, temporary file or branch left behind)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -321,3 +322,40 @@ def test_interrupted_trailer_rewrite_leaves_nothing(repo, pw, cli, sid, how, moc
     assert result.exit_code == 130, result.output
     assert len(calls) == 2
     assert repo.state() == before
+
+
+# ---------------------------------------------------------------- hostile server values
+
+
+def test_long_dashed_series_name_makes_a_safe_branch(repo, pw, cli):
+    sid = pw.add_series("qemu-devel", repo.series(EDITS[:1]), name="-" + "--x.." * 2000 + ".lock")
+    result = cli(str(sid), "--server", pw.url, "-q", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    branch = repo.git("symbolic-ref", "--short", "HEAD").strip()
+    assert not branch.startswith("-") and ".." not in branch and len(branch) < 100
+    assert repo.git("check-ref-format", "--branch", branch).strip() == branch
+
+
+@pytest.mark.parametrize(
+    "msgid,linked",
+    [
+        ("-..--x@example.org", True),  # odd but valid: linked, on one line
+        ("evil\x1b[31m\x07..\x00-id@example.org", False),  # not a Message-ID: no Link
+        ("a" * 10000 + "@example.org", False),  # longer than any real one: no Link
+    ],
+)
+def test_odd_message_ids_cannot_add_lines_to_the_commit(repo, pw, cli, msgid, linked):
+    mbox = repo.series(EDITS[:1], cover=False)
+    mbox = re.sub(rb"^Message-ID: <[^>]+>", f"Message-ID: <{msgid}>".encode(), mbox, flags=re.M | re.I)
+    sid = pw.add_series("qemu-devel", mbox)
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    msg = repo.git("log", "-1", "--format=%B")
+    assert msg.splitlines()[:3] == ["file1: Fix line 3", "", "Signed-off-by: A U Thor <author@example.org>"]
+    link = [line for line in msg.splitlines() if line.startswith("Link: ")]
+    assert len(msg.strip().splitlines()) == 3 + len(link)
+    assert not any(ord(c) < 32 for c in msg.replace("\n", ""))
+    if linked:
+        assert len(link) == 1 and link[0].endswith(f"/{msgid}/")
+    else:
+        assert link == [] and "no Link trailer" in result.output

@@ -141,7 +141,10 @@ def apply_cmd(
         False, "--resolve", help="On a conflict, leave git am stopped in your work tree to fix it by hand."
     ),
     timeout: float = typer.Option(
-        30.0, "--timeout", metavar="SECONDS", help="Give up on the server after this long, e.g. --timeout 60."
+        30.0,
+        "--timeout",
+        metavar="SECONDS",
+        help="Give up on the server after this long, all requests together, e.g. --timeout 60.",
     ),
     max_mbox_size: float = typer.Option(
         64.0, "--max-mbox-size", metavar="MIB", help="Refuse a series mbox larger than this, e.g. --max-mbox-size 256."
