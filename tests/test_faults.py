@@ -194,6 +194,9 @@ def test_redirect_to_https_is_followed_and_verified(repo, pw, cli, tls_pw):
     )
     assert result.exit_code == 0, result.output
     assert secure.count(f"/series/{sid}/mbox/") == 1
+    # The series and its mbox (asked for at once) were redirected; the cover letter's
+    # replies went to https straight.
+    assert pw.count("/comments/") == 0 and secure.count("/comments/") == 1
     # Same host, now encrypted: the token went along.
     assert all(h.get("authorization") == "Token t0k" for _, _, h in secure.requests)
     assert "t0k" not in result.output

@@ -158,6 +158,7 @@ class PatchworkClient:
         # redirect to https gets a client of its own that verifies.
         self._http = self._client(https=parts.scheme == "https", token=self.sends_token)
         self._upgraded: Optional["httpx.Client"] = None
+        self._moved: Optional[Tuple[str, str]] = None  # (from, to) after a move to https
         self._pool: Optional[ThreadPoolExecutor] = None
 
     def _client(self, *, https: bool, token: bool) -> "httpx.Client":
@@ -214,6 +215,8 @@ class PatchworkClient:
             )
         if parts.scheme:
             url = self.server.split("://", 1)[0] + "://" + url.split("://", 1)[1]
+        if self._moved is not None and url.startswith(self._moved[0]):
+            url = self._moved[1] + url[len(self._moved[0]) :]  # the server moved to https
         return url
 
     def _get(self, url: str, *, what: str, stream_limit: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
@@ -266,8 +269,10 @@ class PatchworkClient:
         if new.scheme == "https" and old.scheme == "http" and self._upgraded is None:
             if self._log:
                 self._log(f"{self.host} moved to https; following")
-            # Same host, now encrypted: the token may go with it.
+            # Same host, now encrypted: the token may go with it, and the next requests
+            # go there straight.
             self._upgraded = self._client(https=True, token=True)
+            self._moved = (f"{old.scheme}://{old.netloc}", f"{new.scheme}://{new.netloc}")
         if new.scheme == "http" and old.scheme == "https":
             raise NetworkError(
                 f"{self.host} redirected {what} from https to plain http", "refusing to go on unencrypted"
