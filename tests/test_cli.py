@@ -81,7 +81,8 @@ def test_apply_does_not_import_httpx_command_line(repo, pw):
     assert proc.returncode == 0, proc.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
     assert "httpx" in imported  # the request was made through httpx
-    assert not {"rich", "pygments", "click"} & imported, {"rich", "pygments", "click"} & imported
+    # (not click: Typer itself may bring it, as the one Python 3.9 installs does)
+    assert not {"rich", "pygments"} & imported, {"rich", "pygments"} & imported
 
 
 def test_json_output(repo, pw, cli):

@@ -199,7 +199,7 @@ def test_redirect_to_https_is_followed_and_verified(repo, pw, cli, tls_pw):
     assert pw.count("/comments/") == 0 and secure.count("/comments/") == 1
     # Same host, now encrypted: the token went along.
     assert all(h.get("authorization") == "Token t0k" for _, _, h in secure.requests)
-    assert "t0k" not in result.output
+    assert "t0k" not in result.stdout + result.stderr
 
 
 def test_redirect_to_another_host_is_refused_and_gets_no_token(repo, pw, cli, sid):
@@ -212,7 +212,7 @@ def test_redirect_to_another_host_is_refused_and_gets_no_token(repo, pw, cli, si
         check(result, 4, f"redirected series {sid} to another server (http://127.0.0.2")
         assert "--server http://127.0.0.2" in result.stderr
         assert elsewhere.count() == 0
-        assert "t0k" not in result.output
+        assert "t0k" not in result.stdout + result.stderr
         assert repo.state() == before
 
 
@@ -361,4 +361,4 @@ def test_odd_message_ids_cannot_add_lines_to_the_commit(repo, pw, cli, msgid, li
     if linked:
         assert len(link) == 1 and link[0].endswith(f"/{msgid}/")
     else:
-        assert link == [] and "no Link trailer" in result.output
+        assert link == [] and "no Link trailer" in result.stderr
