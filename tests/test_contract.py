@@ -250,23 +250,23 @@ def _preimage(repo_path, mbox_bytes: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "sid,what,applies",
+    "sid,what,applies,plain_args",
     [
-        (1, "a cover letter and two patches", True),
-        (9, 'charset="none" in a multipart body', True),
-        (11, "multipart/alternative: the HTML part is dropped", True),
-        (12, "a mode change only", True),
-        (15, "QEMU single patch, UTF-8 name", True),
-        (19, "patches delivered out of order", True),
-        # git refuses a diff header without a/ b/ prefixes at -p1.
-        (13, "a GIT binary patch without a/ b/ prefixes", False),
+        (1, "a cover letter and two patches", True, []),
+        (9, 'charset="none" in a multipart body', True, []),
+        (11, "multipart/alternative: the HTML part is dropped", True, []),
+        (12, "a mode change only", True, []),
+        (15, "QEMU single patch, UTF-8 name", True, []),
+        (19, "patches delivered out of order", True, []),
+        # Made with diff.noprefix: plain git am needs -p0, which pwapply gives it.
+        (13, "a GIT binary patch without a/ b/ prefixes", True, ["-p0"]),
         # Later patches change lines of a file the preimage has only as filler (made
         # from the file's first diff), so git am stops there: both must refuse.
-        (3, "no cover letter; a later patch on lines the preimage lacks", False),
-        (17, "QEMU v2 of 6; a later patch on lines the preimage lacks", False),
+        (3, "no cover letter; a later patch on lines the preimage lacks", False, []),
+        (17, "QEMU v2 of 6; a later patch on lines the preimage lacks", False, []),
     ],
 )
-def test_recorded_series_applies_as_plain_git_am(replay, cli, tmp_path, sid, what, applies):
+def test_recorded_series_applies_as_plain_git_am(replay, cli, tmp_path, sid, what, applies, plain_args):
     """The recorded mbox, served by the replay, applied by pwapply and by plain
     `git am -3` on the same preimage: same tree, authors and subjects, or both refuse
     (pwapply in one line, the repository as it was)."""
@@ -280,7 +280,7 @@ def test_recorded_series_applies_as_plain_git_am(replay, cli, tmp_path, sid, wha
     plain = tmp_path / "plain"
     git(tmp_path, "clone", "-q", str(repo.path), str(plain))
     (tmp_path / "served.mbox").write_bytes(served)
-    am = subprocess.run(["git", "am", "-3", str(tmp_path / "served.mbox")], cwd=plain, capture_output=True)
+    am = subprocess.run(["git", "am", "-3", *plain_args, str(tmp_path / "served.mbox")], cwd=plain, capture_output=True)
     count = len(mbox.split(served))
 
     def outcome(path, rev):

@@ -124,3 +124,12 @@ def test_unknown_charsets_are_named_for_their_bytes():
     assert fixed.startswith(b"From: =?utf-8?q?Rafa=C5=82?= <r@example.org>\nSubject: =?utf-8?b?w6k=?=\n")
     assert fixed.endswith(b"body =?none?q?x?=\n")  # the body is the patch's business
     assert mbox.parse(word).headers["from"] == "Rafa\u0142 <r@example.org>"
+
+
+def test_unprefixed_diffs():
+    assert not mbox.unprefixed("diff --git a/src/x.c b/src/x.c\n--- a/src/x.c\n")
+    assert mbox.unprefixed("diff --git src/x.c src/x.c\n--- src/x.c\n")
+    assert mbox.unprefixed("diff --git a/x.c a/x.c\n")  # a file under a/, no prefixes
+    assert not mbox.unprefixed("diff --git x.c x.c\ndiff --git a/y.c b/y.c\n")  # mixed: -p1 as usual
+    assert mbox.unprefixed('diff --git "sp ace.c" "sp ace.c"\n')
+    assert not mbox.unprefixed("no diff here\n")

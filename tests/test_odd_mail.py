@@ -258,6 +258,48 @@ def test_odd_mail_through_the_server_applies_as_plain_git_am(repo, pw, cli, tmp_
     assert result(repo.path, "odd", count) == expected
 
 
+def test_diffs_without_prefixes_are_applied_with_p0(repo, pw, cli, tmp_path):
+    """Made with diff.noprefix (`diff --git src/x src/x`): plain git am reads them at -p1
+    and puts a new file docs/new.rst at the top as new.rst (or, without -3, refuses);
+    pwapply sees every diff lacks a/ b/ and gives git am -p0."""
+
+    def build():
+        repo.edit_line("src/file2.c", "line 20 of file 2\n", "line 20 of file 2, noprefix\n")
+        repo.commit("file2: Change line 20")
+        (repo.path / "docs" / "new.rst").write_text("New page.\n")
+        repo.commit("docs: Add a page")
+
+    branch = repo.git("symbolic-ref", "-q", "--short", "HEAD").strip()
+    base = repo.rev("HEAD")
+    repo.git("checkout", "-q", "--detach")
+    build()
+    mbox = subprocess.run(
+        ["git", "-c", "diff.noprefix=true", "format-patch", "--stdout", "--thread", f"{base}..HEAD"],
+        cwd=repo.path,
+        capture_output=True,
+        check=True,
+    ).stdout
+    repo.git("checkout", "-q", "-f", branch)
+    assert b"diff --git src/file2.c src/file2.c" in mbox
+    wrong = plain_git_am(repo, mbox, tmp_path, 2)
+    assert wrong is not None and "new.rst" in git(tmp_path / "plain", "ls-tree", "--name-only", "HEAD")
+    clone = tmp_path / "p0"
+    git(tmp_path, "clone", "-q", str(repo.path), str(clone))
+    (tmp_path / "p0.mbox").write_bytes(mbox)
+    git(clone, "am", "-3", "-p0", str(tmp_path / "p0.mbox"))
+    expected = result(clone, "HEAD", 2)
+    assert expected != wrong and git(clone, "ls-tree", "--name-only", "HEAD", "docs/new.rst").strip()
+    path = tmp_path / "noprefix.mbox"
+    path.write_bytes(mbox)
+    got = cli(str(path), "-b", "odd", "-q", cwd=repo.path)
+    assert got.exit_code == 0, got.output
+    assert result(repo.path, "odd", 2) == expected
+    sid = pw.add_series("qemu-devel", mbox)
+    got = cli(str(sid), "--server", pw.url, "-b", "odd2", "-q", cwd=repo.path)
+    assert got.exit_code == 0, got.output
+    assert result(repo.path, "odd2", 2) == expected
+
+
 def test_patches_out_of_order_are_applied_in_series_order(repo, cli, tmp_path):
     mbox = three_patches(repo)
     one, two, three = mails(mbox)

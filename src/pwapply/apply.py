@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import git, mbox, naming, trailers
@@ -135,7 +135,7 @@ def _pipeline(
 
     failure = None
     with git.Scratch(repo, base, paths_of(patches)) as scratch:
-        outcome = apply_in(scratch, patches, am_args(opts), ui)
+        outcome = apply_in(scratch, patches, am_args(opts, patches), ui)
         if outcome.ok:
             tip = scratch.head()
         else:
@@ -524,8 +524,10 @@ def trailer_plan(
 # ------------------------------------------------------------------------ applying
 
 
-def am_args(opts: Options) -> List[str]:
+def am_args(opts: Options, patches: Sequence[mbox.Patch] = ()) -> List[str]:
     args = ["-3"] if opts.three_way else ["--no-3way"]
+    if patches and not any(p.prefixed for p in patches) and not any(a.startswith("-p") for a in opts.am_args):
+        args.append("-p0")  # diffs made with diff.noprefix: no a/ b/ to strip
     return args + list(opts.am_args)
 
 
@@ -595,10 +597,10 @@ def hand_over(
     rest = []
     for p in patches[failure.number - 1 :]:
         raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
-        rest.append(mbox.Patch(p.index, p.subject, p.msgid, raw if raw is not None else p.raw, p.paths, p.number))
+        rest.append(replace(p, raw=raw if raw is not None else p.raw))
     path = _write_mbox(rest)
     try:
-        git.am(repo, path, am_args(opts))
+        git.am(repo, path, am_args(opts, patches))
     finally:
         os.unlink(path)
     where = f"on branch {branch}" if branch else "on your branch"

@@ -51,6 +51,7 @@ class Patch:
     raw: bytes
     paths: Tuple[str, ...] = field(default=())
     number: Optional[int] = None  # n of [n/m], when the subject has it
+    prefixed: bool = True  # False: its diffs were made without a/ b/ (diff.noprefix)
 
     @property
     def title(self) -> str:
@@ -226,6 +227,14 @@ def touched_paths(body: str) -> Tuple[str, ...]:
     return tuple(seen)
 
 
+def unprefixed(body: str) -> bool:
+    """Whether every `diff --git` header lacks the a/ b/ prefixes, as diffs made with
+    diff.noprefix do: git am reads those only with -p0."""
+    headers = [_DIFF_GIT_RE.match(line.rstrip("\r")) for line in body.split("\n") if line.startswith("diff --git ")]
+    pairs = [(m.group(1) or m.group(2) or "", m.group(3) or m.group(4) or "") for m in headers if m]
+    return bool(pairs) and not any(old.startswith("a/") and new.startswith("b/") for old, new in pairs)
+
+
 def has_patch(body: str) -> bool:
     """Does this mail carry a diff that `git am` could apply?"""
     if re.search(r"^diff -", body, re.M) or re.search(r"^Index: ", body, re.M):
@@ -274,6 +283,7 @@ def read(data: bytes, *, reorder: bool = True) -> Parsed:
             raw=m.raw,
             paths=touched_paths(m.body),
             number=n[0] if n else None,
+            prefixed=not unprefixed(m.body),
         )
         for i, (m, n) in enumerate(zip(patch_mails, numbers))
     )

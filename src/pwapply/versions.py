@@ -19,7 +19,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import git, mbox, naming, trailers
-from .apply import UI, apply_in, base_commit, branch_for, describe_failure, locate, open_client, paths_of
+from .apply import (
+    UI,
+    Options,
+    am_args,
+    apply_in,
+    base_commit,
+    branch_for,
+    describe_failure,
+    locate,
+    open_client,
+    paths_of,
+)
 from .config import Settings
 from .errors import InputError, NotFoundError
 from .resolve import SeriesRef, resolve
@@ -302,7 +313,7 @@ def _apply_side(
             break
     scratch = stack.enter_context(git.Scratch(repo, base, paths_of(parsed.patches)))
     ui.progress(f"applying v{series.version} (series {series.id})")
-    outcome = apply_in(scratch, parsed.patches, ["-3"], ui)
+    outcome = apply_in(scratch, parsed.patches, am_args(Options(), parsed.patches), ui)
     if not outcome.ok:
         failure = describe_failure(scratch, outcome, parsed.patches)
         raise failure.error(
