@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -159,6 +160,7 @@ class PatchworkClient:
         self._http = self._client(https=parts.scheme == "https", token=self.sends_token)
         self._upgraded: Optional["httpx.Client"] = None
         self._moved: Optional[Tuple[str, str]] = None  # (from, to) after a move to https
+        self._upgrade_lock = threading.Lock()
         self._pool: Optional[ThreadPoolExecutor] = None
 
     def _client(self, *, https: bool, token: bool) -> "httpx.Client":
@@ -266,13 +268,15 @@ class PatchworkClient:
                 f"{self.host} redirected {what} to another server ({where})",
                 f"if that is the Patchwork server, use it: --server {where} (the token is not sent on)",
             )
-        if new.scheme == "https" and old.scheme == "http" and self._upgraded is None:
-            if self._log:
-                self._log(f"{self.host} moved to https; following")
-            # Same host, now encrypted: the token may go with it, and the next requests
-            # go there straight.
-            self._upgraded = self._client(https=True, token=True)
-            self._moved = (f"{old.scheme}://{old.netloc}", f"{new.scheme}://{new.netloc}")
+        if new.scheme == "https" and old.scheme == "http":
+            with self._upgrade_lock:  # the series and its mbox may both be redirected at once
+                if self._upgraded is None:
+                    if self._log:
+                        self._log(f"{self.host} moved to https; following")
+                    # Same host, now encrypted: the token may go with it, and the next
+                    # requests go there straight.
+                    self._upgraded = self._client(https=True, token=True)
+                    self._moved = (f"{old.scheme}://{old.netloc}", f"{new.scheme}://{new.netloc}")
         if new.scheme == "http" and old.scheme == "https":
             raise NetworkError(
                 f"{self.host} redirected {what} from https to plain http", "refusing to go on unencrypted"
