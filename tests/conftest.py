@@ -228,6 +228,23 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> CLI:
     return CLI(monkeypatch)
 
 
+@pytest.fixture
+def tls_pw(tmp_path: Path) -> Iterator[tuple]:
+    """A FakePatchwork over https with a certificate from a local CA (trustme), and the
+    CA's PEM file."""
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with FakePatchwork(ssl_context=ctx) as server:
+        yield server, ca_file
+
+
 def msgids(mbox: bytes) -> List[str]:
     import re
 

@@ -275,22 +275,6 @@ def test_mbox_over_the_size_cap_exits_4(repo, pw, cli, sid):
     assert repo.state() == before
 
 
-@pytest.fixture
-def tls_pw(tmp_path):
-    import ssl
-
-    trustme = pytest.importorskip("trustme")
-    from pwapply.testing import FakePatchwork
-
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    with FakePatchwork(ssl_context=ctx) as server:
-        yield server, ca_file
-
-
 def test_tls_certificates_are_verified(repo, cli, tls_pw, monkeypatch):
     pw, ca_file = tls_pw
     sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))

@@ -165,22 +165,6 @@ def test_relative_redirect_is_followed(repo, pw, cli, sid):
     assert f"/api/1.2/series/{sid}/?moved=1" in pw.paths()
 
 
-@pytest.fixture
-def tls_pw(tmp_path):
-    import ssl
-
-    trustme = pytest.importorskip("trustme")
-    from pwapply.testing import FakePatchwork
-
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    with FakePatchwork(ssl_context=ctx) as server:
-        yield server, ca_file
-
-
 def test_redirect_to_https_is_followed_and_verified(repo, pw, cli, tls_pw):
     secure, ca_file = tls_pw
     sid = secure.add_series("qemu-devel", repo.series(EDITS, version=2))

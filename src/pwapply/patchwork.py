@@ -148,9 +148,6 @@ class PatchworkClient:
         self._sleep = sleep
         self._token = token
         self._ca_bundle = ca_bundle
-        # --timeout bounds all of this client's network time, not each read: a server
-        # that answers a byte at a time cannot hold a run for long.
-        self._deadline = time.monotonic() + timeout
         # The token only travels encrypted, or to this machine.
         self.sends_token = bool(token) and (parts.scheme == "https" or is_loopback(self.host))
         if token and not self.sends_token and log:
@@ -158,6 +155,10 @@ class PatchworkClient:
         # Plain http needs no TLS context (building one loads the whole CA bundle); a
         # redirect to https gets a client of its own that verifies.
         self._http = self._client(https=parts.scheme == "https", token=self.sends_token)
+        # --timeout bounds all of this client's network time (counted from here, after
+        # httpx is loaded), not each read: a server that answers a byte at a time cannot
+        # hold a run for long.
+        self._deadline = time.monotonic() + timeout
         self._upgraded: Optional["httpx.Client"] = None
         self._moved: Optional[Tuple[str, str]] = None  # (from, to) after a move to https
         self._upgrade_lock = threading.Lock()
