@@ -316,13 +316,24 @@ def test_unreadable_ca_bundle_exits_4(repo, cli, tls_pw, tmp_path):
         (["--no-branch", "--base", "HEAD"], "--no-branch cannot be combined with --base"),
         (["--resolve", "--no-checkout"], "--resolve needs the branch checked out"),
         (["--timeout", "0"], "--timeout must be more than 0"),
+        (["--timeout", "nan"], "--timeout must be more than 0"),
         (["--max-mbox-size", "0"], "--max-mbox-size must be more than 0"),
+        (["--max-mbox-size", "nan"], "--max-mbox-size must be more than 0"),
         (["--link-format", "{nope}"], "bad link format"),
     ],
 )
 def test_conflicting_or_bad_options_exit_2(repo, pw, cli, sid, args, message):
     before = repo.state()
     check(cli(str(sid), "--server", pw.url, *args, cwd=repo.path), 2, message)
+    assert repo.state() == before
+
+
+@pytest.mark.parametrize("command", [["versions", "1"], ["diff", "1"], ["check"]])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_every_command_refuses_a_timeout_that_is_not_a_length_of_time(repo, pw, cli, command, value):
+    before = repo.state()
+    check(cli(*command, "--server", pw.url, "--timeout", value, cwd=repo.path), 2, "--timeout must be more than 0")
+    assert pw.count() == 0
     assert repo.state() == before
 
 

@@ -9,7 +9,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 from .console import Console
-from .errors import PwapplyError
+from .errors import PwapplyError, require_timeout
 
 
 def run(
@@ -29,6 +29,7 @@ def run(
 
     console = Console(quiet=quiet, verbose=verbose)
     try:
+        require_timeout(timeout)
         if verbose:
             git.set_logger(console.debug)
         repo = git.open_repo()

@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .console import Console
-from .errors import InputError, PwapplyError
+from .errors import InputError, PwapplyError, require_timeout
 
 EXIT_BUG = 70  # an unexpected exception: a bug in pwapply
 
@@ -165,9 +165,8 @@ def apply_cmd(
     console = Console(quiet=quiet, verbose=verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        if timeout <= 0:
-            raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
-        if max_mbox_size <= 0:
+        require_timeout(timeout)
+        if not max_mbox_size > 0:
             raise InputError("--max-mbox-size must be more than 0 MiB", "e.g. --max-mbox-size 64")
         opts = apply.Options(
             base=base,
@@ -291,6 +290,7 @@ def versions_cmd(
 
     console = Console(quiet=False, verbose=verbose)
     try:
+        require_timeout(timeout)
         ref, _, settings = _setup(console, series, server, project)
         ui = apply.UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
         listing = versions.list_versions(ref, settings, timeout, ui)
@@ -369,6 +369,7 @@ def diff_cmd(
     console = Console(quiet=quiet, verbose=verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        require_timeout(timeout)
         passthrough = _passthrough(ctx)
         ref, repo, settings = _setup(console, series, server, project)
         if repo is None:

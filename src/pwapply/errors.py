@@ -39,6 +39,13 @@ class InputError(PwapplyError):
     exit_code = EXIT_USAGE
 
 
+def require_timeout(timeout: float) -> None:
+    """Every command's --timeout is a length of time: 0, a negative or nan is bad usage
+    (it would otherwise surface as a server that 'did not answer within 0 s')."""
+    if not timeout > 0:
+        raise InputError("--timeout must be more than 0 seconds", "e.g. --timeout 30")
+
+
 class ConfigError(PwapplyError):
     """A setting is missing or invalid."""
 
