@@ -22,15 +22,19 @@ from test_errors import check
 Result = Tuple[str, List[str]]
 
 
-def format_patch(repo, build: Callable[[], None]) -> bytes:
+def format_patch(repo, build: Callable[[], None], *config: str) -> bytes:
     """The commits ``build`` makes on a detached HEAD, as `git format-patch --stdout
-    --thread`; the repository is left as it was."""
+    --thread` (with ``-c`` for each of ``config``); the repository is left as it was."""
     branch = repo.git("symbolic-ref", "-q", "--short", "HEAD").strip()
     base = repo.rev("HEAD")
     repo.git("checkout", "-q", "--detach")
     build()
+    cfg = [arg for c in config for arg in ("-c", c)]
     out = subprocess.run(
-        ["git", "format-patch", "--stdout", "--thread", f"{base}..HEAD"], cwd=repo.path, capture_output=True, check=True
+        ["git", *cfg, "format-patch", "--stdout", "--thread", f"{base}..HEAD"],
+        cwd=repo.path,
+        capture_output=True,
+        check=True,
     ).stdout
     repo.git("checkout", "-q", "-f", branch)
     return out
@@ -201,22 +205,7 @@ def three_patches(repo) -> bytes:
             repo.edit_line("src/file1.c", f"line {n} of file 1\n", f"line {n} of file 1, v{n}\n")
             repo.commit(f"file1: Change line {n}")
 
-    return subprocess.run(
-        ["git", "format-patch", "--stdout", "--thread", "--numbered", "-3", format_patch_head(repo, build)],
-        cwd=repo.path,
-        capture_output=True,
-        check=True,
-    ).stdout
-
-
-def format_patch_head(repo, build) -> str:
-    """Run ``build`` on a throwaway branch and return its tip (kept as a ref)."""
-    branch = repo.git("symbolic-ref", "-q", "--short", "HEAD").strip()
-    repo.git("checkout", "-q", "-b", "odd-source")
-    build()
-    tip = repo.rev("HEAD")
-    repo.git("checkout", "-q", "-f", branch)
-    return tip
+    return format_patch(repo, build)  # three commits: [PATCH n/3]
 
 
 KINDS = {
@@ -269,17 +258,7 @@ def test_diffs_without_prefixes_are_applied_with_p0(repo, pw, cli, tmp_path):
         (repo.path / "docs" / "new.rst").write_text("New page.\n")
         repo.commit("docs: Add a page")
 
-    branch = repo.git("symbolic-ref", "-q", "--short", "HEAD").strip()
-    base = repo.rev("HEAD")
-    repo.git("checkout", "-q", "--detach")
-    build()
-    mbox = subprocess.run(
-        ["git", "-c", "diff.noprefix=true", "format-patch", "--stdout", "--thread", f"{base}..HEAD"],
-        cwd=repo.path,
-        capture_output=True,
-        check=True,
-    ).stdout
-    repo.git("checkout", "-q", "-f", branch)
+    mbox = format_patch(repo, build, "diff.noprefix=true")
     assert b"diff --git src/file2.c src/file2.c" in mbox
     wrong = plain_git_am(repo, mbox, tmp_path, 2)
     assert wrong is not None and "new.rst" in git(tmp_path / "plain", "ls-tree", "--name-only", "HEAD")

@@ -408,9 +408,7 @@ class FakePatchwork:
 def _series_position(mail: _Mail) -> Tuple[int, int]:
     """Patchwork lists (and serves) a series' patches by their n/m number, whatever
     order the list delivered them in; ids are given in arrival order."""
-    counted = naming.number_from_subject(mail.name) or naming.number_from_subject(
-        next((v for k, v in mail.headers if k == "Subject"), "")
-    )
+    counted = naming.number_from_subject(mail.name)  # Patchwork's name keeps the n/m
     return (counted[0] if counted else mail.id, mail.id)
 
 
