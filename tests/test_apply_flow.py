@@ -215,6 +215,14 @@ def test_explicit_branch_exists_is_refused_before_any_request(repo, pw, cli, qem
     assert pw.count() == 0
 
 
+@pytest.mark.parametrize("named", [True, False])
+def test_the_branch_is_checked_once(repo, pw, cli, qemu, named):
+    sid, _ = qemu
+    result = cli(str(sid), "--server", pw.url, *(["-b", "mine"] if named else []), "-v", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("git check-ref-format --branch") == 1, result.stderr
+
+
 def test_no_checkout_base_and_patch_subset(repo, pw, cli, qemu):
     sid, _ = qemu
     repo.write("NEWS", "news\n")

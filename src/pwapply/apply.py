@@ -104,10 +104,11 @@ def run(
     if ref.kind not in (MBOX, STDIN):
         _preload_http()
     base = preflight(repo, opts)
-    if opts.branch and not opts.no_branch:
-        check_branch(repo, opts.branch, opts.force)
+    # A branch named by the user is checked before any request; its tip is kept (the
+    # final update-ref still refuses if it moved meanwhile).
+    named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
     with ExitStack() as stack:  # the server connection lives until the end
-        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, stack)
+        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, named_tip, stack)
 
 
 def _pipeline(
@@ -118,14 +119,20 @@ def _pipeline(
     ui: UI,
     read_stdin: Callable[[], bytes],
     base: str,
+    named_tip: Optional[str],
     stack: ExitStack,
 ) -> Result:
     source = fetch(ref, settings, opts, ui, read_stdin, stack)
     if source.incomplete and not opts.allow_incomplete:
         raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
     patches = pick(source.patches, opts.patches)
-    branch = None if opts.no_branch else (opts.branch or default_branch(settings, source))
-    old_tip = check_branch(repo, branch, opts.force) if branch else None
+    branch: Optional[str] = None
+    old_tip = named_tip
+    if opts.branch and not opts.no_branch:
+        branch = opts.branch
+    elif not opts.no_branch:
+        branch = default_branch(settings, source)
+        old_tip = check_branch(repo, branch, opts.force)
     trailers_for = trailer_plan(source, settings, opts, repo)
 
     def edit(i: int, message: str) -> str:
