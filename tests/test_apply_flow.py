@@ -381,24 +381,40 @@ def test_patches_without_message_id_get_no_link_and_a_note(repo, cli, tmp_path):
     assert "Link:" not in repo.git("log", "--format=%B", f"{repo.base}..HEAD")
 
 
-def test_sparse_and_full_scratch_apply_the_same(repo, pw, cli, qemu, monkeypatch):
-    from pwapply import apply
+def test_every_kind_of_change_and_a_3way_fallback_apply_as_plain_git_am(repo, pw, cli, tmp_path):
+    """The scratch checks out no directory: git am must find (or check out) every file a
+    patch touches, for a 3-way fallback too, and make what it makes in a full work tree."""
+    from conftest import git
 
-    sid, _ = qemu
-    assert cli(str(sid), "--server", pw.url, "-b", "sparse", "--no-checkout", cwd=repo.path).exit_code == 0
-    monkeypatch.setattr(apply, "paths_of", lambda patches: None)  # as for a patch whose paths are unknown
-    assert cli(str(sid), "--server", pw.url, "-b", "full", "--no-checkout", cwd=repo.path).exit_code == 0
-    assert repo.git("rev-parse", "sparse^{tree}") == repo.git("rev-parse", "full^{tree}")
+    repo.git("checkout", "-q", "--detach", repo.base)
+    repo.write("src/deep/er/still/new.c", "a new file in new directories\n")
+    repo.commit("deep: Add a file")
+    repo.git("rm", "-q", "src/file4.c")
+    repo.commit("file4: Remove it")
+    repo.git("mv", "src/file5.c", "tools/file5.c")
+    repo.commit("file5: Move it to tools")
+    (repo.path / "README").chmod(0o755)
+    repo.commit("README: Make it executable")
+    repo.edit_line("src/file1.c", "line 20 of file 1\n", "line 20 of file 1, fixed\n")
+    repo.commit("file1: Fix line 20")
+    mbox = repo.git("format-patch", "-M", "--stdout", "--thread", f"{repo.base}..HEAD").encode()
+    repo.git("checkout", "-q", "main")
+    # Upstream changed a line in the last patch's context: only the 3-way fallback applies it.
+    repo.edit_line("src/file1.c", "line 18 of file 1\n", "line 18 of file 1, upstream\n")
+    upstream = repo.commit("Upstream change")
+    sid = pw.add_series("qemu-devel", mbox)
 
-
-def test_cone_patterns():
-    from pwapply.git import cone_patterns
-
-    assert cone_patterns(["hw/arm/virt.c", "README", "hw/arm/boot.c"]) == [
-        "/*",
-        "!/*/",
-        "/hw/",
-        "!/hw/*/",
-        "/hw/arm/",
-        "!/hw/arm/*/",
-    ]
+    result = cli(str(sid), "--server", pw.url, "-b", "ours", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    plain = tmp_path / "plain"
+    repo.git("worktree", "add", "-q", "--detach", str(plain), upstream)
+    (tmp_path / "series.mbox").write_bytes(mbox)
+    am = git(plain, "am", "-3", str(tmp_path / "series.mbox"))
+    assert "Falling back to patching base and 3-way merge" in am  # the case is the one meant
+    fmt = "--format=%T %an <%ae> %ad %s"
+    theirs = git(plain, "log", "--reverse", fmt, "--date=raw", f"{upstream}..HEAD")
+    assert repo.git("log", "--reverse", fmt, "--date=raw", f"{upstream}..ours") == theirs
+    assert len(theirs.splitlines()) == 5
+    assert repo.git("status", "--porcelain") == ""
+    assert (repo.path / "src/deep/er/still/new.c").exists() and not (repo.path / "src/file4.c").exists()
+    repo.git("worktree", "remove", "--force", str(plain))

@@ -29,7 +29,6 @@ def test_split_and_read_in_patch_order():
     assert parsed.cover is not None and parsed.cover.msgid == "0@x"
     assert [m.in_reply_to for m in parsed.others] == ["1@x"]
     assert parsed.patches[0].title == "one"
-    assert parsed.patches[0].paths == ("a/f", "f", "b/f")
 
 
 def test_crlf_and_folded_encoded_subject():
@@ -50,12 +49,6 @@ def test_raw_utf8_header_and_quoted_printable_body():
     ).encode()
     parsed = mbox.read(raw)
     assert parsed.patches[0].subject == "[PATCH] Rafał"
-    assert "f=x" in parsed.patches[0].paths
-
-
-def test_quoted_paths_are_unquoted():
-    body = 'diff --git "a/sp ace\\303\\251" "b/sp ace\\303\\251"\n--- "a/sp ace\\303\\251"\n+++ "b/sp ace\\303\\251"\n'
-    assert "sp aceé" in mbox.touched_paths(body)
 
 
 def test_pull_request_has_no_patch():

@@ -122,6 +122,8 @@ def _pipeline(
     named_tip: Optional[str],
     stack: ExitStack,
 ) -> Result:
+    # The scratch worktree needs only the base: its index is read while the series arrives.
+    scratch = stack.enter_context(git.Scratch(repo, base))
     source = fetch(ref, settings, opts, ui, read_stdin, stack)
     if source.incomplete and not opts.allow_incomplete:
         raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
@@ -141,12 +143,14 @@ def _pipeline(
         return trailers.add(message, trailers_for(patches[i - 1]))
 
     failure = None
-    with git.Scratch(repo, base, paths_of(patches)) as scratch:
+    try:
         outcome = apply_in(scratch, patches, am_args(opts, patches), ui)
         if outcome.ok:
             tip = scratch.head()
         else:
             failure = describe_failure(scratch, outcome, patches)
+    finally:
+        scratch.close()  # before the hand-over's own git am, and before the branch is made
     if failure is not None:
         if not opts.resolve:
             raise failure.error("your repository is as it was; try another --base, or --resolve to fix it up by hand")
@@ -464,17 +468,6 @@ def pick(patches: Sequence[mbox.Patch], spec: Optional[str]) -> List[mbox.Patch]
     if not spec:
         return list(patches)
     return [patches[i - 1] for i in mbox.parse_range(spec, len(patches))]
-
-
-def paths_of(patches: Sequence[mbox.Patch]) -> Optional[List[str]]:
-    """Paths for the sparse scratch checkout; None (a full checkout) if a patch's paths
-    could not be read, so that nothing the patch needs is missing."""
-    paths: List[str] = []
-    for p in patches:
-        if not p.paths or any("\n" in path or "\r" in path for path in p.paths):
-            return None  # a sparse pattern cannot name it: check everything out
-        paths.extend(p.paths)
-    return paths
 
 
 # ------------------------------------------------------------------------ trailers

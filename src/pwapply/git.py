@@ -265,24 +265,25 @@ def zero_id(repo: Repo) -> str:
 class Scratch:
     """A detached worktree for applying a series without touching the user's tree.
 
-    Only the directories the series touches are checked out, their files but not their
-    subdirectories (a cone-mode sparse checkout set through ``-c`` for our commands
-    alone, so the repository's config is not changed); the index holds the whole tree.
-    Cone mode, not a pattern per file: git matches every index entry against every
-    non-cone pattern on each index write, which made `git am` slower than in a full
-    checkout; cone mode hashes directories and is faster than a full checkout.  The index
-    is split (see ``_config``), which makes git am four times faster on a big tree.
+    Its index holds the whole tree, but only the top level's files are checked out (a
+    cone-mode sparse checkout set through ``-c`` for our commands alone, so the
+    repository's config is not changed): `git apply`, and so `git am`, checks out each
+    file a patch touches when it finds it missing, 3-way fallback included.  Writing no
+    directory's files makes the scratch cheap on a big tree, and needs nothing from the
+    series: ``start()`` begins reading the tree while the series downloads, and every
+    command run in the scratch first waits for it (``ready()``).  The index is split
+    (see ``_config``), which makes git am four times faster on a big tree.
     ``close()`` removes every trace: the directory and git's administrative entry for it.
     """
 
-    def __init__(self, repo: Repo, base: str, paths: Optional[Sequence[str]]) -> None:
+    def __init__(self, repo: Repo, base: str) -> None:
         self.repo = repo
         self.base = base
-        self.paths = paths
         self.tmp = tempfile.mkdtemp(prefix="pwapply-")
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None
-        self.sparse = paths is not None
+        self._reading: Optional["subprocess.Popen[bytes]"] = None
+        self._argv: List[str] = []
 
     def _config(self) -> List[str]:
         # A split index: git am writes the index twice a patch, and a whole index of a big
@@ -293,14 +294,16 @@ class Scratch:
         # maintenance.auto: git am ends with `git maintenance run --auto`, a process more,
         # and now and then a gc of the whole repository in the middle of our run; the
         # user's next git command does it in its own time.
-        split = ["-c", "core.splitIndex=true", "-c", "index.sparse=false", "-c", "maintenance.auto=false"]
-        if not self.sparse:
-            return split
         # sparse.expectFilesOutsideOfPatterns: else every index read stats each skipped
         # directory (350 on the bench tree, twice a patch) looking for files our fresh
         # worktree cannot have.
         return [
-            *split,
+            "-c",
+            "core.splitIndex=true",
+            "-c",
+            "index.sparse=false",
+            "-c",
+            "maintenance.auto=false",
             "-c",
             "core.sparseCheckout=true",
             "-c",
@@ -312,9 +315,11 @@ class Scratch:
     def git(
         self, args: Sequence[str], check: bool = True, env: Optional[Mapping[str, str]] = None
     ) -> "subprocess.CompletedProcess[bytes]":
+        self.ready()
         return run([*self._config(), *args], cwd=self.path, check=check, clean_env=True, env=env)
 
-    def open(self) -> "Scratch":
+    def start(self) -> "Scratch":
+        """Add the worktree and begin reading ``base`` into its index, without waiting."""
         run(
             ["worktree", "add", "--detach", "--no-checkout", "-q", self.path, self.base],
             cwd=self.repo.top,
@@ -326,17 +331,47 @@ class Scratch:
         if not os.path.isabs(admin):
             admin = os.path.normpath(os.path.join(self.path, admin))
         self.admin = admin
-        if self.sparse:
-            os.makedirs(os.path.join(admin, "info"), exist_ok=True)
-            with open(
-                os.path.join(admin, "info", "sparse-checkout"), "w", encoding="utf-8", errors="surrogateescape"
-            ) as fh:
-                fh.write("".join(line + "\n" for line in cone_patterns(self.paths or ())))
-        self.git(["read-tree", "-m", "-u", "HEAD"] if self.sparse else ["reset", "-q", "--hard", "HEAD"])
+        os.makedirs(os.path.join(admin, "info"), exist_ok=True)
+        with open(os.path.join(admin, "info", "sparse-checkout"), "w", encoding="ascii") as fh:
+            fh.write("/*\n!/*/\n")  # the top level's files, no directory
+        self._argv = ["git", *self._config(), "read-tree", "-m", "-u", "HEAD"]
+        if _log:
+            _log(" ".join(_shell_quote(a) for a in self._argv) + f"   (in {self.path}, while the series arrives)")
+        self._reading = subprocess.Popen(
+            self._argv,
+            cwd=self.path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=_env(True, None),
+        )
+        return self
+
+    def ready(self) -> None:
+        """Wait until the index is read; raise GitError if that failed."""
+        proc, self._reading = self._reading, None
+        if proc is None:
+            return
+        try:
+            _, err = proc.communicate()
+        except BaseException:  # Ctrl-C: close() must not remove the tree under it
+            self._reading = proc
+            raise
+        if proc.returncode != 0:
+            raise GitError(self._argv, proc.returncode, b"", err)
+
+    def open(self) -> "Scratch":
+        self.start()
+        self.ready()
         return self
 
     def close(self) -> None:
         """Remove the worktree and its entry in the repository; never raises."""
+        proc, self._reading = self._reading, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
         if self.admin and os.path.isdir(self.admin):
             shutil.rmtree(self.admin, ignore_errors=True)
             try:  # git made <common>/worktrees for us if there was none: leave no trace
@@ -347,7 +382,7 @@ class Scratch:
 
     def __enter__(self) -> "Scratch":
         try:
-            return self.open()
+            return self.start()
         except BaseException:
             self.close()
             raise
@@ -372,21 +407,6 @@ class Scratch:
         return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def cone_patterns(paths: Iterable[str]) -> List[str]:
-    """Cone-mode patterns for the files directly in each directory holding one of
-    ``paths`` (and in their parents, as cone mode requires)."""
-    dirs = set()
-    for path in paths:
-        parts = path.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            dirs.add("/".join(parts[:i]))
-    lines = ["/*", "!/*/"]
-    for d in sorted(dirs):
-        escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", d)
-        lines += [f"/{escaped}/", f"!/{escaped}/*/"]
-    return lines
-
-
 @dataclass
 class AmResult:
     ok: bool
@@ -404,6 +424,7 @@ def am(
     """Run ``git am <args> <mbox>`` in a Scratch (or the user's Repo, for --resolve),
     reporting each patch as it starts.  Never raises for a patch that fails."""
     if isinstance(scratch_or_repo, Scratch):
+        scratch_or_repo.ready()
         cfg, cwd, clean = scratch_or_repo._config(), scratch_or_repo.path, True
     else:
         assert isinstance(scratch_or_repo, Repo)

@@ -1,11 +1,11 @@
-"""Split and read mboxes: the patches of a series, their subjects, Message-IDs and the
-paths they touch.  Pure: no I/O.  Messages are kept byte for byte as they came, since
+"""Split and read mboxes: the patches of a series, their subjects, Message-IDs and how
+their diffs name paths.  Pure: no I/O.  Messages are kept byte for byte as they came, since
 `git am` is what reads them for real."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
@@ -49,7 +49,6 @@ class Patch:
     subject: str
     msgid: str
     raw: bytes
-    paths: Tuple[str, ...] = field(default=())
     number: Optional[int] = None  # n of [n/m], when the subject has it
     prefixed: bool = True  # False: its diffs were made without a/ b/ (diff.noprefix)
 
@@ -155,76 +154,6 @@ def _text_body(raw: bytes, headers: Dict[str, str], body_raw: bytes) -> str:
 
 
 _DIFF_GIT_RE = re.compile(r'^diff --git (?:"((?:[^"\\]|\\.)*)"|(\S+)) (?:"((?:[^"\\]|\\.)*)"|(\S+))\s*$')
-_PATH_LINE_RE = re.compile(r"^(?:rename|copy) (?:from|to) (.+)$|^(?:---|\+\+\+) (.+?)(?:\t.*)?$")
-
-
-def _unquote_c(text: str) -> str:
-    """Undo git's C-style quoting of a path."""
-    out = bytearray()
-    i = 0
-    raw = text.encode("utf-8", "surrogateescape")
-    simple = {
-        ord("n"): 10,
-        ord("t"): 9,
-        ord('"'): 34,
-        ord("\\"): 92,
-        ord("a"): 7,
-        ord("b"): 8,
-        ord("f"): 12,
-        ord("r"): 13,
-        ord("v"): 11,
-    }
-    while i < len(raw):
-        c = raw[i]
-        if c == 0x5C and i + 1 < len(raw):
-            nxt = raw[i + 1]
-            if nxt in simple:
-                out.append(simple[nxt])
-                i += 2
-                continue
-            if 0x30 <= nxt <= 0x37 and i + 3 < len(raw) + 1:
-                out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
-                i += 4
-                continue
-        out.append(c)
-        i += 1
-    return out.decode("utf-8", "surrogateescape")
-
-
-def _strip_prefix(path: str) -> str:
-    if path.startswith(("a/", "b/")):
-        return path[2:]
-    return path
-
-
-def touched_paths(body: str) -> Tuple[str, ...]:
-    """Every path a diff in this body reads or writes, without a/ b/ prefixes."""
-    paths: List[str] = []
-    in_diff = False
-    for line in body.split("\n"):
-        line = line.rstrip("\r")
-        m = _DIFF_GIT_RE.match(line)
-        if m:
-            in_diff = True
-            for quoted, plain in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
-                p = _unquote_c(quoted) if quoted is not None else plain
-                paths.append(p)
-                paths.append(_strip_prefix(p))
-            continue
-        m2 = _PATH_LINE_RE.match(line)
-        if m2 and (in_diff or line.startswith(("---", "+++"))):
-            p = (m2.group(1) or m2.group(2) or "").strip()
-            if p.startswith('"') and p.endswith('"'):
-                p = _unquote_c(p[1:-1])
-            if p and p != "/dev/null" and not (line.startswith("---") and p == "---"):
-                paths.append(p)
-                if m2.group(2):  # ---/+++ lines carry the a/ b/ prefixes; rename lines don't
-                    paths.append(_strip_prefix(p))
-    seen: Dict[str, None] = {}
-    for p in paths:
-        if p and p != "/dev/null":
-            seen.setdefault(p, None)
-    return tuple(seen)
 
 
 def unprefixed(body: str) -> bool:
@@ -281,7 +210,6 @@ def read(data: bytes, *, reorder: bool = True) -> Parsed:
             subject=m.subject,
             msgid=m.msgid,
             raw=m.raw,
-            paths=touched_paths(m.body),
             number=n[0] if n else None,
             prefixed=not unprefixed(m.body),
         )

@@ -29,7 +29,6 @@ from .apply import (
     describe_failure,
     locate,
     open_client,
-    paths_of,
 )
 from .config import Settings
 from .errors import InputError, NotFoundError
@@ -311,7 +310,7 @@ def _apply_side(
             if found:
                 base, origin = found, " (its base-commit)"
             break
-    scratch = stack.enter_context(git.Scratch(repo, base, paths_of(parsed.patches)))
+    scratch = stack.enter_context(git.Scratch(repo, base))
     ui.progress(f"applying v{series.version} (series {series.id})")
     outcome = apply_in(scratch, parsed.patches, am_args(Options(), parsed.patches), ui)
     if not outcome.ok:
