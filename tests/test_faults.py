@@ -200,6 +200,20 @@ def test_redirect_to_another_host_is_refused_and_gets_no_token(repo, pw, cli, si
         assert repo.state() == before
 
 
+def test_https_server_certificate_is_checked_by_the_preloaded_context(repo, cli, tls_pw, monkeypatch):
+    """The TLS context made while git checks the repository is httpx's default one: it
+    refuses an unknown CA, and trusts what SSL_CERT_FILE names, as httpx itself does."""
+    secure, ca_file = tls_pw
+    sid = secure.add_series("qemu-devel", repo.series(EDITS, version=2))
+    before = repo.state()
+    check(cli(str(sid), "--server", secure.url, cwd=repo.path), 4, "TLS certificate of 127.0.0.1 is not trusted")
+    assert repo.state() == before
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    result = cli(str(sid), "--server", secure.url, "-q", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert secure.count(f"/series/{sid}/mbox/") == 1
+
+
 def test_redirect_from_https_to_http_is_refused(repo, cli, tls_pw, pw):
     secure, ca_file = tls_pw
     secure.fault(".", handler=redirect_to(lambda path: secure.url.replace("https:", "http:") + path))

@@ -102,7 +102,7 @@ def run(
 ) -> Result:
     check_options(opts)
     if ref.kind not in (MBOX, STDIN):
-        _preload_http()
+        _preload_http(https=(settings.server or "").startswith("https://") and not opts.ca_bundle)
     base = preflight(repo, opts)
     # A branch named by the user is checked before any request; its tip is kept (the
     # final update-ref still refuses if it moved meanwhile).
@@ -165,17 +165,17 @@ def _pipeline(
     return result
 
 
-def _preload_http() -> None:
-    """Load the HTTP client in a thread while the preflight's git commands run (the main
-    thread only waits on them).  An import that fails here fails again, and is
-    reported, where the client is made."""
+def _preload_http(https: bool) -> None:
+    """Load the HTTP client (and make its TLS context) in a thread while the preflight's
+    git commands run (the main thread only waits on them).  An import that fails here
+    fails again, and is reported, where the client is made."""
     import threading
 
     def load() -> None:
         try:
             from .patchwork import preload
 
-            preload()
+            preload(https)
         except BaseException:  # noqa: B036 -- reported by the real import
             pass
 
