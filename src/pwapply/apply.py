@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 
 from . import git, mbox, naming, trailers
 from .config import Settings
-from .errors import ApplyError, ConfigError, InputError, RepoStateError
+from .errors import ApplyError, ConfigError, InputError, PwapplyError, RepoStateError
 from .resolve import COVER_ID, MBOX, MSGID, PATCH_ID, SERIES, STDIN, SeriesRef, is_msgid
 
 if TYPE_CHECKING:
@@ -103,12 +103,12 @@ def run(
     check_options(opts)
     if ref.kind not in (MBOX, STDIN):
         _preload_http(https=(settings.server or "").startswith("https://") and not opts.ca_bundle)
-    base = preflight(repo, opts)
-    # A branch named by the user is checked before any request; its tip is kept (the
-    # final update-ref still refuses if it moved meanwhile).
-    named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
-    with ExitStack() as stack:  # the server connection lives until the end
-        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, named_tip, stack)
+    with ExitStack() as stack:  # the scratch worktree and the server connection live until the end
+        base, scratch = preflight(repo, opts, stack)
+        # A branch named by the user is checked before any request; its tip is kept (the
+        # final update-ref still refuses if it moved meanwhile).
+        named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
+        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, named_tip, scratch, stack)
 
 
 def _pipeline(
@@ -120,10 +120,9 @@ def _pipeline(
     read_stdin: Callable[[], bytes],
     base: str,
     named_tip: Optional[str],
+    scratch: git.Scratch,
     stack: ExitStack,
 ) -> Result:
-    # The scratch worktree needs only the base: its index is read while the series arrives.
-    scratch = stack.enter_context(git.Scratch(repo, base))
     source = fetch(ref, settings, opts, ui, read_stdin, stack)
     if source.incomplete and not opts.allow_incomplete:
         raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
@@ -199,18 +198,30 @@ def check_options(opts: Options) -> None:
         )
 
 
-def preflight(repo: git.Repo, opts: Options) -> str:
-    """Refuse early (before any network) what would fail later; return the base commit."""
+def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git.Scratch]:
+    """Refuse early (before any network) what would fail later; return the base commit
+    and the scratch worktree on it, whose index is read while `git status` looks at the
+    work tree and while the series downloads (it needs nothing else)."""
     busy = git.operation_in_progress(repo)
     if busy:
         raise RepoStateError(f"{busy[0]} is in progress in this repository", f"finish it first: {busy[1]}")
-    dirty = git.dirty_tracked(repo)
+    dirty_tracked = git.dirty_tracked_later(repo)
+    try:
+        base = base_commit(repo, opts.base)
+        scratch = stack.enter_context(git.Scratch(repo, base))
+    except PwapplyError:
+        _refuse_dirty(dirty_tracked())  # a dirty tree is told first, as if checked first
+        raise
+    _refuse_dirty(dirty_tracked())
+    return base, scratch
+
+
+def _refuse_dirty(dirty: Sequence[str]) -> None:
     if dirty:
         shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
         raise RepoStateError(
             f"tracked files have changes: {shown}", "commit or stash them first (git stash), then run pwapply again"
         )
-    return base_commit(repo, opts.base)
 
 
 def base_commit(repo: git.Repo, base: Optional[str]) -> str:

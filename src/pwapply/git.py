@@ -89,6 +89,42 @@ def out(args: Sequence[str], *, cwd: Optional[str] = None, input: Optional[bytes
     return stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
+class Running:
+    """A git command started in the background; ``result()`` waits for it, ``stop()``
+    kills it if it still runs (both may be called more than once)."""
+
+    def __init__(self, args: Sequence[str], *, cwd: str, clean_env: bool = False, note: str = "") -> None:
+        self.argv = ["git", *args]
+        if _log:
+            _log(" ".join(_shell_quote(a) for a in self.argv) + f"   (in {cwd}{note})")
+        self._proc: Optional["subprocess.Popen[bytes]"] = subprocess.Popen(
+            self.argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(clean_env, None),
+        )
+        self._done: Optional["subprocess.CompletedProcess[bytes]"] = None
+
+    def result(self, check: bool = True) -> "subprocess.CompletedProcess[bytes]":
+        if self._done is None:
+            assert self._proc is not None
+            stdout, stderr = self._proc.communicate()
+            self._done = subprocess.CompletedProcess(self.argv, self._proc.returncode, stdout, stderr)
+            self._proc = None
+        if check and self._done.returncode != 0:
+            raise GitError(self.argv, self._done.returncode, self._done.stdout, self._done.stderr)
+        return self._done
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+
+
 def _shell_quote(arg: str) -> str:
     return arg if re.match(r"^[\w@%+=:,./-]+$", arg) else "'" + arg.replace("'", "'\\''") + "'"
 
@@ -199,14 +235,28 @@ def operation_in_progress(repo: Repo) -> Optional[Tuple[str, str]]:
 
 def dirty_tracked(repo: Repo) -> List[str]:
     """Tracked files with changes in the index or the work tree (untracked ones are fine)."""
+    return dirty_tracked_later(repo)()
+
+
+def dirty_tracked_later(repo: Repo) -> Callable[[], List[str]]:
+    """Start `git status` now; the function returned waits for it and gives what
+    dirty_tracked() gives."""
     if repo.head is None:
-        return []
-    proc = run(
+        return lambda: []
+    status = Running(
         ["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules=dirty"],
         cwd=repo.top,
     )
-    entries = [e for e in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if e]
-    return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
+
+    def result() -> List[str]:
+        try:
+            stdout = status.result().stdout
+        finally:
+            status.stop()  # Ctrl-C while waiting: leave no process behind
+        entries = [e for e in stdout.decode("utf-8", "surrogateescape").split("\0") if e]
+        return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
+
+    return result
 
 
 def rev_parse(repo: Repo, rev: str) -> Optional[str]:
@@ -282,8 +332,7 @@ class Scratch:
         self.tmp = tempfile.mkdtemp(prefix="pwapply-")
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None
-        self._reading: Optional["subprocess.Popen[bytes]"] = None
-        self._argv: List[str] = []
+        self._reading: Optional[Running] = None
 
     def _config(self) -> List[str]:
         # A split index: git am writes the index twice a patch, and a whole index of a big
@@ -334,31 +383,18 @@ class Scratch:
         os.makedirs(os.path.join(admin, "info"), exist_ok=True)
         with open(os.path.join(admin, "info", "sparse-checkout"), "w", encoding="ascii") as fh:
             fh.write("/*\n!/*/\n")  # the top level's files, no directory
-        self._argv = ["git", *self._config(), "read-tree", "-m", "-u", "HEAD"]
-        if _log:
-            _log(" ".join(_shell_quote(a) for a in self._argv) + f"   (in {self.path}, while the series arrives)")
-        self._reading = subprocess.Popen(
-            self._argv,
+        self._reading = Running(
+            [*self._config(), "read-tree", "-m", "-u", "HEAD"],
             cwd=self.path,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=_env(True, None),
+            clean_env=True,
+            note=", while the series arrives",
         )
         return self
 
     def ready(self) -> None:
         """Wait until the index is read; raise GitError if that failed."""
-        proc, self._reading = self._reading, None
-        if proc is None:
-            return
-        try:
-            _, err = proc.communicate()
-        except BaseException:  # Ctrl-C: close() must not remove the tree under it
-            self._reading = proc
-            raise
-        if proc.returncode != 0:
-            raise GitError(self._argv, proc.returncode, b"", err)
+        if self._reading is not None:
+            self._reading.result()
 
     def open(self) -> "Scratch":
         self.start()
@@ -367,11 +403,8 @@ class Scratch:
 
     def close(self) -> None:
         """Remove the worktree and its entry in the repository; never raises."""
-        proc, self._reading = self._reading, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
+        if self._reading is not None:
+            self._reading.stop()
         if self.admin and os.path.isdir(self.admin):
             shutil.rmtree(self.admin, ignore_errors=True)
             try:  # git made <common>/worktrees for us if there was none: leave no trace
