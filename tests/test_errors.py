@@ -147,6 +147,18 @@ def test_dirty_tree_is_told_before_a_bad_base(repo, pw, cli, sid):
     assert repo.state() == before
 
 
+def test_unknown_committer_is_told_as_such_not_as_a_patch_that_failed(repo, pw, cli, sid, monkeypatch):
+    for name in ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
+        monkeypatch.delenv(name)
+    repo.git("config", "user.useConfigOnly", "true")  # no guessing from the host name
+    before = repo.state()
+    for extra in ([], ["--resolve"]):
+        result = cli(str(sid), "--server", pw.url, *extra, cwd=repo.path)
+        check(result, 2, "git am cannot commit: git does not know who you are")
+        assert "did not apply" not in result.stderr and "git config --global user.email" in result.stderr
+        assert repo.state() == before
+
+
 def test_untracked_files_are_fine(repo, pw, cli, sid):
     repo.write("notes.txt", "mine\n")
     assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0

@@ -582,6 +582,14 @@ class Failure:
 
 
 def describe_failure(scratch: git.Scratch, outcome: git.AmResult, patches: Sequence[mbox.Patch]) -> Failure:
+    """Which patch failed and on which files; a ConfigError when no patch was at fault
+    (git cannot name the committer), since no --base or --resolve would help."""
+    problem = git.identity_problem(outcome.output)
+    if problem:
+        raise ConfigError(
+            f"git am cannot commit: git does not know who you are ({problem})",
+            'set it: git config --global user.name "Your Name"; git config --global user.email you@example.org',
+        )
     n = min(max(outcome.failed_at or 1, 1), len(patches))
     files = scratch.conflicted() or git.failing_files(outcome.output)
     return Failure(n, patches[n - 1], len(patches), files, scratch.head(), outcome.output)

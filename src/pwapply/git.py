@@ -396,11 +396,6 @@ class Scratch:
         if self._reading is not None:
             self._reading.result()
 
-    def open(self) -> "Scratch":
-        self.start()
-        self.ready()
-        return self
-
     def close(self) -> None:
         """Remove the worktree and its entry in the repository; never raises."""
         if self._reading is not None:
@@ -491,6 +486,18 @@ def am(
     m = re.search(r"^Patch failed at (\d+)", output, re.M)
     failed = int(m.group(1)) if m else max(len(applied_lines), 1)
     return AmResult(False, failed - 1, failed, output)
+
+
+def identity_problem(output: str) -> Optional[str]:
+    """git's complaint when git am could not commit because it does not know the
+    committer (no user.name / user.email), else None."""
+    m = re.search(
+        r"^fatal: ((?:unable to auto-detect email address|empty ident name|no email was given|"
+        r"no name was given|name consists only of disallowed characters)[^\n]*)$",
+        output,
+        re.M,
+    )
+    return m.group(1) if m else None
 
 
 def failing_files(output: str) -> List[str]:
