@@ -71,6 +71,12 @@ class Project:
         self.content: Dict[str, List[str]] = {}
         os.makedirs(self.repo)
         git(self.repo, "init", "-q", "-b", "main")
+        # Each 500-patch apply leaves ~2,000 loose objects; git am's automatic gc would
+        # then repack the whole repository in the background, during later measurements
+        # (and only after the runs that ask for it: plain git am and git-pw, not pwapply,
+        # whose scratch has it off).  Off for everyone: quieter and fair.
+        git(self.repo, "config", "gc.auto", "0")
+        git(self.repo, "config", "maintenance.auto", "false")
         stream = [self._commit("refs/heads/main", "Initial import", self.paths, first=True)]
         for n in range(history):
             picked = [self.paths[(n * 7919 + k * 104729) % files] for k in range(3)]
@@ -267,6 +273,7 @@ def main() -> int:
                     "bench", proj.series(f"s{n}", n, version=2), date=f"2026-05-{n % 28 + 1:02d}T10:00:00"
                 )
             v1 = pw.add_series("bench", proj.series("s16v1", 16, version=1, variant="-v1"), date="2026-04-01T10:00:00")
+            print(f"  series made ({time.perf_counter() - t0:.0f} s)", flush=True)
             git(proj.repo, "config", "pwapply.server", pw.url)
             gitpw = shutil.which("git-pw", path=ENV["PATH"])
             if gitpw:  # git-pw reads pw.*; pwapply.server above wins for pwapply
@@ -302,7 +309,7 @@ def main() -> int:
                 rows.append(Row(f"apply {n} patches", a, b, target, f"{per:.1f} ms/patch"))
                 if g:
                     rows.append(Row("  pwapply / git-pw series apply", a, g[0], None if args.quick else 0.5))
-                print(f"  measured apply {n}", flush=True)
+                print(f"  measured apply {n} ({time.perf_counter() - t0:.0f} s)", flush=True)
             notes.append(
                 f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}"
             )
@@ -313,7 +320,7 @@ def main() -> int:
             base16 = ["sh", "-ec", f"{download(url16)}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
             b, a = rounds(runs, [(base16, proj.repo), (diff, proj.repo)], reset)
             rows.append(Row("diff v1..v2 (16 patches)", a, b, None, "vs one bare apply"))
-            print("  measured diff", flush=True)
+            print(f"  measured diff ({time.perf_counter() - t0:.0f} s)", flush=True)
 
         # The pre-push check: the same push with and without the hook.
         remote = os.path.join(root, "remote.git")
@@ -338,7 +345,7 @@ def main() -> int:
             typer_t = statistics.median(t for t, _ in ta)
             target = None if args.quick else 1.5
             rows.append(Row(f"  hook's added time ({n}) / import typer", [(added, 0)], [(typer_t, 0)], target))
-            print(f"  measured push {n}", flush=True)
+            print(f"  measured push {n} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
         for what in ("--help", "--version"):
             b, a = rounds(runs * 2, [(typer_only, root), ([PWAPPLY, what], root)])
