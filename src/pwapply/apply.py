@@ -12,7 +12,7 @@ import os
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import git, mbox, naming, trailers
 from .config import Settings
@@ -101,14 +101,15 @@ def run(
     read_stdin: Callable[[], bytes] = lambda: b"",
 ) -> Result:
     check_options(opts)
+    tls = None
     if ref.kind not in (MBOX, STDIN):
-        _preload_http(https=(settings.server or "").startswith("https://") and not opts.ca_bundle)
+        tls = _preload_http(https=(settings.server or "").startswith("https://") and not opts.ca_bundle)
     with ExitStack() as stack:  # the scratch worktree and the server connection live until the end
         base, scratch = preflight(repo, opts, stack)
         # A branch named by the user is checked before any request; its tip is kept (the
         # final update-ref still refuses if it moved meanwhile).
         named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
-        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, named_tip, scratch, stack)
+        return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, named_tip, scratch, stack, tls)
 
 
 def _pipeline(
@@ -122,8 +123,9 @@ def _pipeline(
     named_tip: Optional[str],
     scratch: git.Scratch,
     stack: ExitStack,
+    tls: Optional[Callable[[], Any]],
 ) -> Result:
-    source = fetch(ref, settings, opts, ui, read_stdin, stack)
+    source = fetch(ref, settings, opts, ui, read_stdin, stack, tls)
     if source.incomplete and not opts.allow_incomplete:
         raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
     patches = pick(source.patches, opts.patches)
@@ -164,21 +166,33 @@ def _pipeline(
     return result
 
 
-def _preload_http(https: bool) -> None:
-    """Load the HTTP client (and make its TLS context) in a thread while the preflight's
-    git commands run (the main thread only waits on them).  An import that fails here
-    fails again, and is reported, where the client is made."""
+def _preload_http(https: bool) -> Callable[[], Any]:
+    """Load the HTTP client (and make an https server's TLS context) in a thread while
+    the preflight's git commands run (the main thread only waits on them).  Returns what
+    waits for that thread and gives the context (None if there is none).  An import
+    that fails here fails again, and is reported, where the client is made."""
     import threading
+
+    done = threading.Event()
+    made: List[Any] = []
 
     def load() -> None:
         try:
             from .patchwork import preload
 
-            preload(https)
+            made.append(preload(https))
         except BaseException:  # noqa: B036 -- reported by the real import
             pass
+        finally:
+            done.set()
 
     threading.Thread(target=load, name="pwapply-preload", daemon=True).start()
+
+    def tls() -> Any:
+        done.wait()
+        return made[0] if made else None
+
+    return tls
 
 
 def check_options(opts: Options) -> None:
@@ -304,7 +318,13 @@ def _branch_name(
 
 
 def open_client(
-    settings: Settings, *, timeout: float, ui: UI, max_mbox: Optional[int] = None, ca_bundle: Optional[str] = None
+    settings: Settings,
+    *,
+    timeout: float,
+    ui: UI,
+    max_mbox: Optional[int] = None,
+    ca_bundle: Optional[str] = None,
+    tls: Optional[Callable[[], Any]] = None,
 ) -> "PatchworkClient":
     from .patchwork import DEFAULT_MAX_MBOX, PatchworkClient
 
@@ -317,6 +337,7 @@ def open_client(
         log=ui.debug,
         max_mbox=max_mbox or DEFAULT_MAX_MBOX,
         ca_bundle=ca_bundle,
+        tls=tls,
     )
 
 
@@ -335,14 +356,20 @@ def locate(client: "PatchworkClient", ref: SeriesRef, project: Optional[str]) ->
 
 
 def fetch(
-    ref: SeriesRef, settings: Settings, opts: Options, ui: UI, read_stdin: Callable[[], bytes], stack: ExitStack
+    ref: SeriesRef,
+    settings: Settings,
+    opts: Options,
+    ui: UI,
+    read_stdin: Callable[[], bytes],
+    stack: ExitStack,
+    tls: Optional[Callable[[], Any]] = None,
 ) -> Source:
     """The series to apply.  The client stays open on ``stack`` until the pipeline ends:
     the cover letter's replies arrive while git am runs."""
     if ref.kind in (MBOX, STDIN):
         return from_mbox(_read_local(ref, read_stdin), settings)
     client = stack.enter_context(
-        open_client(settings, timeout=opts.timeout, ui=ui, max_mbox=opts.max_mbox, ca_bundle=opts.ca_bundle)
+        open_client(settings, timeout=opts.timeout, ui=ui, max_mbox=opts.max_mbox, ca_bundle=opts.ca_bundle, tls=tls)
     )
     series_id, known_cover = locate(client, ref, settings.project)
     got = client.fetch(series_id, known_cover=known_cover)

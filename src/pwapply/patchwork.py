@@ -120,32 +120,15 @@ def request_pool(workers: int = 4) -> Iterator[ThreadPoolExecutor]:
     pool.shutdown(wait=True)
 
 
-_warm: Dict[str, Any] = {}  # what preload() made: "done" (an Event), "tls" (an SSLContext)
-
-
-def preload(https: bool) -> None:
+def preload(https: bool) -> Any:
     """Import httpx and the transport it loads on its first client (110 ms together
     here), and for an https server make its default TLS context (loading the CA bundle:
-    20-30 ms more).  apply calls this in a thread while git checks the repository, so the
-    two overlap; the client takes the context when it is made."""
-    done = _warm["done"] = threading.Event()
-    try:
-        import httpcore  # noqa: F401 -- httpx's transport imports it when a client is made
-        import httpx
+    20-30 ms more) and return it.  apply calls this in a thread while git checks the
+    repository, so the two overlap, and gives the context to its client."""
+    import httpcore  # noqa: F401 -- httpx's transport imports it when a client is made
+    import httpx
 
-        if https:
-            _warm["tls"] = httpx.create_ssl_context()
-    finally:
-        done.set()
-
-
-def _warm_tls() -> Any:
-    """The TLS context preload() made, if it was asked to (waiting for it), else None."""
-    done = _warm.get("done")
-    if done is None:
-        return None
-    done.wait()
-    return _warm.pop("tls", None)
+    return httpx.create_ssl_context() if https else None
 
 
 class PatchworkClient:
@@ -159,6 +142,7 @@ class PatchworkClient:
         max_mbox: int = DEFAULT_MAX_MBOX,
         sleep: Optional[Callable[[float], None]] = None,
         ca_bundle: Optional[str] = None,
+        tls: Optional[Callable[[], Any]] = None,
     ) -> None:
         self.server = server.rstrip("/")
         parts = urlsplit(self.server)
@@ -170,6 +154,7 @@ class PatchworkClient:
         self._sleep = sleep
         self._token = token
         self._ca_bundle = ca_bundle
+        self._tls = tls  # gives a TLS context made ahead (preload), or None
         # The token only travels encrypted, or to this machine.
         self.sends_token = bool(token) and (parts.scheme == "https" or is_loopback(self.host))
         if token and not self.sends_token and log:
@@ -193,8 +178,8 @@ class PatchworkClient:
         if token and self._token:
             headers["Authorization"] = f"Token {self._token}"
         verify: Any = https
-        if https and not self._ca_bundle:
-            verify = _warm_tls() or True
+        if https and not self._ca_bundle and self._tls is not None:
+            verify = self._tls() or True
         if https and self._ca_bundle:
             import ssl
 
