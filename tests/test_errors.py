@@ -136,12 +136,15 @@ def test_dirty_tree_exits_5_before_any_request(repo, pw, cli, sid):
     assert repo.state() == before
 
 
-def test_dirty_tree_is_told_before_a_bad_base(repo, pw, cli, sid):
-    """git status runs while the base is looked up and the scratch worktree made: its
-    verdict still comes first, and the scratch goes."""
+def test_dirty_tree_is_told_before_a_bad_base_or_branch(repo, pw, cli, sid):
+    """git status runs while the base is looked up, the scratch worktree made and the
+    branch name checked: its verdict still comes first, and the scratch goes."""
     repo.write("README", "changed\n")
+    repo.git("branch", "taken")
     before = repo.state()
     check(cli(str(sid), "--server", pw.url, "--base", "no-such-ref", cwd=repo.path), 5, "tracked files have changes")
+    for bad in ("bad..name", "taken"):
+        check(cli(str(sid), "--server", pw.url, "-b", bad, cwd=repo.path), 5, "tracked files have changes")
     check(cli(str(sid), "--server", pw.url, "--base", "HEAD", cwd=repo.path), 5, "tracked files have changes")
     assert pw.count() == 0
     assert repo.state() == before

@@ -105,10 +105,7 @@ def run(
     if ref.kind not in (MBOX, STDIN):
         tls = _preload_http(https=(settings.server or "").startswith("https://") and not opts.ca_bundle)
     with ExitStack() as stack:  # the scratch worktree and the server connection live until the end
-        base, scratch = preflight(repo, opts, stack)
-        # A branch named by the user is checked before any request; its tip is kept (the
-        # final update-ref still refuses if it moved meanwhile).
-        named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
+        base, scratch, named_tip = preflight(repo, opts, stack)
         return _pipeline(ref, settings, repo, opts, ui, read_stdin, base, named_tip, scratch, stack, tls)
 
 
@@ -212,10 +209,12 @@ def check_options(opts: Options) -> None:
         )
 
 
-def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git.Scratch]:
-    """Refuse early (before any network) what would fail later; return the base commit
-    and the scratch worktree on it, whose index is read while `git status` looks at the
-    work tree and while the series downloads (it needs nothing else)."""
+def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git.Scratch, Optional[str]]:
+    """Refuse early (before any network) what would fail later.  Returns the base
+    commit, the scratch worktree on it (its index is read while `git status` looks at
+    the work tree and while the series downloads: it needs nothing else), and the tip of
+    the branch named with --branch (kept: the final update-ref still refuses if it moved
+    meanwhile), checked while git status runs too."""
     busy = git.operation_in_progress(repo)
     if busy:
         raise RepoStateError(f"{busy[0]} is in progress in this repository", f"finish it first: {busy[1]}")
@@ -223,11 +222,12 @@ def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git
     try:
         base = base_commit(repo, opts.base)
         scratch = stack.enter_context(git.Scratch(repo, base))
+        named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
     except PwapplyError:
         _refuse_dirty(dirty_tracked())  # a dirty tree is told first, as if checked first
         raise
     _refuse_dirty(dirty_tracked())
-    return base, scratch
+    return base, scratch, named_tip
 
 
 def _refuse_dirty(dirty: Sequence[str]) -> None:
