@@ -45,9 +45,11 @@ def test_raw_utf8_header_and_quoted_printable_body():
     raw = (
         "From x Mon Sep 17 00:00:00 2001\nSubject: [PATCH] Rafał\nMessage-ID: <q@x>\n"
         "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
-        "Body=\n continues\n---\ndiff --git a/f=3Dx b/f=3Dx\n--- a/f=3Dx\n+++ b/f=3Dx\n@@ -1 +1 @@\n-a\n+b\n"
+        "Body=\n continues\n---\ndi=\nff --git a/f=3Dx b/f=3Dx\n--- a/f=3Dx\n+++ b/f=3Dx\n@@ -1 +1 @@\n-a\n+b\n"
     ).encode()
     parsed = mbox.read(raw)
+    # Only the decoded body has a `diff --git` line (a soft line break splits it).
+    assert len(parsed.patches) == 1 and parsed.patches[0].prefixed
     assert parsed.patches[0].subject == "[PATCH] Rafał"
 
 

@@ -233,14 +233,9 @@ def operation_in_progress(repo: Repo) -> Optional[Tuple[str, str]]:
     return None
 
 
-def dirty_tracked(repo: Repo) -> List[str]:
-    """Tracked files with changes in the index or the work tree (untracked ones are fine)."""
-    return dirty_tracked_later(repo)()
-
-
 def dirty_tracked_later(repo: Repo) -> Callable[[], List[str]]:
-    """Start `git status` now; the function returned waits for it and gives what
-    dirty_tracked() gives."""
+    """Start `git status` now; the function returned waits for it and gives the tracked
+    files with changes in the index or the work tree (untracked ones are fine)."""
     if repo.head is None:
         return lambda: []
     status = Running(
