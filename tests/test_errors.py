@@ -162,6 +162,21 @@ def test_unknown_committer_is_told_as_such_not_as_a_patch_that_failed(repo, pw, 
         assert repo.state() == before
 
 
+def test_a_missing_object_in_the_base_exits_5_and_changes_nothing(repo, pw, cli, sid):
+    """The scratch worktree cannot be made (its read-tree needs the blob of a top-level
+    file, and it is gone): one line naming the git command, the repository as it was."""
+    blob = repo.git("rev-parse", "HEAD:README").strip()
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    check(result, 5, "git read-tree failed: ")
+    assert blob in result.stderr.splitlines()[0] and "-v to see the git command" in result.stderr
+    assert repo.state() == before
+    verbose = cli(str(sid), "--server", pw.url, "-v", cwd=repo.path)
+    assert verbose.exit_code == 5 and "\n$ git -c core.splitIndex=true" in verbose.stderr
+    assert repo.state() == before
+
+
 def test_untracked_files_are_fine(repo, pw, cli, sid):
     repo.write("notes.txt", "mine\n")
     assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0

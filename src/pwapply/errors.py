@@ -105,8 +105,17 @@ class GitError(PwapplyError):
     def __init__(self, argv: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
         first = stderr.decode("utf-8", "replace").strip().splitlines()
         detail = first[-1] if first else f"exit code {returncode}"
-        super().__init__(f"git {' '.join(argv[1:3])} failed: {detail}")
+        words = list(argv[1:])
+        while words and words[0].startswith("-"):  # name the command, not our -c settings
+            words = words[2:] if words[0] in ("-c", "-C") else words[1:]
+        name = " ".join(words[:1] + [w for w in words[1:2] if not w.startswith("-")])  # "worktree add"
+        super().__init__(f"git {name} failed: {detail}", "run again with -v to see the git command and all it said")
         self.argv = list(argv)
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
+
+    @property
+    def details(self) -> str:
+        """What -v shows after the error: the command and git's whole stderr."""
+        return "$ " + " ".join(self.argv) + "\n" + self.stderr.decode("utf-8", "replace")
