@@ -26,30 +26,29 @@ def sid(repo, pw):
 # ---------------------------------------------------------------- handlers for pw.fault
 
 
-def short_body(handler):
-    """Promise 4000 bytes, send 100, hang up."""
+def hang_up_midway(handler, headers, partial):
+    """Send a 200 with these headers and the start of a body, then hang up."""
     handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", "4000")
+    for name, value in headers.items():
+        handler.send_header(name, value)
     handler.end_headers()
-    handler.wfile.write(b'{"id": 1, "name": "' + b"x" * 81)
+    handler.wfile.write(partial)
     handler.wfile.flush()
     handler.close_connection = True
     handler.connection.shutdown(socket.SHUT_RDWR)
     return True
+
+
+def short_body(handler):
+    """Promise 4000 bytes, send 100, hang up."""
+    headers = {"Content-Type": "application/json", "Content-Length": "4000"}
+    return hang_up_midway(handler, headers, b'{"id": 1, "name": "' + b"x" * 81)
 
 
 def cut_chunked(handler):
     """A chunked body that stops in the middle of a chunk."""
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/plain")
-    handler.send_header("Transfer-Encoding", "chunked")
-    handler.end_headers()
-    handler.wfile.write(b"400\r\nFrom nobody Mon Sep 17 00:00:00 2001\n")
-    handler.wfile.flush()
-    handler.close_connection = True
-    handler.connection.shutdown(socket.SHUT_RDWR)
-    return True
+    headers = {"Content-Type": "text/plain", "Transfer-Encoding": "chunked"}
+    return hang_up_midway(handler, headers, b"400\r\nFrom nobody Mon Sep 17 00:00:00 2001\n")
 
 
 def trickle(handler):
