@@ -265,6 +265,44 @@ def interrupt(proc, how):
     return proc.returncode, err
 
 
+FSMONITOR = """#!/bin/sh
+# A slow file-system monitor: holds up the git command that asks it (git status).
+echo "$PPID" >> "{pids}"
+touch "{marker}"
+while [ ! -e "{release}" ]; do sleep 0.05; done
+exit 1
+"""
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupted_tree_check_leaves_nothing(repo, pw, sid, how, tmp_path):
+    """Interrupted while git status looks at the work tree (and the scratch is being
+    made beside it): exit 130, no request, no git process left running."""
+    marker, release, pids = tmp_path / "status-running", tmp_path / "release", tmp_path / "pids"
+    hook = tmp_path / "fsmonitor"
+    hook.write_text(FSMONITOR.format(pids=pids, marker=marker, release=release))
+    hook.chmod(0o755)
+    repo.git("config", "core.fsmonitor", str(hook))
+    release.touch()  # the snapshot's own git status must not wait
+    before = repo.state()
+    for path in (release, marker, pids):
+        path.unlink()
+    try:
+        proc = start(repo, str(sid), "--server", pw.url)
+        wait_for(marker.exists, "git status running")
+        code, err = interrupt(proc, how)
+        waiting = [int(p) for p in pids.read_text().split()]
+    finally:
+        release.touch()
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert pw.count() == 0
+    for pid in waiting:  # the git commands that asked the monitor are gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert repo.state() == before
+
+
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupted_download_leaves_nothing(repo, pw, sid, how):
     # The answer would come after a minute: pwapply must not wait for it (communicate's

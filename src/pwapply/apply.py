@@ -218,15 +218,17 @@ def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git
     busy = git.operation_in_progress(repo)
     if busy:
         raise RepoStateError(f"{busy[0]} is in progress in this repository", f"finish it first: {busy[1]}")
-    dirty_tracked = git.dirty_tracked_later(repo)
+    status = git.status_later(repo)
+    if status is not None:
+        stack.callback(status.stop)  # Ctrl-C meanwhile: leave no git status behind
     try:
         base = base_commit(repo, opts.base)
         scratch = stack.enter_context(git.Scratch(repo, base))
         named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
     except PwapplyError:
-        _refuse_dirty(dirty_tracked())  # a dirty tree is told first, as if checked first
+        _refuse_dirty(git.dirty_tracked(status))  # a dirty tree is told first, as if checked first
         raise
-    _refuse_dirty(dirty_tracked())
+    _refuse_dirty(git.dirty_tracked(status))
     return base, scratch, named_tip
 
 

@@ -122,7 +122,13 @@ class Running:
         if proc is not None:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            # Not communicate(): a child of git's (a hook, a file-system monitor) may
+            # outlive it holding the pipes open, and reading them to the end would wait
+            # for that child.
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+            proc.wait()
 
 
 def _shell_quote(arg: str) -> str:
@@ -233,25 +239,24 @@ def operation_in_progress(repo: Repo) -> Optional[Tuple[str, str]]:
     return None
 
 
-def dirty_tracked_later(repo: Repo) -> Callable[[], List[str]]:
-    """Start `git status` now; the function returned waits for it and gives the tracked
-    files with changes in the index or the work tree (untracked ones are fine)."""
+def status_later(repo: Repo) -> Optional[Running]:
+    """Start `git status` of the tracked files now (None on an unborn branch: there is
+    nothing to compare); dirty_tracked() reads its answer."""
     if repo.head is None:
-        return lambda: []
-    status = Running(
+        return None
+    return Running(
         ["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules=dirty"],
         cwd=repo.top,
     )
 
-    def result() -> List[str]:
-        try:
-            stdout = status.result().stdout
-        finally:
-            status.stop()  # Ctrl-C while waiting: leave no process behind
-        entries = [e for e in stdout.decode("utf-8", "surrogateescape").split("\0") if e]
-        return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
 
-    return result
+def dirty_tracked(status: Optional[Running]) -> List[str]:
+    """Tracked files with changes in the index or the work tree (untracked ones are
+    fine), from a status_later() command: waits for it."""
+    if status is None:
+        return []
+    entries = [e for e in status.result().stdout.decode("utf-8", "surrogateescape").split("\0") if e]
+    return [e[3:] for e in entries if len(e) > 3 and e[2] == " "]
 
 
 def rev_parse(repo: Repo, rev: str) -> Optional[str]:
