@@ -218,12 +218,14 @@ def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git
     busy = git.operation_in_progress(repo)
     if busy:
         raise RepoStateError(f"{busy[0]} is in progress in this repository", f"finish it first: {busy[1]}")
-    status = git.status_later(repo)
-    if status is not None:
-        stack.callback(status.stop)  # Ctrl-C meanwhile: leave no git status behind
+    with git.signals_held():  # on the stack before a Ctrl-C can leave it running
+        status = git.status_later(repo)
+        if status is not None:
+            stack.callback(status.stop)
     try:
         base = base_commit(repo, opts.base)
-        scratch = stack.enter_context(git.Scratch(repo, base))
+        with git.signals_held():  # made and on the stack, or not made at all
+            scratch = stack.enter_context(git.Scratch(repo, base))
         named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
     except PwapplyError:
         _refuse_dirty(git.dirty_tracked(status))  # a dirty tree is told first, as if checked first

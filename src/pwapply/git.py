@@ -17,8 +17,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import GitError as GitError
 from .errors import NotARepositoryError, RepoStateError
@@ -89,6 +90,40 @@ def out(args: Sequence[str], *, cwd: Optional[str] = None, input: Optional[bytes
     return stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the end of the block, then act on them as usual.
+
+    For starting a process and putting it on the books in one step: a KeyboardInterrupt
+    raised in between (in Popen waiting for the exec, say) would leave a git command
+    nobody stops, or a worktree nobody removes.  Only the main thread gets signals; in
+    another thread this does nothing."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: List[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    before: Dict[int, Any] = {int(sig): signal.signal(sig, hold) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        if caught:
+            handler = before[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)  # raises KeyboardInterrupt, as it would have
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), caught[0])
+
+
 class Running:
     """A git command started in the background; ``result()`` waits for it, ``stop()``
     kills it if it still runs (both may be called more than once)."""
@@ -97,14 +132,16 @@ class Running:
         self.argv = ["git", *args]
         if _log:
             _log(" ".join(_shell_quote(a) for a in self.argv) + f"   (in {cwd}{note})")
-        self._proc: Optional["subprocess.Popen[bytes]"] = subprocess.Popen(
-            self.argv,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_env(clean_env, None),
-        )
+        self._proc: Optional["subprocess.Popen[bytes]"] = None
+        with signals_held():  # the process is ours to stop once Popen returns
+            self._proc = subprocess.Popen(
+                self.argv,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_env(clean_env, None),
+            )
         self._done: Optional["subprocess.CompletedProcess[bytes]"] = None
 
     def result(self, check: bool = True) -> "subprocess.CompletedProcess[bytes]":
@@ -333,6 +370,8 @@ class Scratch:
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None
         self._reading: Optional[Running] = None
+        self._root = os.path.join(repo.common_dir, "worktrees")
+        self._made_root = False
 
     def _config(self) -> List[str]:
         # A split index: git am writes the index twice a patch, and a whole index of a big
@@ -369,6 +408,7 @@ class Scratch:
 
     def start(self) -> "Scratch":
         """Add the worktree and begin reading ``base`` into its index, without waiting."""
+        self._made_root = not os.path.isdir(self._root)
         run(
             ["worktree", "add", "--detach", "--no-checkout", "-q", self.path, self.base],
             cwd=self.repo.top,
@@ -400,13 +440,33 @@ class Scratch:
         """Remove the worktree and its entry in the repository; never raises."""
         if self._reading is not None:
             self._reading.stop()
+        if self.admin is None:  # interrupted during (or just after) git worktree add
+            self.admin = self._find_admin()
         if self.admin and os.path.isdir(self.admin):
             shutil.rmtree(self.admin, ignore_errors=True)
-            try:  # git made <common>/worktrees for us if there was none: leave no trace
-                os.rmdir(os.path.dirname(self.admin))
+        if self._made_root:  # git made <common>/worktrees for us: leave no trace
+            try:
+                os.rmdir(self._root)
             except OSError:
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _find_admin(self) -> Optional[str]:
+        """The administrative directory git made for our worktree: the one whose
+        ``gitdir`` file names it (git writes that file right after making the directory)."""
+        ours = os.path.join(self.path, ".git")
+        try:
+            names = os.listdir(self._root)
+        except OSError:
+            return None
+        for name in names:
+            try:
+                with open(os.path.join(self._root, name, "gitdir"), encoding="utf-8", errors="surrogateescape") as fh:
+                    if os.path.normpath(fh.read().strip()) == ours:
+                        return os.path.join(self._root, name)
+            except OSError:
+                continue
+        return None
 
     def __enter__(self) -> "Scratch":
         try:
@@ -461,9 +521,10 @@ def am(
     if _log:
         _log(" ".join(_shell_quote(a) for a in argv) + f"   (in {cwd})")
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=_env(clean, None))
         applied_lines: List[str] = []
         lines: List[str] = []
+        with signals_held():  # no git am running that nobody would stop
+            proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=_env(clean, None))
         assert proc.stdout is not None
         try:
             for raw in proc.stdout:

@@ -310,7 +310,8 @@ def _apply_side(
             if found:
                 base, origin = found, " (its base-commit)"
             break
-    scratch = stack.enter_context(git.Scratch(repo, base))
+    with git.signals_held():  # made and on the stack, or not made at all
+        scratch = stack.enter_context(git.Scratch(repo, base))
     ui.progress(f"applying v{series.version} (series {series.id})")
     outcome = apply_in(scratch, parsed.patches, am_args(Options(), parsed.patches), ui)
     if not outcome.ok:
