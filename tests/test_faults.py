@@ -368,7 +368,7 @@ def test_interrupted_trailer_rewrite_leaves_nothing(repo, pw, cli, sid, how, moc
             os.kill(os.getpid(), signal.SIGTERM)
         return real_add(message, new)
 
-    mocker.patch("pwapply.apply.trailers.add", add)
+    mocker.patch("pwapply.trailers.add", add)
     before = repo.state()
     previous = signal.getsignal(signal.SIGTERM)
     try:

@@ -14,12 +14,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import git, mbox, naming, trailers
+from . import git, naming
 from .config import Settings
 from .errors import ApplyError, ConfigError, InputError, PwapplyError, RepoStateError
 from .resolve import COVER_ID, MBOX, MSGID, PATCH_ID, SERIES, STDIN, SeriesRef, is_msgid
 
 if TYPE_CHECKING:
+    from . import mbox, trailers
     from .patchwork import PatchworkClient, Series
 
 Echo = Callable[[str], None]
@@ -134,6 +135,7 @@ def _pipeline(
         branch = default_branch(settings, source)
         old_tip = check_branch(repo, branch, opts.force)
     trailers_for = trailer_plan(source, settings, opts, repo)
+    from . import trailers
 
     def edit(i: int, message: str) -> str:
         if i > len(patches):  # git am made more commits than patches (an am option of the user's)
@@ -376,11 +378,18 @@ def fetch(
         open_client(settings, timeout=opts.timeout, ui=ui, max_mbox=opts.max_mbox, ca_bundle=opts.ca_bundle, tls=tls)
     )
     series_id, known_cover = locate(client, ref, settings.project)
-    got = client.fetch(series_id, known_cover=known_cover)
+    got = client.fetch(series_id, known_cover=known_cover, meanwhile=_load_parsers)
     from .cache import MboxCache
 
     MboxCache().put(client.server, series_id, got.mbox)  # for pwapply diff later
     return from_server(got, settings)
+
+
+def _load_parsers() -> None:
+    """Import what reads and edits the series while its requests are in flight (the
+    process has nothing else to do then) rather than before them, where the imports
+    would share the one interpreter with loading httpx and delay the first request."""
+    from . import cache, mbox, trailers  # noqa: F401
 
 
 def _looks_like_cover(msgid: str) -> bool:
@@ -422,6 +431,7 @@ def _https_like(url: str, server: Optional[str]) -> str:
 
 
 def from_server(got: "object", settings: Settings) -> Source:
+    from . import mbox, trailers
     from .patchwork import Fetched
 
     assert isinstance(got, Fetched)
@@ -464,6 +474,8 @@ def from_server(got: "object", settings: Settings) -> Source:
 
 
 def from_mbox(data: bytes, settings: Settings) -> Source:
+    from . import mbox, trailers
+
     parsed = mbox.read(data)
     if not parsed.patches:
         raise InputError(
@@ -507,6 +519,8 @@ def from_mbox(data: bytes, settings: Settings) -> Source:
 
 
 def pick(patches: Sequence[mbox.Patch], spec: Optional[str]) -> List[mbox.Patch]:
+    from . import mbox
+
     if not spec:
         return list(patches)
     return [patches[i - 1] for i in mbox.parse_range(spec, len(patches))]
@@ -524,6 +538,8 @@ def trailer_plan(
     """What each patch gets added, in DESIGN.md's order: tags from replies (to the
     patch, for a local mbox; to the cover letter), the Link trailer, the committer's
     sign-off.  trailers.add() then skips what the commit already has."""
+    from . import trailers
+
     template = None if not opts.link else settings.get("linkFormat")
     project = source.project or settings.project or ""
     signoff = trailers.make_trailer("Signed-off-by", git.identity(repo)) if opts.signoff else None
@@ -574,6 +590,8 @@ def am_args(opts: Options, patches: Sequence[mbox.Patch] = ()) -> List[str]:
 
 
 def _write_mbox(patches: Sequence[mbox.Patch]) -> str:
+    from . import mbox
+
     fd, path = tempfile.mkstemp(prefix="pwapply-", suffix=".mbox")
     with os.fdopen(fd, "wb") as fh:
         fh.write(mbox.join(patches))
@@ -641,6 +659,8 @@ def hand_over(
 ) -> Result:
     """--resolve: put the patches that applied on the branch, check it out, and leave
     `git am` stopped at the failing patch in the user's work tree."""
+    from . import mbox
+
     tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit)
     finish(repo, base, tip, commits, branch, old_tip, source, opts)
     remember(repo, settings, source, patches, commits)

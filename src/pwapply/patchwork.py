@@ -511,14 +511,18 @@ class PatchworkClient:
 
     # ------------------------------------------------------------------ fetch plans
 
-    def fetch(self, series_id: int, *, known_cover: Optional[int] = None) -> Fetched:
+    def fetch(
+        self, series_id: int, *, known_cover: Optional[int] = None, meanwhile: Callable[[], None] = lambda: None
+    ) -> Fetched:
         """Series JSON and mbox concurrently; the cover's comments are asked for as soon as
         the cover is known (at once when it already is) and left on their way: the caller
-        applies the patches meanwhile and collects them with ``cover_comments()``."""
+        applies the patches meanwhile and collects them with ``cover_comments()``.  The
+        caller's ``meanwhile`` runs while the first requests are in flight."""
         f_series = self._submit(self.series, series_id)
         f_mbox = self._submit(self.series_mbox, series_id)
         f_comments = self._submit(self.cover_comments, known_cover) if known_cover else None
         try:
+            meanwhile()
             series = f_series.result()
         except BaseException:
             f_mbox.cancel()
