@@ -183,6 +183,80 @@ def test_resolve_leaves_the_am_session_in_the_work_tree(repo, pw, cli, qemu):
     repo.git("am", "--abort")
 
 
+def hook(repo, name, script):
+    path = repo.path / ".git" / "hooks" / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+
+
+@pytest.mark.parametrize("name", ["applypatch-msg", "pre-applypatch"])
+def test_a_hook_that_refuses_a_patch_is_named_with_what_it_said(repo, pw, cli, qemu, tmp_path, name):
+    # git am says nothing when a hook refuses; it was reported as a patch that did not
+    # apply, with a hint to try another --base.  applypatch-msg runs before the patch's
+    # "Applying:" line: counting those lines named the patch before it.
+    sid, _ = qemu
+    count = tmp_path / "count"
+    hook(
+        repo,
+        name,
+        f"n=$(($(cat {count} 2>/dev/null || echo 0) + 1)); echo $n > {count}\n"
+        '[ $n -lt 2 ] || { echo "style: no, thanks" >&2; echo "second line" >&2; exit 1; }\n',
+    )
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert (
+        f"error: your {name} hook refused patch 2/3: file2: Improve line 10 (it said: style: no, thanks)"
+        in result.stderr
+    )
+    assert "--resolve runs git am, and the hook, in your work tree" in result.stderr
+    assert "second line" not in result.stderr  # -v shows the rest
+    assert repo.state() == before
+
+
+def test_resolve_lets_a_hook_that_needs_the_whole_tree_see_it(repo, pw, cli, qemu):
+    # The temporary worktree holds only the files the series changes: a hook looking at
+    # others refuses there, and passes in the user's work tree, where --resolve runs git
+    # am.  It used to say "git am stopped" there even when git am had applied everything.
+    sid, _ = qemu
+    hook(repo, "pre-applypatch", 'test -f src/file5.c || { echo "src/file5.c is missing" >&2; exit 1; }\n')
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert "your pre-applypatch hook refused patch 1/3: file1: Fix line 3 (it said: src/file5.c is missing)" in (
+        result.stderr
+    )
+    result = cli(str(sid), "--server", pw.url, "--resolve", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "Applied 3 patches of series" in result.stderr
+    assert "patches 1-3 were applied by git am in your work tree" in result.stderr
+    assert not (repo.path / ".git" / "rebase-apply").exists()
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/improve-the-files-v2"
+    assert repo.git("status", "--porcelain") == ""
+    messages = log_messages(repo, f"{repo.base}..HEAD")
+    assert len(messages) == 3
+    assert all(f"Link: {pw.url}/project/qemu-devel/patch/" in m for m in messages), messages
+
+
+def test_resolve_stops_where_the_hook_refuses_in_the_work_tree_too(repo, pw, cli, qemu):
+    sid, _ = qemu
+    hook(
+        repo,
+        "pre-applypatch",
+        'if git diff --cached --name-only | grep -q file2; then echo "no file2" >&2; exit 1; fi\n',
+    )
+    result = cli(str(sid), "--server", pw.url, "--resolve", cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert "error: your pre-applypatch hook refused patch 2/3: file2: Improve line 10 (it said: no file2)" in (
+        result.stderr
+    )
+    assert "hint: git am stopped on branch pw/improve-the-files-v2: do what the hook asks, then git am --continue" in (
+        result.stderr
+    )
+    assert (repo.path / ".git" / "rebase-apply").is_dir()
+    assert len(log_messages(repo, f"{repo.base}..HEAD")) == 1
+    repo.git("am", "--abort")
+
+
 def test_no_branch_applies_on_the_current_branch(repo, pw, cli, qemu):
     sid, _ = qemu
     result = cli(str(sid), "--server", pw.url, "--no-branch", cwd=repo.path)

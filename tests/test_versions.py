@@ -98,6 +98,21 @@ def test_diff_shows_the_changed_and_the_new_patch(repo, pw, two):
     assert repo.state() == before
 
 
+def test_diff_runs_none_of_the_repositorys_hooks(repo, pw, two, tmp_path):
+    # Nothing lands when versions are compared: a hook policing what lands must not
+    # block the comparison, and one announcing it must not fire.
+    v1, v2 = two
+    hooks = repo.path / ".git" / "hooks"
+    (hooks / "pre-applypatch").write_text("#!/bin/sh\necho refused >&2\nexit 1\n")
+    (hooks / "post-applypatch").write_text(f"#!/bin/sh\ntouch {tmp_path / 'announced'}\n")
+    for h in ("pre-applypatch", "post-applypatch"):
+        (hooks / h).chmod(0o755)
+    proc = run(repo, "diff", str(v2), "--server", pw.url)
+    assert proc.returncode == 0, proc.stderr
+    assert "file3: New in v2" in proc.stdout
+    assert not (tmp_path / "announced").exists()
+
+
 def test_diff_keeps_trailers_when_asked(repo, pw, two):
     _, v2 = two
     proc = run(repo, "diff", str(v2), "--server", pw.url, "--trailers")

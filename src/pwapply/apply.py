@@ -153,11 +153,21 @@ def _pipeline(
         scratch.close()  # before the hand-over's own git am, and before the branch is made
     if failure is not None:
         if not opts.resolve:
-            raise failure.error("your repository is as it was; try another --base, or --resolve to fix it up by hand")
-        return hand_over(repo, settings, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts)
-    new_tip, commits = git.rewrite_messages(repo, base, tip, edit)
-    result = finish(repo, base, new_tip, commits, branch, old_tip, source, opts)
-    remember(repo, settings, source, patches, commits)
+            raise failure.error(
+                (
+                    "your repository is as it was; the hook ran in pwapply's temporary worktree, which "
+                    "holds only the top-level files and those the series changes (-v shows all it printed); "
+                    "--resolve runs git am, and the hook, in your work tree"
+                )
+                if failure.hook
+                else "your repository is as it was; try another --base, or --resolve to fix it up by hand"
+            )
+        # Raises where git am stops in the work tree; returns if it applied the rest there.
+        result = hand_over(repo, settings, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts)
+    else:
+        new_tip, commits = git.rewrite_messages(repo, base, tip, edit)
+        result = finish(repo, base, new_tip, commits, branch, old_tip, source, opts)
+        remember(repo, settings, source, patches, commits)
     result.notes.extend(source.notes)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:
@@ -616,12 +626,25 @@ class Failure:
     files: List[str]
     done_tip: str  # the commit of the patches that did apply
     output: str
+    hook: Optional[str] = None  # the git am hook that refused the patch, if one did
+    hook_said: str = ""
 
     def error(self, hint: str, label: str = "") -> ApplyError:
-        shown = ", ".join(self.files[:5]) + (f" and {len(self.files) - 5} more" if len(self.files) > 5 else "")
+        if self.hook:
+            from .trailers import clean_value
+
+            said = clean_value(self.hook_said)
+            said = said if len(said) <= 160 else said[:157] + "..."
+            what = f"{label}your {self.hook} hook refused patch {self.number}/{self.total}: {self.patch.title}" + (
+                f" (it said: {said})" if said else ""
+            )
+        else:
+            shown = ", ".join(self.files[:5]) + (f" and {len(self.files) - 5} more" if len(self.files) > 5 else "")
+            what = f"{label}patch {self.number}/{self.total} did not apply: {self.patch.title}" + (
+                f" (conflicts in {shown})" if shown else ""
+            )
         return ApplyError(
-            f"{label}patch {self.number}/{self.total} did not apply: {self.patch.title}"
-            + (f" (conflicts in {shown})" if shown else ""),
+            what,
             hint,
             number=self.number,
             subject=self.patch.title,
@@ -640,8 +663,10 @@ def describe_failure(scratch: git.Scratch, outcome: git.AmResult, patches: Seque
             'set it: git config --global user.name "Your Name"; git config --global user.email you@example.org',
         )
     n = min(max(outcome.failed_at or 1, 1), len(patches))
-    files = scratch.conflicted() or git.failing_files(outcome.output)
-    return Failure(n, patches[n - 1], len(patches), files, scratch.head(), outcome.output)
+    files = [] if outcome.hook else scratch.conflicted() or git.failing_files(outcome.output)
+    return Failure(
+        n, patches[n - 1], len(patches), files, scratch.head(), outcome.output, outcome.hook, outcome.hook_said
+    )
 
 
 def hand_over(
@@ -657,26 +682,49 @@ def hand_over(
     source: Source,
     opts: Options,
 ) -> Result:
-    """--resolve: put the patches that applied on the branch, check it out, and leave
-    `git am` stopped at the failing patch in the user's work tree."""
+    """--resolve: put the patches that applied on the branch, check it out, and run
+    `git am` on the rest in the user's work tree, where it stops at the failing patch.
+    (It may not: a hook that refused a patch in the temporary worktree, which holds only
+    the files the series changes, can accept it in the whole tree.)"""
     from . import mbox
 
     tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit)
-    finish(repo, base, tip, commits, branch, old_tip, source, opts)
-    remember(repo, settings, source, patches, commits)
+    result = finish(repo, base, tip, commits, branch, old_tip, source, opts)
     rest = []
     for p in patches[failure.number - 1 :]:
         raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
         rest.append(replace(p, raw=raw if raw is not None else p.raw))
     path = _write_mbox(rest)
     try:
-        git.am(repo, path, am_args(opts, patches))
+        outcome = git.am(repo, path, am_args(opts, patches))
     finally:
         os.unlink(path)
+    if outcome.ok:
+        commits = [*commits, *git.commits_between(repo, tip, "HEAD")]
+        remember(repo, settings, source, patches, commits)
+        result.tip = commits[-1].id if commits else tip
+        result.commits = [(c.id, c.subject) for c in commits]
+        result.notes.append(
+            f"patches {failure.number}-{len(patches)} were applied by git am in your work tree, "
+            f"after {_refusal(failure)} in pwapply's temporary worktree"
+        )
+        return result
+    remember(repo, settings, source, patches, commits)
+    n = failure.number - 1 + min(max(outcome.failed_at or 1, 1), len(rest))
+    if n != failure.number or outcome.hook != failure.hook:  # git am stopped elsewhere, or for another reason
+        files = [] if outcome.hook else git.failing_files(outcome.output)
+        failure = Failure(n, patches[n - 1], len(patches), files, "", outcome.output, outcome.hook, outcome.hook_said)
     where = f"on branch {branch}" if branch else "on your branch"
+    todo = "do what the hook asks" if failure.hook else "fix the files, git add them"
     raise failure.error(
-        f"git am stopped {where}: fix the files, git add them, then git am --continue "
+        f"git am stopped {where}: {todo}, then git am --continue "
         "(git am --skip drops this patch, git am --abort gives up)"
+    )
+
+
+def _refusal(failure: Failure) -> str:
+    return (
+        f"the {failure.hook} hook refused patch {failure.number}" if failure.hook else f"patch {failure.number} failed"
     )
 
 

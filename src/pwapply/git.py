@@ -363,9 +363,10 @@ class Scratch:
     ``close()`` removes every trace: the directory and git's administrative entry for it.
     """
 
-    def __init__(self, repo: Repo, base: str) -> None:
+    def __init__(self, repo: Repo, base: str, *, hooks: bool = True) -> None:
         self.repo = repo
         self.base = base
+        self.hooks = hooks  # False: git am runs none of the repository's hooks here
         self.tmp = tempfile.mkdtemp(prefix="pwapply-")
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None
@@ -398,6 +399,7 @@ class Scratch:
             "core.sparseCheckoutCone=true",
             "-c",
             "sparse.expectFilesOutsideOfPatterns=true",
+            *([] if self.hooks else ["-c", "core.hooksPath=/dev/null"]),
         ]
 
     def git(
@@ -501,6 +503,8 @@ class AmResult:
     applied: int  # patches applied
     failed_at: Optional[int]  # 1-based number of the patch that failed
     output: str  # stdout + stderr
+    hook: Optional[str] = None  # the hook that refused that patch: applypatch-msg or pre-applypatch
+    hook_said: str = ""  # the first line it printed
 
 
 def am(
@@ -514,9 +518,11 @@ def am(
     if isinstance(scratch_or_repo, Scratch):
         scratch_or_repo.ready()
         cfg, cwd, clean = scratch_or_repo._config(), scratch_or_repo.path, True
+        git_dir = scratch_or_repo.admin or ""
     else:
         assert isinstance(scratch_or_repo, Repo)
         cfg, cwd, clean = [], scratch_or_repo.top, False
+        git_dir = scratch_or_repo.git_dir
     argv = ["git", *cfg, "am", *args, mbox_path]
     if _log:
         _log(" ".join(_shell_quote(a) for a in argv) + f"   (in {cwd})")
@@ -545,8 +551,25 @@ def am(
     if code == 0:
         return AmResult(True, len(applied_lines), None, output)
     m = re.search(r"^Patch failed at (\d+)", output, re.M)
+    if code == 1 and m is None:
+        # git am exits 1 only when a hook refuses a patch (128 when a patch does not apply
+        # or git dies), and says nothing itself: applypatch-msg runs before the patch's
+        # "Applying:" line, pre-applypatch after it, on the patch its state file names.
+        at = _am_next(git_dir) or max(len(applied_lines), 1)
+        hook = "pre-applypatch" if at == len(applied_lines) else "applypatch-msg"
+        said = next((line.strip() for line in errtext.splitlines() if line.strip()), "")
+        return AmResult(False, at - 1, at, output, hook=hook, hook_said=said)
     failed = int(m.group(1)) if m else max(len(applied_lines), 1)
     return AmResult(False, failed - 1, failed, output)
+
+
+def _am_next(git_dir: str) -> Optional[int]:
+    """The number of the patch a stopped git am is at (its rebase-apply/next), if any."""
+    try:
+        with open(os.path.join(git_dir, "rebase-apply", "next"), encoding="ascii") as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def identity_problem(output: str) -> Optional[str]:
@@ -587,6 +610,23 @@ class Rewritten:
     id: str
     subject: str
     author: str  # "Name <email> 1700000000 +0000", as in the commit object
+
+
+def commits_between(repo: Repo, base: str, tip: str) -> List[Rewritten]:
+    """The commits of ``base..tip``, oldest first (first parents)."""
+    raw = run(
+        [
+            "log",
+            "--reverse",
+            "--first-parent",
+            "--date=raw",
+            "--format=%H%x00%s%x00%an <%ae> %ad",
+            f"{base}..{tip}",
+            "--",
+        ],
+        cwd=repo.top,
+    ).stdout.decode("utf-8", "surrogateescape")
+    return [Rewritten(*line.split("\0", 2)) for line in raw.splitlines() if line.count("\0") == 2]
 
 
 def rewrite_messages(

@@ -311,7 +311,9 @@ def _apply_side(
                 base, origin = found, " (its base-commit)"
             break
     with git.signals_held():  # made and on the stack, or not made at all
-        scratch = stack.enter_context(git.Scratch(repo, base))
+        # Without the repository's hooks: nothing lands here, so neither a hook that polices
+        # what lands (applypatch-msg, pre-applypatch) nor one that announces it has a say.
+        scratch = stack.enter_context(git.Scratch(repo, base, hooks=False))
     ui.progress(f"applying v{series.version} (series {series.id})")
     outcome = apply_in(scratch, parsed.patches, am_args(Options(), parsed.patches), ui)
     if not outcome.ok:
