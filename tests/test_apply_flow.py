@@ -214,6 +214,17 @@ def test_a_hook_that_refuses_a_patch_is_named_with_what_it_said(repo, pw, cli, q
     assert repo.state() == before
 
 
+def test_a_refusing_hook_under_am_quiet_is_not_guessed(repo, pw, cli, qemu, tmp_path):
+    sid, _ = qemu
+    count = tmp_path / "count"
+    hook(repo, "pre-applypatch", f"n=$(($(cat {count} 2>/dev/null || echo 0) + 1)); echo $n > {count}; [ $n -lt 2 ]\n")
+    result = cli(str(sid), "--server", pw.url, "--", "-q", cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert "error: your applypatch-msg or pre-applypatch hook refused patch 2/3: file2: Improve line 10" in (
+        result.stderr
+    )
+
+
 def test_resolve_lets_a_hook_that_needs_the_whole_tree_see_it(repo, pw, cli, qemu):
     # The temporary worktree holds only the files the series changes: a hook looking at
     # others refuses there, and passes in the user's work tree, where --resolve runs git

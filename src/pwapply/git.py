@@ -503,7 +503,7 @@ class AmResult:
     applied: int  # patches applied
     failed_at: Optional[int]  # 1-based number of the patch that failed
     output: str  # stdout + stderr
-    hook: Optional[str] = None  # the hook that refused that patch: applypatch-msg or pre-applypatch
+    hook: Optional[str] = None  # the hook that refused that patch: applypatch-msg, pre-applypatch
     hook_said: str = ""  # the first line it printed
 
 
@@ -556,7 +556,10 @@ def am(
         # or git dies), and says nothing itself: applypatch-msg runs before the patch's
         # "Applying:" line, pre-applypatch after it, on the patch its state file names.
         at = _am_next(git_dir) or max(len(applied_lines), 1)
-        hook = "pre-applypatch" if at == len(applied_lines) else "applypatch-msg"
+        if any(a in ("-q", "--quiet") for a in args):  # no "Applying:" lines to tell them apart
+            hook = "applypatch-msg or pre-applypatch"
+        else:
+            hook = "pre-applypatch" if at == len(applied_lines) else "applypatch-msg"
         said = next((line.strip() for line in errtext.splitlines() if line.strip()), "")
         return AmResult(False, at - 1, at, output, hook=hook, hook_said=said)
     failed = int(m.group(1)) if m else max(len(applied_lines), 1)
