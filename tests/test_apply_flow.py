@@ -225,6 +225,25 @@ def test_a_refusing_hook_under_am_quiet_is_not_guessed(repo, pw, cli, qemu, tmp_
     )
 
 
+def test_hooks_from_a_relative_hooks_path_run_in_the_temporary_worktree(repo, pw, cli, qemu):
+    # core.hooksPath=.githooks is relative to the work tree git am runs in: in the
+    # temporary worktree, which has no .githooks, git found no hook and applied what
+    # plain git am in the user's tree refuses.  Run from a subdirectory, too.
+    sid, _ = qemu
+    (repo.path / ".githooks").mkdir()
+    script = repo.path / ".githooks" / "pre-applypatch"
+    script.write_text('#!/bin/sh\necho "policy: not today" >&2\nexit 1\n')
+    script.chmod(0o755)
+    repo.git("config", "core.hooksPath", ".githooks")
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path / "src")
+    assert result.exit_code == 1, result.output
+    assert "your pre-applypatch hook refused patch 1/3: file1: Fix line 3 (it said: policy: not today)" in (
+        result.stderr
+    )
+    assert repo.state() == before
+
+
 def test_resolve_lets_a_hook_that_needs_the_whole_tree_see_it(repo, pw, cli, qemu):
     # The temporary worktree holds only the files the series changes: a hook looking at
     # others refuses there, and passes in the user's work tree, where --resolve runs git

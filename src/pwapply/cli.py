@@ -488,7 +488,7 @@ def _hooks(install: bool) -> None:
     console = Console(quiet=False, verbose=False)
     try:
         repo = git.open_repo()
-        what, _ = (hooks.install if install else hooks.uninstall)(git.hooks_dir(repo))
+        what, _ = (hooks.install if install else hooks.uninstall)(repo.hooks)
     except PwapplyError as exc:
         raise _fail(console, exc) from None
     console.info(what)

@@ -183,6 +183,7 @@ class Repo:
     head: Optional[str]  # commit id, None on an unborn branch
     head_ref: Optional[str]  # refs/heads/x, None when detached
     object_format: str  # sha1 | sha256
+    hooks: str  # where git looks for this work tree's hooks (core.hooksPath honoured), absolute
 
 
 def open_repo(cwd: Optional[str] = None) -> Repo:
@@ -195,6 +196,8 @@ def open_repo(cwd: Optional[str] = None) -> Repo:
             "--git-common-dir",
             "--show-object-format",
             "--is-bare-repository",
+            "--git-path",
+            "hooks",
             "HEAD",
             "--symbolic-full-name",
             "HEAD",
@@ -212,14 +215,25 @@ def open_repo(cwd: Optional[str] = None) -> Repo:
         raise NotARepositoryError("not inside a git work tree", "run pwapply in a checkout, not a bare repository")
     top, git_dir, common, fmt = lines[0], lines[1], lines[2], lines[3]
     common = common if os.path.isabs(common) else os.path.normpath(os.path.join(cwd or os.getcwd(), common))
-    if proc.returncode == 0 and len(lines) == 7:
-        head: Optional[str] = lines[5]
-        head_ref: Optional[str] = lines[6] if lines[6].startswith("refs/") else None
+    # Relative to where we are (a relative core.hooksPath included: git runs hooks from
+    # the top of the work tree, and says where that is from here).
+    hooks = os.path.normpath(os.path.join(cwd or os.getcwd(), lines[5])) if len(lines) > 5 else ""
+    if proc.returncode == 0 and len(lines) == 8:
+        head: Optional[str] = lines[6]
+        head_ref: Optional[str] = lines[7] if lines[7].startswith("refs/") else None
     else:  # an unborn branch (or a path named HEAD): ask separately
         head = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False).stdout.decode().strip()
         ref = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False).stdout
         head_ref = ref.decode("utf-8", "surrogateescape").strip() or None
-    return Repo(top=top, git_dir=git_dir, common_dir=common, head=head or None, head_ref=head_ref, object_format=fmt)
+    return Repo(
+        top=top,
+        git_dir=git_dir,
+        common_dir=common,
+        head=head or None,
+        head_ref=head_ref,
+        object_format=fmt,
+        hooks=hooks or os.path.join(common, "hooks"),
+    )
 
 
 def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]]:
@@ -399,7 +413,11 @@ class Scratch:
             "core.sparseCheckoutCone=true",
             "-c",
             "sparse.expectFilesOutsideOfPatterns=true",
-            *([] if self.hooks else ["-c", "core.hooksPath=/dev/null"]),
+            # The user's work tree's hooks, found where git finds them from there: a
+            # relative core.hooksPath (an in-tree .githooks, husky's .husky/_) would
+            # otherwise point into this worktree, which has no such directory.
+            "-c",
+            f"core.hooksPath={self.repo.hooks if self.hooks else os.devnull}",
         ]
 
     def git(
@@ -833,9 +851,3 @@ def commits_for_check(repo: Repo, revs: Sequence[str]) -> List[Tuple[str, str, s
 
 def has_upstream(repo: Repo) -> bool:
     return run(["rev-parse", "-q", "--verify", "@{upstream}"], cwd=repo.top, check=False).returncode == 0
-
-
-def hooks_dir(repo: Repo) -> str:
-    """Where git looks for hooks (core.hooksPath honoured)."""
-    path = out(["rev-parse", "--git-path", "hooks"], cwd=repo.top)
-    return path if os.path.isabs(path) else os.path.normpath(os.path.join(repo.top, path))
