@@ -287,6 +287,35 @@ def test_resolve_stops_where_the_hook_refuses_in_the_work_tree_too(repo, pw, cli
     repo.git("am", "--abort")
 
 
+def test_a_failing_post_checkout_hook_leaves_the_branch_checked_out(repo, pw, cli, qemu):
+    # git checkout returns the post-checkout hook's status after switching (git-lfs's hook
+    # fails so when git-lfs is not installed).  pwapply took that for a checkout that did
+    # not happen and deleted the branch HEAD now named: an unborn branch, every file staged.
+    sid, _ = qemu
+    hook(repo, "post-checkout", 'echo "git-lfs was not found on your path" >&2\nexit 2\n')
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "warning: the branch is checked out, but your post-checkout hook failed after it" in result.stderr
+    assert "(it said: git-lfs was not found on your path)" in result.stderr
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/improve-the-files-v2"
+    assert len(log_messages(repo, f"{repo.base}..HEAD")) == 3
+    assert repo.git("status", "--porcelain") == ""
+
+
+def test_an_untracked_file_in_the_way_stops_the_checkout_and_leaves_no_branch(repo, pw, cli):
+    sid = pw.add_series("qemu-devel", repo.series([("src/new.c", None, "int new;\n", "Add new.c")], version=1))
+    (repo.path / "src" / "new.c").write_text("my own, untracked\n")
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 5, result.output
+    assert (
+        "error: cannot check out pw/improve-the-files-v1: error: The following untracked working tree files "
+        "would be overwritten by checkout: src/new.c\n" in result.stderr
+    )
+    assert repo.state() == before
+    assert (repo.path / "src" / "new.c").read_text() == "my own, untracked\n"
+
+
 def test_no_branch_applies_on_the_current_branch(repo, pw, cli, qemu):
     sid, _ = qemu
     result = cli(str(sid), "--server", pw.url, "--no-branch", cwd=repo.path)

@@ -762,6 +762,7 @@ def finish(
 ) -> Result:
     what = f"pwapply: series {source.series_id} v{source.version}" if source.series_id else "pwapply: mbox"
     checked_out = False
+    notes: List[str] = []
     if branch is None:
         git.fast_forward_worktree(repo, base, tip, what)
         checked_out = True
@@ -770,18 +771,28 @@ def finish(
         git.update_ref(repo, ref, tip, old_tip or git.zero_id(repo), what)
         if opts.checkout:
             try:
-                git.checkout(repo, branch)
+                hook_said = git.checkout(repo, branch)
             except git.GitError as exc:
                 if old_tip:
                     git.update_ref(repo, ref, old_tip, tip, "pwapply: restore")
                 else:
                     git.delete_ref(repo, ref, tip)
                 detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+                named = [line.strip() for line in detail if line.startswith("\t")]  # the files in the way
+                shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
                 raise RepoStateError(
-                    f"cannot check out {branch}: {detail[0] if detail else 'git checkout failed'}",
+                    f"cannot check out {branch}: {detail[0] if detail else 'git checkout failed'}"
+                    + (f" {shown}" if shown else ""),
                     "move the untracked files it names out of the way, or use --no-checkout",
                 ) from None
             checked_out = True
+            if hook_said is not None:  # checked out: the branch stays, and the user hears of the hook
+                first = next((line.strip() for line in hook_said.splitlines() if line.strip()), "")
+                notes.append(
+                    "warning: the branch is checked out, but your post-checkout hook failed after it"
+                    + (f" (it said: {first})" if first else "")
+                    + ": what it does after a checkout may not be done"
+                )
     return Result(
         branch=branch,
         base=base,
@@ -792,4 +803,5 @@ def finish(
         name=source.name or "",
         old_tip=old_tip,
         checked_out=checked_out,
+        notes=notes,
     )

@@ -341,8 +341,18 @@ def delete_ref(repo: Repo, ref: str, old: str) -> None:
     run(["update-ref", "-d", ref, old], cwd=repo.top, check=False)
 
 
-def checkout(repo: Repo, branch: str) -> None:
-    run(["checkout", "-q", branch, "--"], cwd=repo.top)
+def checkout(repo: Repo, branch: str) -> Optional[str]:
+    """Check out ``branch``; GitError if git did not switch to it.  git checkout also
+    fails, with the post-checkout hook's status, when that hook fails after the switch
+    (git-lfs's, say, without git-lfs installed): then the branch is checked out, and
+    this returns what the hook printed.  None when all went well."""
+    proc = run(["checkout", "-q", branch, "--"], cwd=repo.top, check=False)
+    if proc.returncode == 0:
+        return None
+    head = run(["symbolic-ref", "-q", "HEAD"], cwd=repo.top, check=False).stdout
+    if head.decode("utf-8", "surrogateescape").strip() == f"refs/heads/{branch}":
+        return proc.stderr.decode("utf-8", "replace")
+    raise GitError(["git", "checkout", "-q", branch, "--"], proc.returncode, proc.stdout, proc.stderr)
 
 
 def fast_forward_worktree(repo: Repo, old: str, new: str, message: str) -> None:
