@@ -312,8 +312,29 @@ def test_an_untracked_file_in_the_way_stops_the_checkout_and_leaves_no_branch(re
         "error: cannot check out pw/improve-the-files-v1: error: The following untracked working tree files "
         "would be overwritten by checkout: src/new.c\n" in result.stderr
     )
+    assert "hint: move them out of the way, or use --no-checkout" in result.stderr
     assert repo.state() == before
     assert (repo.path / "src" / "new.c").read_text() == "my own, untracked\n"
+
+
+@pytest.mark.parametrize("checkout", [True, False])
+def test_force_will_not_move_a_branch_checked_out_in_another_work_tree(repo, pw, cli, qemu, tmp_path, checkout):
+    # git branch -f refuses this.  pwapply moved the branch; with --no-checkout it stayed
+    # moved, and the other work tree showed the series reverted in its index.
+    sid, _ = qemu
+    repo.git("branch", "pw/improve-the-files-v2")
+    other = tmp_path / "other"
+    repo.git("worktree", "add", "-q", str(other), "pw/improve-the-files-v2")
+    before = repo.state()
+    args = [str(sid), "--server", pw.url, "--force"] + ([] if checkout else ["--no-checkout"])
+    result = cli(*args, cwd=repo.path)
+    assert result.exit_code == 5, result.output
+    assert (
+        f"error: branch pw/improve-the-files-v2 is checked out in another work tree, at {other}; "
+        "--force will not move it under it" in result.stderr
+    )
+    assert repo.state() == before
+    assert pw.count("/mbox/") == 1  # refused once the name is known: after the download
 
 
 def test_no_branch_applies_on_the_current_branch(repo, pw, cli, qemu):

@@ -289,6 +289,12 @@ def check_branch(repo: git.Repo, name: str, force: bool) -> Optional[str]:
             f"branch {name} is checked out; --force will not move it under you",
             "switch to another branch first, or use --no-branch",
         )
+    elsewhere = git.worktree_with_branch(repo, name)  # as git branch -f, which refuses too
+    if elsewhere is not None:
+        raise RepoStateError(
+            f"branch {name} is checked out in another work tree, at {elsewhere}; --force will not move it under it",
+            "check out another branch there first, or use --branch NAME",
+        )
     return tip
 
 
@@ -783,7 +789,9 @@ def finish(
                 raise RepoStateError(
                     f"cannot check out {branch}: {detail[0] if detail else 'git checkout failed'}"
                     + (f" {shown}" if shown else ""),
-                    "move the untracked files it names out of the way, or use --no-checkout",
+                    "move them out of the way, or use --no-checkout"
+                    if named
+                    else "nothing was changed; --no-checkout makes the branch without checking it out",
                 ) from None
             checked_out = True
             if hook_said is not None:  # checked out: the branch stays, and the user hears of the hook

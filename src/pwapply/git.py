@@ -321,6 +321,18 @@ def branch_tip(repo: Repo, name: str) -> Optional[str]:
     return rev_parse(repo, f"refs/heads/{name}")
 
 
+def worktree_with_branch(repo: Repo, name: str) -> Optional[str]:
+    """The path of a work tree of this repository that has branch ``name`` checked out."""
+    raw = run(["worktree", "list", "--porcelain"], cwd=repo.top).stdout.decode("utf-8", "surrogateescape")
+    path = None
+    for field in raw.splitlines():  # (-z would need git 2.36)
+        if field.startswith("worktree "):
+            path = field[len("worktree ") :]
+        elif field == f"branch refs/heads/{name}":
+            return path
+    return None
+
+
 def check_branch_name(repo: Repo, name: str) -> bool:
     proc = run(["check-ref-format", "--branch", name], cwd=repo.top, check=False)
     return proc.returncode == 0
