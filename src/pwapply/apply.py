@@ -87,6 +87,7 @@ class Result:
     old_tip: Optional[str] = None
     checked_out: bool = False
     notes: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)  # told even with -q: something did not go as asked
 
 
 # ------------------------------------------------------------------------ pipeline
@@ -768,7 +769,7 @@ def finish(
 ) -> Result:
     what = f"pwapply: series {source.series_id} v{source.version}" if source.series_id else "pwapply: mbox"
     checked_out = False
-    notes: List[str] = []
+    warnings: List[str] = []
     if branch is None:
         git.fast_forward_worktree(repo, base, tip, what)
         checked_out = True
@@ -796,8 +797,8 @@ def finish(
             checked_out = True
             if hook_said is not None:  # checked out: the branch stays, and the user hears of the hook
                 first = next((line.strip() for line in hook_said.splitlines() if line.strip()), "")
-                notes.append(
-                    "warning: the branch is checked out, but your post-checkout hook failed after it"
+                warnings.append(
+                    "the branch is checked out, but your post-checkout hook failed after it"
                     + (f" (it said: {first})" if first else "")
                     + ": what it does after a checkout may not be done"
                 )
@@ -811,5 +812,5 @@ def finish(
         name=source.name or "",
         old_tip=old_tip,
         checked_out=checked_out,
-        notes=notes,
+        warnings=warnings,
     )

@@ -231,6 +231,7 @@ def _render(console: Console, result: Any, as_json: bool) -> None:
                     "old_tip": result.old_tip,
                     "checked_out": result.checked_out,
                     "notes": result.notes,
+                    "warnings": result.warnings,
                 },
                 indent=2,
             )
@@ -247,6 +248,8 @@ def _render(console: Console, result: Any, as_json: bool) -> None:
         )
     for note in result.notes:
         console.info(f"note: {note}")
+    for warning in result.warnings:
+        console.warn(warning)
     target = result.branch or "HEAD"
     console.info(f"next: git log --oneline {result.base[:12]}..{target}   # then build and test")
 

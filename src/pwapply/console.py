@@ -27,6 +27,10 @@ class Console:
         if not self.quiet:
             print(line, file=sys.stderr, flush=True)
 
+    def warn(self, line: str) -> None:
+        """Something the user must hear of even with -q, though the command did its job."""
+        print(self._style("warning:", "1;33") + " " + line, file=sys.stderr, flush=True)
+
     def debug(self, line: str) -> None:
         print(self._style("+ " + line, "2"), file=sys.stderr, flush=True)
 
