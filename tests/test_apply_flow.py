@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
 from conftest import EDITS, IDENT, msgids
@@ -335,6 +338,52 @@ def test_force_will_not_move_a_branch_checked_out_in_another_work_tree(repo, pw,
     )
     assert repo.state() == before
     assert pw.count("/mbox/") == 1  # refused once the name is known: after the download
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen to sign")
+def test_commit_gpgsign_signs_the_commits_once_with_their_trailers(repo, pw, cli, qemu, tmp_path):
+    # git am signs under commit.gpgSign; adding the trailers afterwards dropped those
+    # signatures, so a maintainer who signs every commit got unsigned ones, silently.
+    sid, _ = qemu
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "maint", "-f", str(key)], check=True)
+    signs = tmp_path / "signs"
+    keygen = tmp_path / "keygen"  # ssh-keygen, counting the signatures made
+    keygen.write_text(f'#!/bin/sh\ncase " $* " in *" -Y sign "*) echo x >> {signs};; esac\nexec ssh-keygen "$@"\n')
+    keygen.chmod(0o755)
+    allowed = tmp_path / "allowed"
+    allowed.write_text("maint@example.org " + (tmp_path / "key.pub").read_text())
+    for k, v in [
+        ("gpg.format", "ssh"),
+        ("gpg.ssh.program", str(keygen)),
+        ("user.signingKey", str(key)),
+        ("gpg.ssh.allowedSignersFile", str(allowed)),
+        ("commit.gpgSign", "true"),
+    ]:
+        repo.git("config", k, v)
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    ids = repo.git("rev-list", "--reverse", f"{repo.base}..HEAD").split()
+    assert len(ids) == 3
+    for i in ids:
+        assert "gpgsig -----BEGIN SSH SIGNATURE-----" in repo.git("cat-file", "commit", i)
+        assert "Link: " in repo.git("log", "-1", "--format=%B", i)
+        repo.git("verify-commit", i)
+    assert (
+        repo.git("log", "-1", "--format=%an <%ae> %ad|%cn <%ce> %cd", "--date=raw").strip()
+        == f"{IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}> 1700000000 +0000|"
+        f"{IDENT['GIT_COMMITTER_NAME']} <{IDENT['GIT_COMMITTER_EMAIL']}> 1700000000 +0000"
+    )
+    assert signs.read_text().count("x") == 3  # not once in the scratch and again after
+
+
+def test_am_no_gpg_sign_overrides_commit_gpgsign(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.git("config", "commit.gpgSign", "true")
+    repo.git("config", "gpg.program", "false")  # a signature asked for would fail the run
+    result = cli(str(sid), "--server", pw.url, "--", "--no-gpg-sign", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "gpgsig" not in repo.git("cat-file", "commit", "HEAD")
 
 
 def test_no_branch_applies_on_the_current_branch(repo, pw, cli, qemu):

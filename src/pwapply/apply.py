@@ -166,7 +166,7 @@ def _pipeline(
         # Raises where git am stops in the work tree; returns if it applied the rest there.
         result = hand_over(repo, settings, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts)
     else:
-        new_tip, commits = git.rewrite_messages(repo, base, tip, edit)
+        new_tip, commits = git.rewrite_messages(repo, base, tip, edit, signing(settings, opts))
         result = finish(repo, base, new_tip, commits, branch, old_tip, source, opts)
         remember(repo, settings, source, patches, commits)
     result.notes.extend(source.notes)
@@ -599,6 +599,24 @@ def trailer_plan(
 # ------------------------------------------------------------------------ applying
 
 
+def signing(settings: Settings, opts: Options) -> Optional[str]:
+    """The key git am would sign the commits with: "" for git's default key, None for
+    no signature.  As git am decides: -S[KEY] / --gpg-sign[=KEY] / --no-gpg-sign among
+    the options for it, else commit.gpgSign."""
+    value = settings.gitconfig.get("commit.gpgsign", "false").strip().lower()
+    sign: Optional[str] = "" if value in ("true", "yes", "on") or (value.isdigit() and int(value) != 0) else None
+    for arg in opts.am_args:
+        if arg in ("-S", "--gpg-sign"):
+            sign = ""
+        elif arg.startswith("-S"):
+            sign = arg[2:]
+        elif arg.startswith("--gpg-sign="):
+            sign = arg.split("=", 1)[1]
+        elif arg == "--no-gpg-sign":
+            sign = None
+    return sign
+
+
 def am_args(opts: Options, patches: Sequence[mbox.Patch] = ()) -> List[str]:
     args = ["-3"] if opts.three_way else ["--no-3way"]
     if patches and not any(p.prefixed for p in patches) and not any(a.startswith("-p") for a in opts.am_args):
@@ -695,7 +713,7 @@ def hand_over(
     the files the series changes, can accept it in the whole tree.)"""
     from . import mbox
 
-    tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit)
+    tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit, signing(settings, opts))
     result = finish(repo, base, tip, commits, branch, old_tip, source, opts)
     rest = []
     for p in patches[failure.number - 1 :]:

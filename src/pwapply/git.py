@@ -237,9 +237,10 @@ def open_repo(cwd: Optional[str] = None) -> Repo:
 
 
 def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]]:
-    """(pwapply.* and pw.* keys lowercased, remote name -> URL) in one git call."""
+    """(pwapply.*, pw.* and commit.gpgsign keys lowercased, remote name -> URL) in one
+    git call."""
     proc = run(
-        ["config", "-z", "--get-regexp", r"^(pwapply|pw)\.|^remote\..*\.url$"],
+        ["config", "-z", "--get-regexp", r"^(pwapply|pw)\.|^remote\..*\.url$|^commit\.gpgsign$"],
         cwd=repo_top,
         check=False,
     )
@@ -248,8 +249,10 @@ def read_config(repo_top: Optional[str]) -> Tuple[Dict[str, str], Dict[str, str]
     for item in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if not item:
             continue
-        key, _, value = item.partition("\n")
+        key, nl, value = item.partition("\n")
         key = key.lower()
+        if key == "commit.gpgsign" and not nl:
+            value = "true"  # a key with no value at all is a true boolean
         if key.startswith("remote.") and key.endswith(".url"):
             remotes[key[len("remote.") : -len(".url")]] = value
         else:
@@ -563,7 +566,9 @@ def am(
         assert isinstance(scratch_or_repo, Repo)
         cfg, cwd, clean = [], scratch_or_repo.top, False
         git_dir = scratch_or_repo.git_dir
-    argv = ["git", *cfg, "am", *args, mbox_path]
+    # In the scratch, git am signs nothing: the commits are rewritten (and signed then,
+    # if git am would have signed them) once the trailers are known.
+    argv = ["git", *cfg, "am", *args, *(["--no-gpg-sign"] if cfg else []), mbox_path]
     if _log:
         _log(" ".join(_shell_quote(a) for a in argv) + f"   (in {cwd})")
     with tempfile.TemporaryFile() as err:
@@ -677,12 +682,17 @@ def rewrite_messages(
     base: str,
     tip: str,
     edit: Callable[[int, str], str],
+    sign: Optional[str] = None,
 ) -> Tuple[str, List["Rewritten"]]:
     """Rewrite the message of every commit in base..tip with ``edit(index, message)``.
 
     Trees, authors, dates and committers stay byte for byte; parents are chained to the
     new commits.  Three git processes whatever the number of commits: rev-list, one
     ``cat-file --batch`` to read them, one ``hash-object --stdin-paths`` to write them.
+    With ``sign`` (a key id, or "" for git's default key) each commit is made signed
+    instead, by ``git commit-tree -S`` (a process and a signature a commit, as git am
+    makes them), and checked against what was meant.  A signature a commit had is
+    dropped: it cannot survive a new message.
     Returns the new tip and, for each commit in order, its id, subject and author line.
     """
     ids = out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"], cwd=repo.top).split()
@@ -702,6 +712,7 @@ def rewrite_messages(
     new_ids: List[str] = []
     done: List[Rewritten] = []
     tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
+    expected: List[bytes] = []
     try:
         paths = []
         for i, (old, obj) in enumerate(zip(ids, objects), start=1):
@@ -729,14 +740,21 @@ def rewrite_messages(
             subject = edited.split("\n", 1)[0]
             new_msg = edited.encode(codec, "surrogateescape")
             body = b"\n".join(new_hlines) + b"\n\n" + new_msg
-            sha = algo(b"commit %d\0" % len(body) + body).hexdigest()
+            if sign is None:
+                sha = algo(b"commit %d\0" % len(body) + body).hexdigest()
+                path = os.path.join(tmpdir, f"{i}")
+                with open(path, "wb") as fh:
+                    fh.write(body)
+                paths.append(path)
+            else:
+                sha = _commit_signed(repo, new_hlines, new_msg, codec, sign)
+                expected.append(body)
             parent_map[old] = sha
             new_ids.append(sha)
             done.append(Rewritten(sha, subject, author.decode("utf-8", "replace")))
-            path = os.path.join(tmpdir, f"{i}")
-            with open(path, "wb") as fh:
-                fh.write(body)
-            paths.append(path)
+        if sign is not None:
+            _check_signed(repo, new_ids, expected)
+            return new_ids[-1], done
         written = out(
             ["hash-object", "-t", "commit", "-w", "--stdin-paths"],
             cwd=repo.top,
@@ -749,6 +767,52 @@ def rewrite_messages(
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return new_ids[-1], done
+
+
+_IDENT_RE = re.compile(rb"^(.*) <(.*)> (\d+) ([+-]\d{4})$")
+
+
+def _commit_signed(repo: Repo, hlines: Sequence[bytes], message: bytes, codec: str, sign: str) -> str:
+    """``git commit-tree -S`` of a commit with these header lines and message."""
+    env: Dict[str, str] = {}
+    parents: List[str] = []
+    tree = ""
+    for line in hlines:
+        key, _, value = line.partition(b" ")
+        if key == b"tree":
+            tree = value.decode()
+        elif key == b"parent":
+            parents += ["-p", value.decode()]
+        elif key in (b"author", b"committer"):
+            m = _IDENT_RE.match(value)
+            if m is None:
+                raise RepoStateError(
+                    f"cannot sign a commit with this {key.decode()} line: {value.decode('utf-8', 'replace')}",
+                    "run again without signing (git am --no-gpg-sign: pwapply ... -- --no-gpg-sign)",
+                )
+            who = "GIT_AUTHOR" if key == b"author" else "GIT_COMMITTER"
+            env[f"{who}_NAME"] = m.group(1).decode("utf-8", "surrogateescape")
+            env[f"{who}_EMAIL"] = m.group(2).decode("utf-8", "surrogateescape")
+            env[f"{who}_DATE"] = f"@{m.group(3).decode()} {m.group(4).decode()}"
+    args = ["-c", f"i18n.commitEncoding={codec}", "commit-tree", tree, *parents, f"-S{sign}" if sign else "-S"]
+    return run(args, cwd=repo.top, input=message, env=env).stdout.decode().strip()
+
+
+def _check_signed(repo: Repo, ids: Sequence[str], expected: Sequence[bytes]) -> None:
+    """Each signed commit is, its signature aside, the commit that was meant."""
+    raw = run(["cat-file", "--batch"], cwd=repo.top, input=("\n".join(ids) + "\n").encode()).stdout
+    pos = 0
+    for want in expected:
+        nl = raw.index(b"\n", pos)
+        size = int(raw[pos:nl].split()[2])
+        obj = raw[nl + 1 : nl + 1 + size]
+        pos = nl + 1 + size + 1
+        head, _, msg = obj.partition(b"\n\n")
+        kept = [h for h in _header_lines(head) if h.split(b" ", 1)[0] not in (b"gpgsig", b"gpgsig-sha256")]
+        if b"\n".join(kept) + b"\n\n" + msg != want:
+            raise RepoStateError(
+                "git commit-tree made another commit than meant while signing", "please report this as a bug"
+            )
 
 
 def _header_lines(head: bytes) -> List[bytes]:
