@@ -677,6 +677,9 @@ def commits_between(repo: Repo, base: str, tip: str) -> List[Rewritten]:
     return [Rewritten(*line.split("\0", 2)) for line in raw.splitlines() if line.count("\0") == 2]
 
 
+_SIGNATURES = (b"gpgsig", b"gpgsig-sha256")  # the headers that hold a commit's signature
+
+
 def rewrite_messages(
     repo: Repo,
     base: str,
@@ -698,15 +701,7 @@ def rewrite_messages(
     ids = out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"], cwd=repo.top).split()
     if not ids:
         return tip, []
-    raw = run(["cat-file", "--batch"], cwd=repo.top, input=("\n".join(ids) + "\n").encode()).stdout
-    objects: List[bytes] = []
-    pos = 0
-    for _ in ids:
-        nl = raw.index(b"\n", pos)
-        header = raw[pos:nl].split()
-        size = int(header[2])
-        objects.append(raw[nl + 1 : nl + 1 + size])
-        pos = nl + 1 + size + 1
+    objects = _read_objects(repo, ids)
     algo = hashlib.sha256 if repo.object_format == "sha256" else hashlib.sha1
     parent_map = {base: base}
     new_ids: List[str] = []
@@ -722,7 +717,7 @@ def rewrite_messages(
             new_hlines = []
             for line in hlines:
                 key = line.split(b" ", 1)[0]
-                if key in (b"gpgsig", b"gpgsig-sha256"):
+                if key in _SIGNATURES:
                     continue  # a signature cannot survive a new message
                 if key == b"encoding":
                     encoding = line.split(b" ", 1)[1].decode("ascii", "replace").strip() or "utf-8"
@@ -798,17 +793,24 @@ def _commit_signed(repo: Repo, hlines: Sequence[bytes], message: bytes, codec: s
     return run(args, cwd=repo.top, input=message, env=env).stdout.decode().strip()
 
 
-def _check_signed(repo: Repo, ids: Sequence[str], expected: Sequence[bytes]) -> None:
-    """Each signed commit is, its signature aside, the commit that was meant."""
+def _read_objects(repo: Repo, ids: Sequence[str]) -> List[bytes]:
+    """The contents of these objects, read by one ``git cat-file --batch``."""
     raw = run(["cat-file", "--batch"], cwd=repo.top, input=("\n".join(ids) + "\n").encode()).stdout
+    objects: List[bytes] = []
     pos = 0
-    for want in expected:
+    for _ in ids:
         nl = raw.index(b"\n", pos)
         size = int(raw[pos:nl].split()[2])
-        obj = raw[nl + 1 : nl + 1 + size]
+        objects.append(raw[nl + 1 : nl + 1 + size])
         pos = nl + 1 + size + 1
+    return objects
+
+
+def _check_signed(repo: Repo, ids: Sequence[str], expected: Sequence[bytes]) -> None:
+    """Each signed commit is, its signature aside, the commit that was meant."""
+    for obj, want in zip(_read_objects(repo, ids), expected):
         head, _, msg = obj.partition(b"\n\n")
-        kept = [h for h in _header_lines(head) if h.split(b" ", 1)[0] not in (b"gpgsig", b"gpgsig-sha256")]
+        kept = [h for h in _header_lines(head) if h.split(b" ", 1)[0] not in _SIGNATURES]
         if b"\n".join(kept) + b"\n\n" + msg != want:
             raise RepoStateError(
                 "git commit-tree made another commit than meant while signing", "please report this as a bug"
