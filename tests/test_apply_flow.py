@@ -377,6 +377,18 @@ def test_commit_gpgsign_signs_the_commits_once_with_their_trailers(repo, pw, cli
     assert signs.read_text().count("x") == 3  # not once in the scratch and again after
 
 
+def test_a_signature_that_cannot_be_made_is_told_and_changes_nothing(repo, pw, cli, qemu):
+    sid, _ = qemu
+    repo.git("config", "commit.gpgSign", "true")
+    repo.git("config", "gpg.program", "false")  # as a missing key or a wrong passphrase
+    before = repo.state()
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 2, result.output
+    assert "error: cannot sign the commits as git am would (commit.gpgSign or -S): error: gpg failed" in (result.stderr)
+    assert "-- --no-gpg-sign" in result.stderr
+    assert repo.state() == before
+
+
 def test_am_no_gpg_sign_overrides_commit_gpgsign(repo, pw, cli, qemu):
     sid, _ = qemu
     repo.git("config", "commit.gpgSign", "true")

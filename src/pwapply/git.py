@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import GitError as GitError
-from .errors import NotARepositoryError, RepoStateError
+from .errors import ConfigError, NotARepositoryError, RepoStateError
 
 Logger = Callable[[str], None]
 _log: Optional[Logger] = None
@@ -790,7 +790,14 @@ def _commit_signed(repo: Repo, hlines: Sequence[bytes], message: bytes, codec: s
             env[f"{who}_EMAIL"] = m.group(2).decode("utf-8", "surrogateescape")
             env[f"{who}_DATE"] = f"@{m.group(3).decode()} {m.group(4).decode()}"
     args = ["-c", f"i18n.commitEncoding={codec}", "commit-tree", tree, *parents, f"-S{sign}" if sign else "-S"]
-    return run(args, cwd=repo.top, input=message, env=env).stdout.decode().strip()
+    proc = run(args, cwd=repo.top, input=message, env=env, check=False)
+    if proc.returncode != 0:
+        said = next((line for line in proc.stderr.decode("utf-8", "replace").splitlines() if line.strip()), "")
+        raise ConfigError(
+            f"cannot sign the commits as git am would (commit.gpgSign or -S): {said or 'git commit-tree failed'}",
+            "check user.signingKey and gpg.format, or apply unsigned: pwapply ... -- --no-gpg-sign",
+        )
+    return proc.stdout.decode().strip()
 
 
 def _read_objects(repo: Repo, ids: Sequence[str]) -> List[bytes]:
