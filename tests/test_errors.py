@@ -406,3 +406,15 @@ def test_hooks_install_refuses_when_both_hooks_exist(repo, cli):
     (hooks_dir / "pre-push.pwapply-chained").write_text("#!/bin/sh\nexit 0\n")
     result = cli("hooks", "install", cwd=repo.path)
     check(result, 5, "both")
+
+
+def test_a_commit_whose_author_line_cannot_be_carried_over_is_not_signed(repo):
+    # git am never writes such a line, but a rewrite that signs must not guess one.
+    from pwapply import git as gitmod
+    from pwapply.errors import RepoStateError
+
+    tree = repo.git("rev-parse", "HEAD^{tree}").strip()
+    body = f"tree {tree}\nparent {repo.base}\nauthor Nobody 1700000000\ncommitter C <c@x> 1700000000 +0000\n\nOdd\n"
+    odd = repo.git("hash-object", "--literally", "-t", "commit", "-w", "--stdin", input=body.encode()).strip()
+    with pytest.raises(RepoStateError, match="cannot sign a commit with this author line: Nobody 1700000000"):
+        gitmod.rewrite_messages(gitmod.open_repo(str(repo.path)), repo.base, odd, lambda i, m: m, sign="")
