@@ -796,7 +796,7 @@ def finish(
         git.update_ref(repo, ref, tip, old_tip or git.zero_id(repo), what)
         if opts.checkout:
             try:
-                hook_said = git.checkout(repo, branch)
+                hook_said = git.checkout(repo, branch)  # None, or the failed post-checkout hook's line
             except git.GitError as exc:
                 if old_tip:
                     git.update_ref(repo, ref, old_tip, tip, "pwapply: restore")
@@ -814,10 +814,9 @@ def finish(
                 ) from None
             checked_out = True
             if hook_said is not None:  # checked out: the branch stays, and the user hears of the hook
-                first = next((line.strip() for line in hook_said.splitlines() if line.strip()), "")
                 warnings.append(
                     "the branch is checked out, but your post-checkout hook failed after it"
-                    + (f" (it said: {first})" if first else "")
+                    + (f" (it said: {hook_said})" if hook_said else "")
                     + ": what it does after a checkout may not be done"
                 )
     return Result(

@@ -168,6 +168,11 @@ class Running:
             proc.wait()
 
 
+def first_line(text: str) -> str:
+    """The first line of a program's output that says something, stripped ("" if none)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def _shell_quote(arg: str) -> str:
     return arg if re.match(r"^[\w@%+=:,./-]+$", arg) else "'" + arg.replace("'", "'\\''") + "'"
 
@@ -360,13 +365,13 @@ def checkout(repo: Repo, branch: str) -> Optional[str]:
     """Check out ``branch``; GitError if git did not switch to it.  git checkout also
     fails, with the post-checkout hook's status, when that hook fails after the switch
     (git-lfs's, say, without git-lfs installed): then the branch is checked out, and
-    this returns what the hook printed.  None when all went well."""
+    this returns the first line the hook printed.  None when all went well."""
     proc = run(["checkout", "-q", branch, "--"], cwd=repo.top, check=False)
     if proc.returncode == 0:
         return None
     head = run(["symbolic-ref", "-q", "HEAD"], cwd=repo.top, check=False).stdout
     if head.decode("utf-8", "surrogateescape").strip() == f"refs/heads/{branch}":
-        return proc.stderr.decode("utf-8", "replace")
+        return first_line(proc.stderr.decode("utf-8", "replace"))
     raise GitError(["git", "checkout", "-q", branch, "--"], proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -605,8 +610,7 @@ def am(
             hook = "applypatch-msg or pre-applypatch"
         else:
             hook = "pre-applypatch" if at == len(applied_lines) else "applypatch-msg"
-        said = next((line.strip() for line in errtext.splitlines() if line.strip()), "")
-        return AmResult(False, at - 1, at, output, hook=hook, hook_said=said)
+        return AmResult(False, at - 1, at, output, hook=hook, hook_said=first_line(errtext))
     failed = int(m.group(1)) if m else max(len(applied_lines), 1)
     return AmResult(False, failed - 1, failed, output)
 
@@ -792,7 +796,7 @@ def _commit_signed(repo: Repo, hlines: Sequence[bytes], message: bytes, codec: s
     args = ["-c", f"i18n.commitEncoding={codec}", "commit-tree", tree, *parents, f"-S{sign}" if sign else "-S"]
     proc = run(args, cwd=repo.top, input=message, env=env, check=False)
     if proc.returncode != 0:
-        said = next((line for line in proc.stderr.decode("utf-8", "replace").splitlines() if line.strip()), "")
+        said = first_line(proc.stderr.decode("utf-8", "replace"))
         raise ConfigError(
             f"cannot sign the commits as git am would (commit.gpgSign or -S): {said or 'git commit-tree failed'}",
             "check user.signingKey and gpg.format, or apply unsigned: pwapply ... -- --no-gpg-sign",
