@@ -290,6 +290,21 @@ def test_resolve_stops_where_the_hook_refuses_in_the_work_tree_too(repo, pw, cli
     repo.git("am", "--abort")
 
 
+def test_resolve_names_the_patch_git_am_stops_at_in_the_work_tree(repo, pw, cli, qemu):
+    # Refused by the hook at patch 1 in the scratch; in the work tree the hook passes and
+    # patch 2 conflicts: the error is about patch 2 and its files, not the refusal.
+    sid, _ = qemu
+    repo.edit_line("src/file2.c", "line 10 of file 2\n", "line 10 of file 2, changed upstream\n")
+    repo.commit("Upstream change")
+    hook(repo, "pre-applypatch", 'test -f src/file5.c || { echo "src/file5.c is missing" >&2; exit 1; }\n')
+    result = cli(str(sid), "--server", pw.url, "--resolve", cwd=repo.path)
+    assert result.exit_code == 1, result.output
+    assert "error: patch 2/3 did not apply: file2: Improve line 10 (conflicts in src/file2.c)" in result.stderr
+    assert "hint: git am stopped on branch pw/improve-the-files-v2: fix the files, git add them" in result.stderr
+    assert len(log_messages(repo, "HEAD~1..HEAD")) == 1 and "file1: Fix line 3" in repo.git("log", "-1", "--format=%s")
+    repo.git("am", "--abort")
+
+
 def test_a_failing_post_checkout_hook_leaves_the_branch_checked_out(repo, pw, cli, qemu):
     # git checkout returns the post-checkout hook's status after switching (git-lfs's hook
     # fails so when git-lfs is not installed).  pwapply took that for a checkout that did

@@ -418,3 +418,16 @@ def test_a_commit_whose_author_line_cannot_be_carried_over_is_not_signed(repo):
     odd = repo.git("hash-object", "--literally", "-t", "commit", "-w", "--stdin", input=body.encode()).strip()
     with pytest.raises(RepoStateError, match="cannot sign a commit with this author line: Nobody 1700000000"):
         gitmod.rewrite_messages(gitmod.open_repo(str(repo.path)), repo.base, odd, lambda i, m: m, sign="")
+
+
+def test_a_signed_commit_unlike_the_one_meant_is_refused(repo):
+    # The guard after git commit-tree -S: what git made must be, signature aside, the
+    # commit that was meant (here it is told to expect another message).
+    from pwapply import git as gitmod
+    from pwapply.errors import RepoStateError
+
+    head = repo.rev("HEAD")
+    meant = repo.git("cat-file", "commit", head).encode().replace(b"Initial import", b"Something else")
+    with pytest.raises(RepoStateError, match="git commit-tree made another commit than meant while signing"):
+        gitmod._check_signed(gitmod.open_repo(str(repo.path)), [head], [meant])
+    gitmod._check_signed(gitmod.open_repo(str(repo.path)), [head], [repo.git("cat-file", "commit", head).encode()])
