@@ -15,6 +15,7 @@ ignored on API 1.0/1.1).  Feed it mail made by ``git format-patch``::
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -47,6 +48,7 @@ class Fault:
     times: Optional[int] = None
     delay: float = 0.0
     handler: Optional[Callable[[BaseHTTPRequestHandler], bool]] = None
+    stall: float = 0.0  # say nothing until the client hangs up (noted in hangups), at most this long
 
 
 @dataclass
@@ -78,12 +80,15 @@ class FakePatchwork:
         self.series: Dict[int, Dict[str, Any]] = {}
         self.mails: Dict[Tuple[str, int], _Mail] = {}
         self.requests: List[Tuple[str, str, Dict[str, str]]] = []
+        self.hangups: List[str] = []  # paths of stalled requests whose client hung up first
+        self._hung_up = threading.Condition()
         self.faults: List[Fault] = []
         self._ids = {"series": 0, "patch": 0, "cover": 0, "person": 0, "comment": 0}
         self._people: Dict[str, int] = {}
         self._lock = threading.Lock()
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
+        self._wake: Tuple[int, int] = (-1, -1)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -103,14 +108,36 @@ class FakePatchwork:
         if self.ssl_context is not None:
             self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-patchwork", daemon=True)
+        self._wake = os.pipe()
+        self._thread = threading.Thread(target=self._serve, args=(self._httpd, self._wake[0]), name="fake-patchwork")
+        self._thread.daemon = True
         self._thread.start()
         return self
 
+    @staticmethod
+    def _serve(httpd: "ThreadingHTTPServer", wake: int) -> None:
+        """socketserver's serve_forever polls for a shutdown every 0.5 s, and every
+        test's teardown waited for it: this loop also watches a pipe that stop() writes
+        to, so that it ends at once."""
+        import selectors
+
+        with selectors.DefaultSelector() as sel:
+            sel.register(httpd, selectors.EVENT_READ)
+            sel.register(wake, selectors.EVENT_READ)
+            while True:
+                for key, _ in sel.select():
+                    if key.fileobj == wake:
+                        return
+                    httpd._handle_request_noblock()  # type: ignore[attr-defined]
+
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
+            os.write(self._wake[1], b"x")
+            if self._thread is not None:
+                self._thread.join()
             self._httpd.server_close()
+            for fd in self._wake:
+                os.close(fd)
             self._httpd = None
 
     def __enter__(self) -> "FakePatchwork":
@@ -257,6 +284,12 @@ class FakePatchwork:
 
     def reset(self) -> None:
         self.requests.clear()
+
+    def wait_for_hangup(self, fragment: str, bound: float = 30.0) -> bool:
+        """Whether the client of a stalled request whose path has ``fragment`` hung up
+        (waits for it, at most ``bound`` seconds: a safety net, not a measurement)."""
+        with self._hung_up:
+            return self._hung_up.wait_for(lambda: any(fragment in p for p in self.hangups), bound)
 
     # ------------------------------------------------------------------ rendering
 
@@ -500,6 +533,11 @@ class _Handler(BaseHTTPRequestHandler):
                     f.times -= 1
                 if f.delay:
                     time.sleep(f.delay)
+                if f.stall and self._client_gone(f.stall):
+                    with pw._hung_up:
+                        pw.hangups.append(self.path)
+                        pw._hung_up.notify_all()
+                    return
                 if f.handler is not None:
                     if f.handler(self):
                         return
@@ -512,6 +550,19 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 return
         self._route()
+
+    def _client_gone(self, seconds: float) -> bool:
+        """Wait until the client closes the connection (True), at most ``seconds``."""
+        import select
+        import socket
+
+        ready, _, _ = select.select([self.connection], [], [], seconds)
+        if not ready:
+            return False
+        try:
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
+        except (OSError, ValueError):
+            return True
 
     def _route(self) -> None:
         pw = self.pw
