@@ -423,6 +423,22 @@ def test_no_branch_applies_on_the_current_branch(repo, pw, cli, qemu):
     assert "fixed" in (repo.path / "src/file1.c").read_text()
 
 
+def test_no_branch_applies_over_a_touched_file(repo, pw, cli, qemu):
+    """A file whose stat data changed but not its content (touched, or a copied
+    checkout) is clean to git status; the fast-forward must not call it "not uptodate"."""
+    import os
+
+    sid, _ = qemu
+    touched = repo.path / "docs" / "index.rst"  # the series changes it
+    st = touched.stat()
+    os.utime(touched, (st.st_atime + 10, st.st_mtime + 10))
+    assert repo.git("--no-optional-locks", "status", "--porcelain") == ""  # (and leaves the index stale)
+    result = cli(str(sid), "--server", pw.url, "--no-branch", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert len(log_messages(repo, f"{repo.base}..main")) == 3
+    assert "Welcome to the project." in touched.read_text()
+
+
 def test_existing_branch_exits_5_and_force_moves_it(repo, pw, cli, qemu):
     sid, _ = qemu
     repo.git("branch", "pw/improve-the-files-v2")

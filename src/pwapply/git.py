@@ -378,6 +378,10 @@ def checkout(repo: Repo, branch: str) -> Optional[str]:
 def fast_forward_worktree(repo: Repo, old: str, new: str, message: str) -> None:
     """Move the current branch (or detached HEAD) from ``old`` to ``new`` and update the
     index and work tree for just the files that differ."""
+    # read-tree -m refuses an entry whose stat data is stale ("not uptodate") even when
+    # its content is unchanged (a touched or copied file, which git status calls clean):
+    # refresh the index first, as git checkout and git merge do.
+    run(["update-index", "-q", "--refresh"], cwd=repo.top, check=False)
     run(["read-tree", "-m", "-u", old, new], cwd=repo.top)
     try:
         run(["update-ref", "-m", message, "HEAD", new, old], cwd=repo.top)
