@@ -153,24 +153,37 @@ class Repo:
 
     def state(self) -> Dict[str, str]:
         """Everything that must not change when pwapply fails."""
-        return {
-            "refs": self.git("for-each-ref", "--format=%(refname) %(objectname)"),
-            "head": self.git("symbolic-ref", "-q", "HEAD", check=False) + self.rev("HEAD"),
-            "status": self.git("status", "--porcelain", "--untracked-files=all"),
-            "index": self.git("ls-files", "--stage"),
-            "worktrees": self.git("worktree", "list", "--porcelain"),
-            "stash": self.git("stash", "list"),
-            "am": str((self.path / ".git" / "rebase-apply").exists()),
-            "admin": str(sorted(p.name for p in (self.path / ".git").iterdir())),
-            "tmp": str(sorted(os.listdir(os.environ["TMPDIR"]))),
-            "files": "\n".join(
-                sorted(
-                    f"{p.relative_to(self.path)}:{p.read_bytes()!r}"
-                    for p in self.path.rglob("*")
-                    if p.is_file() and ".git" not in p.parts
-                )
-            ),
-        }
+        return repo_state(self.path, os.environ["TMPDIR"])
+
+
+def repo_state(path: Path, tmpdir: str) -> Dict[str, str]:
+    """Everything of a repository that must not change when pwapply fails or is
+    interrupted before its commit point: refs, HEAD, status, index, worktrees, stash,
+    am session, the entries of .git, lock files anywhere in it, the temporary
+    directory's entries and every file's contents."""
+
+    def g(*args: str) -> str:
+        return git(path, *args, check=args[0] != "symbolic-ref")
+
+    return {
+        "refs": g("for-each-ref", "--format=%(refname) %(objectname)"),
+        "head": g("symbolic-ref", "-q", "HEAD") + g("rev-parse", "HEAD").strip(),
+        "status": g("status", "--porcelain", "--untracked-files=all"),
+        "index": g("ls-files", "--stage"),
+        "worktrees": g("worktree", "list", "--porcelain").replace(str(path), "<repo>"),
+        "stash": g("stash", "list"),
+        "am": str((path / ".git" / "rebase-apply").exists()),
+        "admin": str(sorted(p.name for p in (path / ".git").iterdir())),
+        "locks": str(sorted(str(p.relative_to(path)) for p in (path / ".git").rglob("*.lock"))),
+        "tmp": str(sorted(os.listdir(tmpdir))),
+        "files": "\n".join(
+            sorted(
+                f"{p.relative_to(path)}:{p.read_bytes()!r}"
+                for p in path.rglob("*")
+                if p.is_file() and ".git" not in p.parts
+            )
+        ),
+    }
 
 
 EDITS = [

@@ -259,6 +259,8 @@ def wait_for(cond, what):
 def interrupt(proc, how):
     if how == "ctrl-c":  # a terminal's Ctrl-C reaches the whole foreground group
         os.killpg(proc.pid, signal.SIGINT)
+    elif how == "hang-up":  # the terminal closed: SIGHUP to the whole group
+        os.killpg(proc.pid, signal.SIGHUP)
     else:  # kill(1), a service manager: pwapply alone
         os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=20)
@@ -266,11 +268,11 @@ def interrupt(proc, how):
 
 
 def test_signals_held_until_the_block_ends():
-    from pwapply.git import signals_held
+    from pwapply.process import hold
 
     reached = []
     with pytest.raises(KeyboardInterrupt):
-        with signals_held():
+        with hold():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
             reached.append("end of block")
@@ -321,7 +323,7 @@ def test_interrupted_tree_check_leaves_nothing(repo, pw, sid, how, tmp_path):
     assert repo.state() == before
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "hang-up"])
 def test_interrupted_download_leaves_nothing(repo, pw, sid, how):
     # The answer would come after a minute: pwapply must not wait for it (communicate's
     # 20 s timeout would fail the test).
@@ -335,7 +337,7 @@ def test_interrupted_download_leaves_nothing(repo, pw, sid, how):
     assert repo.state() == before
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "hang-up"])
 def test_interrupted_git_am_leaves_nothing(repo, pw, sid, how, tmp_path):
     marker, release = tmp_path / "am-running", tmp_path / "release"
     hook = repo.path / ".git" / "hooks" / "applypatch-msg"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import git, naming
+from . import git, naming, process
 from .config import Settings
 from .errors import ApplyError, ConfigError, InputError, PwapplyError, RepoStateError
 from .resolve import COVER_ID, MBOX, MSGID, PATCH_ID, SERIES, STDIN, SeriesRef, is_msgid
@@ -167,6 +167,7 @@ def _pipeline(
         result = hand_over(repo, settings, base, failure, patches, edit, trailers_for, branch, old_tip, source, opts)
     else:
         new_tip, commits = git.rewrite_messages(repo, base, tip, edit, signing(settings, opts))
+        process.commit()  # the commit point: from here on the run completes, whatever signal comes
         result = finish(repo, base, new_tip, commits, branch, old_tip, source, opts)
         remember(repo, settings, source, patches, commits)
     result.notes.extend(source.notes)
@@ -181,26 +182,19 @@ def _preload_http(https: bool) -> Callable[[], Any]:
     the preflight's git commands run (the main thread only waits on them).  Returns what
     waits for that thread and gives the context (None if there is none).  An import
     that fails here fails again, and is reported, where the client is made."""
-    import threading
 
-    done = threading.Event()
-    made: List[Any] = []
+    def load() -> Any:
+        from .patchwork import preload
 
-    def load() -> None:
-        try:
-            from .patchwork import preload
+        return preload(https)
 
-            made.append(preload(https))
-        except BaseException:  # noqa: B036 -- reported by the real import
-            pass
-        finally:
-            done.set()
-
-    threading.Thread(target=load, name="pwapply-preload", daemon=True).start()
+    loading = process.in_thread(load, "pwapply-preload")
 
     def tls() -> Any:
-        done.wait()
-        return made[0] if made else None
+        try:
+            return process.result(loading, what="preload")
+        except Exception:  # noqa: BLE001 -- reported by the real import
+            return None
 
     return tls
 
@@ -231,13 +225,13 @@ def preflight(repo: git.Repo, opts: Options, stack: ExitStack) -> Tuple[str, git
     busy = git.operation_in_progress(repo)
     if busy:
         raise RepoStateError(f"{busy[0]} is in progress in this repository", f"finish it first: {busy[1]}")
-    with git.signals_held():  # on the stack before a Ctrl-C can leave it running
+    with process.hold():  # on the stack before a Ctrl-C can leave it running
         status = git.status_later(repo)
         if status is not None:
             stack.callback(status.stop)
     try:
         base = base_commit(repo, opts.base)
-        with git.signals_held():  # made and on the stack, or not made at all
+        with process.hold():  # made and on the stack, or not made at all
             scratch = stack.enter_context(git.Scratch(repo, base))
         named_tip = check_branch(repo, opts.branch, opts.force) if opts.branch and not opts.no_branch else None
     except PwapplyError:
@@ -624,23 +618,29 @@ def am_args(opts: Options, patches: Sequence[mbox.Patch] = ()) -> List[str]:
     return args + list(opts.am_args)
 
 
-def _write_mbox(patches: Sequence[mbox.Patch]) -> str:
+@contextmanager
+def _mbox_file(patches: Sequence[mbox.Patch]) -> Iterator[str]:
+    """A temporary mbox of these patches, for git am; removed at the end of the block.
+    Made and on the books under process.hold(): a signal in between would leave it."""
     from . import mbox
 
-    fd, path = tempfile.mkstemp(prefix="pwapply-", suffix=".mbox")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(mbox.join(patches))
-    return path
+    path = None
+    try:
+        with process.hold():
+            fd, path = tempfile.mkstemp(prefix="pwapply-", suffix=".mbox")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(mbox.join(patches))
+        yield path
+    finally:
+        if path is not None:
+            os.unlink(path)
 
 
 def apply_in(scratch: git.Scratch, patches: Sequence[mbox.Patch], args: Sequence[str], ui: UI) -> git.AmResult:
     """git am in the scratch worktree, with a progress line per patch."""
     total = len(patches)
-    path = _write_mbox(patches)
-    try:
+    with _mbox_file(patches) as path:
         return git.am(scratch, path, args, lambda n, subject: ui.progress(f"[{n}/{total}] {subject}"))
-    finally:
-        os.unlink(path)
 
 
 @dataclass
@@ -714,16 +714,14 @@ def hand_over(
     from . import mbox
 
     tip, commits = git.rewrite_messages(repo, base, failure.done_tip, edit, signing(settings, opts))
+    process.commit()  # the commit point: the hand-over completes, whatever signal comes
     result = finish(repo, base, tip, commits, branch, old_tip, source, opts)
     rest = []
     for p in patches[failure.number - 1 :]:
         raw = mbox.add_trailers_to_mail(p.raw, trailers_for(p))
         rest.append(replace(p, raw=raw if raw is not None else p.raw))
-    path = _write_mbox(rest)
-    try:
+    with _mbox_file(rest) as path:
         outcome = git.am(repo, path, am_args(opts, patches))
-    finally:
-        os.unlink(path)
     if outcome.ok:
         commits = [*commits, *git.commits_between(repo, tip, "HEAD")]
         remember(repo, settings, source, patches, commits)

@@ -47,17 +47,20 @@ class MboxCache:
         """Store an mbox; a cache that cannot be written is no reason to fail."""
         if len(data) > self.limit:
             return
+        from .process import hold
+
         path = self.path(server, series_id)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                _unlink(tmp)
-                raise
+            with hold():  # a signal meanwhile would leave the temporary file
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data)
+                    os.replace(tmp, path)
+                except BaseException:
+                    _unlink(tmp)
+                    raise
             self.prune()
         except OSError:
             pass

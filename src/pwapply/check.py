@@ -19,7 +19,6 @@ with no such trailer makes no request at all, and imports no HTTP library.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -250,9 +249,14 @@ def run(
             except Exception as exc:  # noqa: BLE001 - any failure means: could not check
                 results[server] = exc
 
-    worker = threading.Thread(target=work, name="pwapply-check", daemon=True)
-    worker.start()
-    worker.join(timeout)
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from . import process
+
+    try:
+        process.result(process.in_thread(work, "pwapply-check"), timeout, what="check")
+    except FutureTimeout:
+        pass  # the servers that did not answer are told below
     for server in by_server:
         host = server.split("://", 1)[-1]
         outcome = results.get(server)

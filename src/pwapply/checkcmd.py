@@ -25,9 +25,27 @@ def run(
     quiet: bool = False,
 ) -> int:
     """Check the commits; the exit code (1: the push should not go on)."""
-    from . import check, git
+    from . import process
 
     console = Console(quiet=quiet, verbose=verbose)
+    with process.guard():
+        return _run(console, revs, pre_push, timeout, offline, strict, server, project, verbose, quiet)
+
+
+def _run(
+    console: Console,
+    revs: List[str],
+    pre_push: bool,
+    timeout: float,
+    offline: bool,
+    strict: Optional[bool],
+    server: Optional[str],
+    project: Optional[str],
+    verbose: bool,
+    quiet: bool,
+) -> int:
+    from . import check, git
+
     try:
         require_timeout(timeout)
         if verbose:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -72,10 +71,6 @@ def _root(
 
 def _fail(console: Console, exc: PwapplyError) -> "typer.Exit":
     return typer.Exit(console.fail(exc))
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 # ----------------------------------------------------------------------- apply
@@ -163,7 +158,6 @@ def apply_cmd(
     from . import apply
 
     console = Console(quiet=quiet, verbose=verbose)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         require_timeout(timeout)
         if not max_mbox_size > 0:
@@ -196,23 +190,41 @@ def apply_cmd(
 
 
 def _apply(console: Console, series: str, flags: Dict[str, Optional[str]], opts: Any, as_json: bool) -> None:
-    from . import apply, config, git
+    from . import apply, config, git, process
     from .resolve import resolve as resolve_ref
 
-    verbose_logger = console.debug if console.verbose else None
-    if verbose_logger:
-        git.set_logger(verbose_logger)
-    ref = resolve_ref(series, is_file=os.path.isfile)
-    if not ref.offline:  # import httpx (~0.1 s) while git checks the repository
-        import threading
+    # Before the commit point, a signal undoes everything (KeyboardInterrupt, exit 130);
+    # from it on, the run completes and says that it was interrupted late.
+    with process.guard() as run:
+        verbose_logger = console.debug if console.verbose else None
+        if verbose_logger:
+            git.set_logger(verbose_logger)
+        ref = resolve_ref(series, is_file=os.path.isfile)
+        if not ref.offline:  # import httpx (~0.1 s) while git checks the repository
+            import threading
 
-        threading.Thread(target=__import__, args=("httpx",), daemon=True).start()
-    repo = git.open_repo()
-    settings = config.load(repo.top, flags=flags, env=os.environ, url_server=ref.server, url_project=ref.project)
-    ui = apply.UI(progress=console.progress, info=console.info, debug=verbose_logger)
-    with git.Lock(repo):
-        result = apply.run(ref, settings, repo, opts, ui, read_stdin=lambda: sys.stdin.buffer.read())
-    _render(console, result, as_json)
+            threading.Thread(target=__import__, args=("httpx",), daemon=True).start()
+        repo = git.open_repo()
+        settings = config.load(repo.top, flags=flags, env=os.environ, url_server=ref.server, url_project=ref.project)
+        ui = apply.UI(progress=console.progress, info=console.info, debug=verbose_logger)
+        with process.Lock(repo.common_dir):
+            result = apply.run(ref, settings, repo, opts, ui, read_stdin=lambda: sys.stdin.buffer.read())
+        if run.late is not None:
+            what = "the branch was made" if result.branch else "your branch was moved"
+            result.warnings.append(
+                f"interrupted ({_signal_name(run.late)}) after {what}: "
+                "pwapply finished the job rather than leave it half done"
+            )
+        _render(console, result, as_json)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _render(console: Console, result: Any, as_json: bool) -> None:
@@ -367,28 +379,28 @@ def diff_cmd(
     Neither your work tree nor your branches are touched. Options after -- go to
     git range-diff (or git diff with --interdiff), e.g. -- --creation-factor=80
     """
-    from . import apply, git, versions
+    from . import apply, git, process, versions
 
     console = Console(quiet=quiet, verbose=verbose)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        require_timeout(timeout)
-        passthrough = _passthrough(ctx)
-        ref, repo, settings = _setup(console, series, server, project)
-        if repo is None:
-            repo = git.open_repo()  # raises the not-a-repository error
-        ui = apply.UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
-        opts = versions.DiffOptions(
-            against=against,
-            base=base,
-            trailers=keep_trailers,
-            interdiff=interdiff,
-            pager=not no_pager,
-            refresh=refresh,
-            passthrough=passthrough,
-            timeout=timeout,
-        )
-        code = versions.diff(ref, settings, repo, opts, ui)
+        with process.guard():  # a signal: KeyboardInterrupt, and the temporary worktrees go
+            require_timeout(timeout)
+            passthrough = _passthrough(ctx)
+            ref, repo, settings = _setup(console, series, server, project)
+            if repo is None:
+                repo = git.open_repo()  # raises the not-a-repository error
+            ui = apply.UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+            opts = versions.DiffOptions(
+                against=against,
+                base=base,
+                trailers=keep_trailers,
+                interdiff=interdiff,
+                pager=not no_pager,
+                refresh=refresh,
+                passthrough=passthrough,
+                timeout=timeout,
+            )
+            code = versions.diff(ref, settings, repo, opts, ui)
     except PwapplyError as exc:
         raise _fail(console, exc) from None
     except KeyboardInterrupt:
@@ -569,6 +581,9 @@ def main() -> None:
     # Everything is written and cleaned up by now (the lock, the scratch worktree and the
     # temporary files are released by the commands themselves): skip the interpreter's
     # teardown of httpx, ssl and friends, which costs tens of milliseconds per run.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # the terminal hung up
+            pass
     os._exit(code)

@@ -9,6 +9,15 @@ import sys
 from .errors import PwapplyError
 
 
+def _say(line: str) -> None:
+    """One line on stderr.  A terminal that hung up (SIGHUP, an ssh session gone) makes
+    writes fail: the command still finishes its work rather than die half way."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
 class Console:
     def __init__(self, quiet: bool, verbose: bool) -> None:
         self.quiet = quiet
@@ -21,23 +30,23 @@ class Console:
 
     def progress(self, line: str) -> None:
         if self.tty and not self.quiet:
-            print(line, file=sys.stderr, flush=True)
+            _say(line)
 
     def info(self, line: str) -> None:
         if not self.quiet:
-            print(line, file=sys.stderr, flush=True)
+            _say(line)
 
     def warn(self, line: str) -> None:
         """Something the user must hear of even with -q, though the command did its job."""
-        print(self._style("warning:", "1;33") + " " + line, file=sys.stderr, flush=True)
+        _say(self._style("warning:", "1;33") + " " + line)
 
     def debug(self, line: str) -> None:
-        print(self._style("+ " + line, "2"), file=sys.stderr, flush=True)
+        _say(self._style("+ " + line, "2"))
 
     def error(self, exc: PwapplyError) -> None:
-        print(self._style("error:", "1;31") + " " + exc.message, file=sys.stderr, flush=True)
+        _say(self._style("error:", "1;31") + " " + exc.message)
         if exc.hint:
-            print(self._style("hint:", "1;33") + " " + exc.hint, file=sys.stderr, flush=True)
+            _say(self._style("hint:", "1;33") + " " + exc.hint)
 
     def fail(self, exc: PwapplyError) -> int:
         """Report an expected failure; its exit code."""
@@ -45,5 +54,5 @@ class Console:
         if self.verbose:
             details = getattr(exc, "details", "")
             if details:
-                print(details.rstrip(), file=sys.stderr, flush=True)
+                _say(details.rstrip())
         return exc.exit_code

@@ -17,10 +17,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from . import process
 from .errors import GitError as GitError
 from .errors import ConfigError, NotARepositoryError, RepoStateError
 
@@ -67,21 +68,35 @@ def run(
     env: Optional[Mapping[str, str]] = None,
 ) -> "subprocess.CompletedProcess[bytes]":
     """Run ``git <args>``; return the completed process (bytes); raise GitError on
-    failure when ``check``."""
+    failure when ``check``.  A signal ends the wait at once, and the git process is
+    stopped as git wants to be (SIGTERM: it removes its lock files)."""
     argv = ["git", *args]
     if _log:
         _log("git " + " ".join(_shell_quote(a) for a in args) + (f"   (in {cwd})" if cwd else ""))
-    proc = subprocess.run(
+    name = _step_name(args)
+    process.step(f"before {name}")
+    with process.child(
         argv,
         cwd=cwd,
-        input=input,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(clean_env, env),
-    )
-    if check and proc.returncode != 0:
-        raise GitError(argv, proc.returncode, proc.stdout, proc.stderr)
-    return proc
+    ) as proc:
+        stdout, stderr = process.communicate(proc, input)
+    process.step(f"after {name}")
+    done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+    if check and done.returncode != 0:
+        raise GitError(argv, done.returncode, done.stdout, done.stderr)
+    return done
+
+
+def _step_name(args: Sequence[str]) -> str:
+    """``git <subcommand>``, for the test hooks (process.step)."""
+    words = list(args)
+    while words and words[0].startswith("-"):
+        words = words[2:] if words[0] in ("-c", "-C") else words[1:]
+    return "git " + (words[0] if words else "")
 
 
 def out(args: Sequence[str], *, cwd: Optional[str] = None, input: Optional[bytes] = None) -> str:
@@ -90,82 +105,49 @@ def out(args: Sequence[str], *, cwd: Optional[str] = None, input: Optional[bytes
     return stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
-@contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the end of the block, then act on them as usual.
-
-    For starting a process and putting it on the books in one step: a KeyboardInterrupt
-    raised in between (in Popen waiting for the exec, say) would leave a git command
-    nobody stops, or a worktree nobody removes.  Only the main thread gets signals; in
-    another thread this does nothing."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: List[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        caught.append(signum)
-
-    wanted = (signal.SIGINT, signal.SIGTERM)
-    before: Dict[int, Any] = {int(sig): signal.signal(sig, hold) for sig in wanted}
-    try:
-        yield
-    finally:
-        for sig, handler in before.items():
-            signal.signal(sig, handler)
-        if caught:
-            handler = before[caught[0]]
-            if callable(handler):
-                handler(caught[0], None)  # raises KeyboardInterrupt, as it would have
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), caught[0])
-
-
 class Running:
     """A git command started in the background; ``result()`` waits for it, ``stop()``
-    kills it if it still runs (both may be called more than once)."""
+    ends it if it still runs (both may be called more than once)."""
 
     def __init__(self, args: Sequence[str], *, cwd: str, clean_env: bool = False, note: str = "") -> None:
         self.argv = ["git", *args]
         if _log:
             _log(" ".join(_shell_quote(a) for a in self.argv) + f"   (in {cwd}{note})")
-        self._proc: Optional["subprocess.Popen[bytes]"] = None
-        with signals_held():  # the process is ours to stop once Popen returns
-            self._proc = subprocess.Popen(
-                self.argv,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=_env(clean_env, None),
-            )
+        self._name = _step_name(args)
+        process.step(f"before {self._name}")
+        self._stack = ExitStack()  # stops the command if it still runs
         self._done: Optional["subprocess.CompletedProcess[bytes]"] = None
+        try:
+            with process.hold():
+                self._proc: Optional["subprocess.Popen[bytes]"] = self._stack.enter_context(
+                    process.child(
+                        self.argv,
+                        cwd=cwd,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        env=_env(clean_env, None),
+                    )
+                )
+        except BaseException:
+            self._stack.close()
+            raise
 
     def result(self, check: bool = True) -> "subprocess.CompletedProcess[bytes]":
         if self._done is None:
             assert self._proc is not None
-            stdout, stderr = self._proc.communicate()
+            stdout, stderr = process.communicate(self._proc)
             self._done = subprocess.CompletedProcess(self.argv, self._proc.returncode, stdout, stderr)
             self._proc = None
+            self._stack.close()
+            process.step(f"after {self._name}")
         if check and self._done.returncode != 0:
             raise GitError(self.argv, self._done.returncode, self._done.stdout, self._done.stderr)
         return self._done
 
     def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            # Not communicate(): a child of git's (a hook, a file-system monitor) may
-            # outlive it holding the pipes open, and reading them to the end would wait
-            # for that child.
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
-            proc.wait()
+        self._proc = None
+        self._stack.close()
 
 
 def first_line(text: str) -> str:
@@ -491,19 +473,21 @@ class Scratch:
             self._reading.result()
 
     def close(self) -> None:
-        """Remove the worktree and its entry in the repository; never raises."""
-        if self._reading is not None:
-            self._reading.stop()
-        if self.admin is None:  # interrupted during (or just after) git worktree add
-            self.admin = self._find_admin()
-        if self.admin and os.path.isdir(self.admin):
-            shutil.rmtree(self.admin, ignore_errors=True)
-        if self._made_root:  # git made <common>/worktrees for us: leave no trace
-            try:
-                os.rmdir(self._root)
-            except OSError:
-                pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        """Remove the worktree and its entry in the repository.  A signal meanwhile is
+        acted on once all is removed (process.hold)."""
+        with process.hold():
+            if self._reading is not None:
+                self._reading.stop()
+            if self.admin is None:  # interrupted during (or just after) git worktree add
+                self.admin = self._find_admin()
+            if self.admin and os.path.isdir(self.admin):
+                shutil.rmtree(self.admin, ignore_errors=True)
+            if self._made_root:  # git made <common>/worktrees for us: leave no trace
+                try:
+                    os.rmdir(self._root)
+                except OSError:
+                    pass
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _find_admin(self) -> Optional[str]:
         """The administrative directory git made for our worktree: the one whose
@@ -580,27 +564,26 @@ def am(
     argv = ["git", *cfg, "am", *args, *(["--no-gpg-sign"] if cfg else []), mbox_path]
     if _log:
         _log(" ".join(_shell_quote(a) for a in argv) + f"   (in {cwd})")
-    with tempfile.TemporaryFile() as err:
-        applied_lines: List[str] = []
-        lines: List[str] = []
-        with signals_held():  # no git am running that nobody would stop
-            proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=_env(clean, None))
-        assert proc.stdout is not None
-        try:
-            for raw in proc.stdout:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                lines.append(line)
-                if line.startswith("Applying: "):
-                    applied_lines.append(line)
-                    if on_applying:
-                        on_applying(len(applied_lines), line[len("Applying: ") :])
-            code = proc.wait()
-        except BaseException:  # Ctrl-C, SIGTERM: git am must be gone before we clean up
-            proc.kill()
-            proc.wait()
-            raise
-        err.seek(0)
-        errtext = err.read().decode("utf-8", "replace")
+    applied_lines: List[str] = []
+    lines: List[str] = []
+
+    def on_line(raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace")
+        lines.append(line)
+        if line.startswith("Applying: "):
+            applied_lines.append(line)
+            if on_applying:
+                on_applying(len(applied_lines), line[len("Applying: ") :])
+
+    process.step("before git am")
+    # On Ctrl-C or SIGTERM, git am is stopped (its locks removed) before anything else is cleaned up.
+    with process.child(
+        argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(clean, None)
+    ) as proc:
+        _, errbytes = process.communicate(proc, on_line=on_line)
+    process.step("after git am")
+    code = proc.returncode
+    errtext = errbytes.decode("utf-8", "replace")
     output = "\n".join(lines) + ("\n" if lines else "") + errtext
     if code == 0:
         return AmResult(True, len(applied_lines), None, output)
@@ -714,9 +697,11 @@ def rewrite_messages(
     parent_map = {base: base}
     new_ids: List[str] = []
     done: List[Rewritten] = []
-    tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
     expected: List[bytes] = []
+    tmpdir = ""
     try:
+        with process.hold():  # made and on the books, or not made
+            tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
         paths = []
         for i, (old, obj) in enumerate(zip(ids, objects), start=1):
             head, sep, msg = obj.partition(b"\n\n")
@@ -768,7 +753,8 @@ def rewrite_messages(
                 "git wrote other commit ids than expected while adding trailers", "please report this as a bug"
             )
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
     return new_ids[-1], done
 
 
@@ -843,63 +829,6 @@ def _header_lines(head: bytes) -> List[bytes]:
     return out_lines
 
 
-class Lock:
-    """One pwapply at a time per repository: ``<common dir>/pwapply.lock`` holds the pid."""
-
-    def __init__(self, repo: Repo) -> None:
-        self.path = os.path.join(repo.common_dir, "pwapply.lock")
-        self.held = False
-
-    def __enter__(self) -> "Lock":
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = _read_pid(self.path)
-                if pid and _alive(pid):
-                    raise RepoStateError(
-                        f"another pwapply (pid {pid}) is working in this repository",
-                        "wait for it to finish; if it is gone, remove " + self.path,
-                    ) from None
-                try:  # left behind by a process that died
-                    os.unlink(self.path)
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
-            self.held = True
-            return self
-        raise RepoStateError("cannot take the pwapply lock", "remove " + self.path)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.held:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
-            self.held = False
-
-
-def _read_pid(path: str) -> Optional[int]:
-    try:
-        with open(path) as fh:
-            text = fh.read().strip()
-        return int(text) if text.isdigit() else None
-    except OSError:
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def log_messages(repo: Repo, rev: str, limit: int) -> List[Tuple[str, str, str]]:
     """(commit, first parent, message) of the last ``limit`` commits of ``rev``, newest
     first, following first parents."""
@@ -923,7 +852,9 @@ def show(repo: Repo, args: Sequence[str], *, pager: bool) -> int:
     argv = ["git"] + ([] if pager else ["--no-pager"]) + list(args)
     if _log:
         _log(" ".join(_shell_quote(a) for a in argv))
-    return subprocess.run(argv, cwd=repo.top, env=_env(False, None)).returncode
+    with process.child(argv, cwd=repo.top, env=_env(False, None)) as proc:
+        code = process.wait(proc)
+    return code if code is not None else 1
 
 
 def commits_for_check(repo: Repo, revs: Sequence[str]) -> List[Tuple[str, str, str, str]]:

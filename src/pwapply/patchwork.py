@@ -90,7 +90,11 @@ class Fetched:
 
     def cover_comments(self) -> Tuple[str, ...]:
         """Bodies of the replies to the cover letter (waits for them if need be)."""
-        return self.pending_comments.result() if self.pending_comments is not None else ()
+        from . import process
+
+        if self.pending_comments is None:
+            return ()
+        return process.result(self.pending_comments, what="cover comments")
 
 
 def _strip_brackets(msgid: str) -> str:
@@ -114,10 +118,10 @@ def request_pool(workers: int = 4) -> Iterator[ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pwapply-http")
     try:
         yield pool
-    except BaseException:
+    finally:
+        # Never waiting: every result wanted was waited for (process.result), and a
+        # request still running after an error or Ctrl-C is one nobody will read.
         pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
 
 
 def preload(https: bool) -> Any:
@@ -231,9 +235,16 @@ class PatchworkClient:
             url = self._moved[1] + url[len(self._moved[0]) :]  # the server moved to https
         return url
 
-    def _get(self, url: str, *, what: str, stream_limit: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
+    def _get(self, url: str, what: str, stream_limit: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
         """GET with retries of 5xx/429 and redirects: on this host (a relative Location,
-        or the same host upgraded to https) they are followed; to another host, refused."""
+        or the same host upgraded to https) they are followed; to another host, refused.
+        Asked from the main thread, the request runs in the pool and the main thread
+        waits on it as on anything else: a signal ends the wait at once (process.result)."""
+        if threading.current_thread() is threading.main_thread():
+            from . import process
+
+            asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self._submit(self._get, url, what, stream_limit)
+            return process.result(asked, what=what)
         url = self._url(url)
         attempt = hops = 0
         while True:
@@ -294,11 +305,23 @@ class PatchworkClient:
         return target
 
     def _get_once(self, url: str, what: str, stream_limit: Optional[int]) -> Tuple[int, Dict[str, str], bytes]:
-        import httpx
+        from . import process
 
         remaining = self._remaining()
         if remaining <= 0:
             raise self._too_slow(what, answered=False)
+        label = "GET " + re.sub(r"\d+", "N", urlsplit(url).path)
+        process.step(f"before {label}")
+        try:
+            return self._get_timed(url, what, stream_limit, remaining)
+        finally:
+            process.step(f"after {label}")
+
+    def _get_timed(
+        self, url: str, what: str, stream_limit: Optional[int], remaining: float
+    ) -> Tuple[int, Dict[str, str], bytes]:
+        import httpx
+
         client = self._upgraded if self._upgraded is not None and url.startswith("https:") else self._http
         answered = False
         try:
@@ -518,18 +541,20 @@ class PatchworkClient:
         the cover is known (at once when it already is) and left on their way: the caller
         applies the patches meanwhile and collects them with ``cover_comments()``.  The
         caller's ``meanwhile`` runs while the first requests are in flight."""
+        from . import process
+
         f_series = self._submit(self.series, series_id)
         f_mbox = self._submit(self.series_mbox, series_id)
         f_comments = self._submit(self.cover_comments, known_cover) if known_cover else None
         try:
             meanwhile()
-            series = f_series.result()
+            series = process.result(f_series, what="series")
         except BaseException:
             f_mbox.cancel()
             raise
         if f_comments is None and series.cover is not None:
             f_comments = self._submit(self.cover_comments, series.cover.id)
-        mbox = f_mbox.result()
+        mbox = process.result(f_mbox, what="mbox")
         return Fetched(series=series, mbox=mbox, pending_comments=f_comments)
 
 

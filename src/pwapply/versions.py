@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
-from . import git, mbox, naming, trailers
+from . import git, mbox, naming, process, trailers
 from .apply import (
     UI,
     Options,
@@ -124,12 +124,8 @@ def list_versions(ref: SeriesRef, settings: Settings, timeout: float, ui: UI) ->
         current = client.series(sid)
         versions = find(client, current)
         with request_pool() as pool:
-            states = dict(
-                zip(
-                    [s.id for s in versions],
-                    pool.map(lambda s: tuple(p.state for p in client.patch_states(s.id)), versions),
-                )
-            )
+            asked = [(s.id, pool.submit(client.patch_states, s.id)) for s in versions]
+            states = {sid: tuple(p.state for p in process.result(f, what="states")) for sid, f in asked}
     return Listing(current=current, versions=tuple(versions), states=states)
 
 
@@ -287,7 +283,8 @@ def _fetch_sides(
     from .patchwork import request_pool
 
     with request_pool() as pool:
-        return dict(zip([s.id for s in need], pool.map(one, need)))
+        asked = [(s.id, pool.submit(one, s)) for s in need]
+        return {sid: process.result(f, what="mbox") for sid, f in asked}
 
 
 def _apply_side(
@@ -310,7 +307,7 @@ def _apply_side(
             if found:
                 base, origin = found, " (its base-commit)"
             break
-    with git.signals_held():  # made and on the stack, or not made at all
+    with process.hold():  # made and on the stack, or not made at all
         # Without the repository's hooks: nothing lands here, so neither a hook that polices
         # what lands (applypatch-msg, pre-applypatch) nor one that announces it has a say.
         scratch = stack.enter_context(git.Scratch(repo, base, hooks=False))
