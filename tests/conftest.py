@@ -29,6 +29,21 @@ IDENT = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def default_signals() -> Iterator[None]:
+    """The tests signal pwapply, in this process and in the children they start.  A CI
+    job started in the background inherits SIGINT ignored (under nohup, SIGHUP too), and
+    pwapply rightly keeps an ignored signal ignored: give the suite, and so its
+    children, the default dispositions."""
+    import signal
+
+    wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_DFL}
+    saved = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
 @pytest.fixture(autouse=True)
 def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"

@@ -233,6 +233,20 @@ def test_a_signal_at_the_instant_a_wait_begins_is_never_lost(monkeypatch):
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_signal_ignored_at_the_start_stays_ignored():
+    """nohup ignores SIGHUP, a shell's background job SIGINT: pwapply does not take them."""
+    from pwapply import process
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with process.guard():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # taken
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 def test_stopping_git_never_kills_it(monkeypatch):
     """git removes its lock files when it dies of SIGTERM, not of SIGKILL: a child is
     stopped with SIGTERM, and killed only when it outlives the grace period."""

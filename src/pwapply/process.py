@@ -131,7 +131,12 @@ def guard() -> Iterator[Guard]:
     g = Guard()
     _st.guard = g
     _st.pending = None
-    _st.saved = {int(sig): signal.signal(sig, _on_signal) for sig in SIGNALS}
+    # A signal ignored when pwapply started stays ignored: nohup ignores SIGHUP, and a
+    # shell starts a background job with SIGINT ignored so that Ctrl-C is not for it.
+    _st.saved = {int(sig): signal.getsignal(sig) for sig in SIGNALS}
+    for sig in SIGNALS:
+        if _st.saved[int(sig)] is not signal.SIG_IGN:
+            signal.signal(sig, _on_signal)
     _st.saved_wakeup = signal.set_wakeup_fd(_st.pipe[1], warn_on_full_buffer=False)
     _st.saved_unraisable = sys.unraisablehook
     sys.unraisablehook = _unraisable
