@@ -147,8 +147,8 @@ def guard() -> Iterator[Guard]:
     finally:
         _st.depth = 0
         signal.set_wakeup_fd(_st.saved_wakeup)
-        for sig, handler in _st.saved.items():
-            signal.signal(sig, handler)
+        for signum, handler in _st.saved.items():
+            signal.signal(signum, handler)
         sys.unraisablehook = _st.saved_unraisable
         _st.guard = None
         _st.pending = None
