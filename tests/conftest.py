@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -37,7 +37,11 @@ def default_signals() -> Iterator[None]:
     children, the default dispositions."""
     import signal
 
-    wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_DFL}
+    wanted: Dict[signal.Signals, Any] = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: signal.SIG_DFL,
+        signal.SIGHUP: signal.SIG_DFL,
+    }
     saved = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
     yield
     for sig, handler in saved.items():
@@ -122,7 +126,7 @@ class Repo:
 
     def series(
         self,
-        edits: Sequence[tuple],
+        edits: Sequence[Tuple[Any, ...]],
         *,
         version: int = 1,
         cover: bool = True,
@@ -234,7 +238,7 @@ class CLI:
     def __call__(self, *args: str, cwd: Path, input: Optional[bytes] = None, env: Optional[Dict[str, str]] = None):
         from typer.testing import CliRunner
 
-        from pwapply import cli, git as gitmod
+        from pwapply.cli.app import app
 
         self.monkeypatch.chdir(cwd)
         for k, v in (env or {}).items():
@@ -242,13 +246,11 @@ class CLI:
         import inspect
 
         # click < 8.2 mixes stderr into stdout unless told not to.
-        kw = {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters else {}
+        kw: Dict[str, Any] = {}
+        if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+            kw["mix_stderr"] = False
         runner = CliRunner(**kw)
-        try:
-            result = runner.invoke(cli.app, list(args), input=input, catch_exceptions=False)
-        finally:
-            gitmod.set_logger(None)
-        return result
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -257,7 +259,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> CLI:
 
 
 @pytest.fixture
-def tls_pw(tmp_path: Path) -> Iterator[tuple]:
+def tls_pw(tmp_path: Path) -> Iterator[Tuple[FakePatchwork, Path]]:
     """A FakePatchwork over https with a certificate from a local CA (trustme), and the
     CA's PEM file."""
     import ssl

@@ -211,7 +211,7 @@ def test_hooks_install_follows_core_hookspath(repo, cli, tmp_path):
 
 def test_shipped_hook_is_the_installed_one():
     shipped = Path(__file__).resolve().parents[1] / "hooks" / "pre-push"
-    assert shipped.read_text() == hooks.SCRIPT
+    assert shipped.read_text() == hooks.script()
     assert os.access(shipped, os.X_OK)
 
 
@@ -228,7 +228,7 @@ def test_hook_without_pwapply_warns_and_lets_the_push_go(repo, tmp_path):
 
 
 def test_check_links_parse_every_form_pwapply_writes():
-    from pwapply.check import links
+    from pwapply.check.rules import links
 
     msg = (
         "Subject\n\nBody\n\nSigned-off-by: A <a@x>\n"

@@ -107,3 +107,22 @@ def test_config_command_shows_sources(repo, cli):
 
     data = json.loads(result.stdout)
     assert data["project"] == {"value": "qemu-devel", "source": "known project (remote origin)"}
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [("true", True), ("Yes", True), ("on", True), ("1", True), ("-2", True), ("false", False), ("NO", False)]
+    + [("off", False), ("0", False), ("", False)],
+)
+def test_booleans_are_read_by_gits_rules(value, expected):
+    from pwapply.config import parse_bool
+
+    assert parse_bool(value, "pwapply.check.strict") is expected
+
+
+def test_a_boolean_git_would_refuse_is_refused():
+    from pwapply.config import parse_bool
+    from pwapply.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bad boolean value 'maybe' for pwapply.check.strict"):
+        parse_bool("maybe", "pwapply.check.strict")

@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, List, Tuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
 from conftest import REAL, SHARED
 
-from pwapply import mbox, patchwork, trailers
+from pwapply import mbox, trailers
+from pwapply.patchwork import models
+from pwapply.patchwork.client import PatchworkClient
 from pwapply.errors import NetworkError, NotFoundError
 
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/fixtures/patchwork-real is absent")
@@ -27,8 +29,11 @@ def _key(path: str) -> Tuple[str, Tuple[Tuple[str, str], ...]]:
     return unquote(parts.path), tuple(sorted(query))
 
 
-def recordings() -> Dict[Tuple[str, tuple], bytes]:
-    table: Dict[Tuple[str, tuple], bytes] = {}
+Key = Tuple[str, Tuple[Tuple[str, str], ...]]
+
+
+def recordings() -> Dict[Key, bytes]:
+    table: Dict[Key, bytes] = {}
     for line in (REAL / "requests.tsv").read_text().splitlines():
         name, method, path = line.split("\t")[:3]
         if method == "GET" and "(token)" not in line:
@@ -42,7 +47,7 @@ class Replay:
 
     def __init__(self) -> None:
         self.table = recordings()
-        self.seen: list = []
+        self.seen: List[str] = []
         replay = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -87,8 +92,8 @@ def replay() -> Iterator[Replay]:
 
 
 @pytest.fixture
-def client(replay: Replay) -> Iterator[patchwork.PatchworkClient]:
-    with patchwork.PatchworkClient(replay.url) as c:
+def client(replay: Replay) -> Iterator[PatchworkClient]:
+    with PatchworkClient(replay.url) as c:
         yield c
 
 
@@ -152,7 +157,7 @@ def test_every_recorded_series_parses():
     for f in sorted((REAL / "responses").glob("api-series-[0-9]*.http")):
         if not f.read_bytes().startswith(b"HTTP/1.1 200"):
             continue
-        s = patchwork._series(json.loads(body(f.stem)))
+        s = models.series(json.loads(body(f.stem)))
         assert s.id > 0 and s.version >= 1
 
 
@@ -170,17 +175,17 @@ def test_every_recorded_series_mbox_reads():
 def test_production_ozlabs_series():
     path = SHARED / "fixtures" / "ozlabs-series-500889.txt"
     text = path.read_text()
-    s = patchwork._series(json.loads(text[text.index("{") :]))
+    s = models.series(json.loads(text[text.index("{") :]))
     assert (s.id, s.version, s.total, len(s.patches)) == (500889, 2, 16, 16)
     assert s.cover is not None and s.cover.msgid == "20260421202110.306051-1-peterx@redhat.com"
-    from pwapply.apply import _https_like
+    from pwapply.apply.source import https_like
 
-    url = _https_like(s.patches[0].web_url, "https://patchwork.ozlabs.org")
+    url = https_like(s.patches[0].web_url, "https://patchwork.ozlabs.org")
     assert url == "https://patchwork.ozlabs.org/project/qemu-devel/patch/20260421202110.306051-2-peterx@redhat.com/"
 
 
 def test_html_404_for_api_is_a_server_error(replay):
-    with patchwork.PatchworkClient(replay.url) as c:
+    with PatchworkClient(replay.url) as c:
         c.api = c.server + "/api/9.9"
         with pytest.raises(NetworkError):
             c.series(1)

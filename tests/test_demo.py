@@ -19,10 +19,10 @@ def test_demo_runs_end_to_end_offline(tmp_path):
 def test_help_version_and_hook_path_import_no_http_or_gitpython(repo):
     code = (
         "import sys\n"
-        "from pwapply import cli\n"
+        "from pwapply.cli.app import app\n"
         "for argv in (['--help'], ['--version'], ['check', 'HEAD~0..HEAD']):\n"
         "    try:\n"
-        "        cli.app(argv)\n"
+        "        app(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
         "print([m for m in ('httpx', 'httpcore', 'git', 'pydantic') if m in sys.modules])\n"

@@ -4,6 +4,7 @@ session, scratch worktree, temporary file or branch left behind)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -143,7 +144,7 @@ def test_server_that_never_answers_exits_4(repo, cli):
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
-    sleeps = mocker.patch("pwapply.patchwork.time.sleep")
+    sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
     pw.fault(r"^/api/1.2/series/", status=status, times=1, headers={"Retry-After": "2"})
     result = cli(str(sid), "--server", pw.url, cwd=repo.path)
     assert result.exit_code == 0, result.output
@@ -151,7 +152,7 @@ def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
 
 
 def test_retry_after_is_bounded(repo, pw, cli, sid, mocker):
-    sleeps = mocker.patch("pwapply.patchwork.time.sleep")
+    sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
     pw.fault(r"^/api/1.2/series/", status=503, times=1, headers={"Retry-After": "3600"})
     assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
     assert [c.args[0] for c in sleeps.call_args_list] == [10.0]
@@ -417,3 +418,26 @@ def test_odd_message_ids_cannot_add_lines_to_the_commit(repo, pw, cli, msgid, li
         assert len(link) == 1 and link[0].endswith(f"/{msgid}/")
     else:
         assert link == [] and "no Link trailer" in result.stderr
+
+
+def test_every_network_command_trusts_the_ca_bundle_it_is_given(repo, cli, tls_pw):
+    """--ca-bundle is one option of every command that asks a server (it once reached
+    only apply): without it the private CA is refused, with it versions, diff and check
+    go through."""
+    secure, ca_file = tls_pw
+    me = ("A U Thor", "author@example.org")
+    v1 = secure.add_series("qemu-devel", repo.series(EDITS, version=1), date="2026-04-21T10:00:00", submitter=me)
+    v2 = secure.add_series("qemu-devel", repo.series(EDITS[:2], version=2), date="2026-04-28T10:00:00", submitter=me)
+    url = ["--server", secure.url]
+    check(cli("versions", str(v2), *url, cwd=repo.path), 4, "TLS certificate of 127.0.0.1 is not trusted")
+    result = cli("versions", str(v2), *url, "--ca-bundle", str(ca_file), "--json", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in json.loads(result.stdout)] == [v1, v2]
+    result = cli("diff", str(v2), *url, "--ca-bundle", str(ca_file), "--no-pager", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert cli(str(v1), *url, "--ca-bundle", str(ca_file), "-q", cwd=repo.path).exit_code == 0
+    repo.git("config", "pwapply.server", secure.url)
+    result = cli("check", "HEAD~3..HEAD", cwd=repo.path)
+    assert "is not trusted" in result.stderr and "the push goes on" in result.stderr
+    result = cli("check", "HEAD~3..HEAD", "--ca-bundle", str(ca_file), cwd=repo.path)
+    assert result.exit_code == 1 and "is superseded by v2" in result.stderr, result.stderr

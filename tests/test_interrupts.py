@@ -3,7 +3,7 @@
 completes, exit 0, and says it was interrupted after the branch was made.
 
 The runs are stopped deterministically, at named steps (PWAPPLY_TEST_SIGNAL, see
-pwapply.process.step): a first run lists the steps of a whole apply, then pwapply is
+pwapply.steps.step): a first run lists the steps of a whole apply, then pwapply is
 signalled at each of them in turn, in each of the ways a user or a system stops it.
 """
 
@@ -33,7 +33,7 @@ MODES = {
 }
 
 
-def pwapply(work: Path, tmpdir: Path, args: List[str], **env: str) -> subprocess.CompletedProcess:
+def pwapply(work: Path, tmpdir: Path, args: List[str], **env: str) -> "subprocess.CompletedProcess[str]":
     """pwapply as its own process, in its own process group (a shell job is)."""
     return subprocess.run(
         [sys.executable, "-m", "pwapply", *args],
@@ -95,7 +95,7 @@ def test_every_step_has_two_outcomes(repo, pw, tmp_path, mode):
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = list(pool.map(one, cases))
 
-    first_late = {}
+    first_late: Dict[str, int] = {}
     for at, how, code, err, state in outcomes:
         where = f"signal {how} at {at!r}: exit {code}\n{err}"
         assert "Traceback" not in err, where
@@ -190,13 +190,14 @@ def test_a_signal_at_the_instant_a_wait_begins_is_never_lost(monkeypatch):
     kernel gives a process's signal to any of its threads; none wakes a sleeping lock
     wait): the wait ends at once.  A watchdog ends a wait that missed its signal after
     10 s, and that fails the test rather than hang it."""
-    from pwapply import process
+    from pwapply import process, steps
+    from pwapply.git import run
 
     kinds = ("future", "output", "exit")
     for i in range(200):
         kind = kinds[i % len(kinds)]
         monkeypatch.setenv("PWAPPLY_TEST_SIGNAL", f"wait {kind}@{'term' if i % 2 else 'int'}-thread")
-        monkeypatch.setattr(process, "_steps", None)
+        monkeypatch.setattr(steps, "_steps", None)
         never: "Future[str]" = Future()
         child = None
         if kind != "future":
@@ -220,15 +221,15 @@ def test_a_signal_at_the_instant_a_wait_begins_is_never_lost(monkeypatch):
                         process.result(never, what="future")
                     else:
                         assert child is not None
-                        process.step(f"wait {kind}")
+                        steps.step(f"wait {kind}")
                         if kind == "output":
-                            process.communicate(child)
+                            run.communicate(child)
                         else:
-                            process.wait(child)
+                            run.wait(child)
         finally:
             watchdog.cancel()
             if child is not None:
-                process.stop(child)
+                run.stop(child)
         assert not fired.is_set(), f"iteration {i}: the signal was lost until the watchdog came ({kind})"
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -250,10 +251,10 @@ def test_a_signal_ignored_at_the_start_stays_ignored():
 def test_stopping_git_never_kills_it(monkeypatch):
     """git removes its lock files when it dies of SIGTERM, not of SIGKILL: a child is
     stopped with SIGTERM, and killed only when it outlives the grace period."""
-    from pwapply import process
+    from pwapply.git.run import stop
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    process.stop(child)
+    stop(child)
     assert child.returncode == -signal.SIGTERM
     stubborn = subprocess.Popen(
         [
@@ -265,5 +266,5 @@ def test_stopping_git_never_kills_it(monkeypatch):
         stdout=subprocess.PIPE,
     )
     assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
-    process.stop(stubborn, grace=0.2)
+    stop(stubborn, grace=0.2)
     assert stubborn.returncode == -signal.SIGKILL

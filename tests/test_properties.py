@@ -13,7 +13,7 @@ from pwapply import naming, trailers
 from pwapply.errors import InputError
 from pwapply.resolve import resolve
 
-NASTY = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200) | st.sampled_from(
+NASTY = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=200) | st.sampled_from(
     ["..", "-x", "a\nb", "\x00", "@{", "a" * 10000, "~^:?*[\\", "/..//./", " "]
 )
 

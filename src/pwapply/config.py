@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError
 from .naming import DEFAULT_BRANCH_FORMAT
+
+if TYPE_CHECKING:
+    from .git.run import Git
 
 # (remote URL pattern, server, project).  Only entries we know for sure.
 KNOWN_PROJECTS: Tuple[Tuple[str, str, Optional[str]], ...] = (
@@ -85,14 +88,13 @@ class Settings:
     def branch_format(self) -> str:
         return self.get("branchFormat") or DEFAULT_BRANCH_FORMAT
 
+    def flag(self, key: str, default: bool = False) -> bool:
+        """A boolean git config key (lowercase name), read by git's rules."""
+        value = self.gitconfig.get(key)
+        return default if value is None else parse_bool(value, key)
+
     def require_server(self) -> str:
-        if not self.server:
-            raise ConfigError(
-                "no Patchwork server configured for this repository",
-                "run: git config pwapply.server https://patchwork.example.org "
-                "(and git config pwapply.project <name>), or pass --server",
-            )
-        return self.server
+        return require_server(self.server)
 
     def rows(self) -> List[Tuple[str, str, str]]:
         """(key, shown value, source) for `pwapply config`; the token is redacted."""
@@ -108,6 +110,31 @@ class Settings:
                 src = v.source if v else "unset"
             out.append((key, shown, src))
         return out
+
+
+def require_server(server: Optional[str]) -> str:
+    """The server, or the error that says none is configured."""
+    if not server:
+        raise ConfigError(
+            "no Patchwork server configured for this repository",
+            "run: git config pwapply.server https://patchwork.example.org "
+            "(and git config pwapply.project <name>), or pass --server",
+        )
+    return server
+
+
+def parse_bool(value: str, key: str) -> bool:
+    """A git config boolean by git's rules: true/yes/on and false/no/off in any case, an
+    integer (0 is false), the empty string false; a key with no value at all reads
+    "true" (git/repo.py).  Anything else is refused, as git refuses it."""
+    text = value.strip().lower()
+    if text in ("true", "yes", "on"):
+        return True
+    if text in ("false", "no", "off", ""):
+        return False
+    if re.fullmatch(r"[-+]?\d+", text):
+        return int(text) != 0
+    raise ConfigError(f"bad boolean value {value!r} for {key}", f"git config {key} true (or false)")
 
 
 def normalize_server(url: str) -> str:
@@ -221,6 +248,7 @@ def build(
 
 
 def load(
+    git: "Git",
     repo_top: Optional[str],
     *,
     flags: Mapping[str, Optional[str]],
@@ -228,15 +256,16 @@ def load(
     url_server: Optional[str] = None,
     url_project: Optional[str] = None,
 ) -> Settings:
-    """Read every source (one git process, two with a .b4-config) and build Settings."""
+    """Read every source (one git process, two with a .b4-config) and build Settings.
+    ``git`` runs in the repository (or anywhere, outside one)."""
     import os
 
-    from . import git
+    from .git.repo import read_config, read_config_file
 
-    gitconfig, remotes = git.read_config(repo_top)
+    gitconfig, remotes = read_config(git)
     b4: Dict[str, str] = {}
     if repo_top:
-        b4 = git.read_config_file(os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask"))
+        b4 = read_config_file(git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask"))
     return build(
         flags=flags,
         env=env,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -41,6 +40,7 @@ V2 = [
 
 
 def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
+    from .git.run import Git, program
     from .testing import FakePatchwork
 
     root = keep or tempfile.mkdtemp(prefix="pwapply-demo-")
@@ -54,13 +54,12 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
     remote = os.path.join(root, "remote.git")
 
     def git(*args: str, cwd: str = repo) -> str:
-        return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True).stdout.decode()
+        return Git(cwd=cwd).run(args, env=env).stdout.decode()
 
     def show(title: str, argv: Sequence[str]) -> int:
         echo("")
         echo(f"$ {' '.join(argv)}        # {title}")
-        proc = subprocess.run([sys.executable, "-m", "pwapply", *argv[1:]], cwd=repo, env=env)
-        return proc.returncode
+        return program([sys.executable, "-m", "pwapply", *argv[1:]], cwd=repo, env=env)
 
     echo(f"pwapply demo in {root}")
     _make_project(repo, git)
@@ -96,13 +95,13 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
         git("checkout", "-q", "pw/make-the-tool-sturdier-v1")
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v1        # the hook refuses the superseded v1")
-        proc = subprocess.run(["git", "push", "origin", "pw/make-the-tool-sturdier-v1"], cwd=repo, env=env)
+        v1_pushed = program(["git", "push", "origin", "pw/make-the-tool-sturdier-v1"], cwd=repo, env=env)
         git("checkout", "-q", "pw/make-the-tool-sturdier-v2")
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v2        # v2 is the latest: it goes")
-        proc2 = subprocess.run(["git", "push", "origin", "pw/make-the-tool-sturdier-v2"], cwd=repo, env=env)
+        v2_pushed = program(["git", "push", "origin", "pw/make-the-tool-sturdier-v2"], cwd=repo, env=env)
     echo("")
-    refused, accepted = proc.returncode != 0, proc2.returncode == 0
+    refused, accepted = v1_pushed != 0, v2_pushed == 0
     echo(f"v1 push refused: {'yes' if refused else 'NO'}; v2 push accepted: {'yes' if accepted else 'NO'}")
     echo(f"everything is in {root}: the project in {repo}, its remote in {remote}")
     echo("(the demo server has stopped; look around with git log, or remove the directory)")

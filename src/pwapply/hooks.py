@@ -4,7 +4,7 @@
 pre-push hook that is not ours is kept beside it as ``pre-push.pwapply-chained`` and
 still runs first, with the same arguments and stdin; `pwapply hooks uninstall` puts it
 back.  Our file carries a marker so that we recognise it; installing twice changes
-nothing.  ``hooks/pre-push`` in the repository is this same script.
+nothing.  The script is the package's resources/pre-push, the one copy.
 """
 
 from __future__ import annotations
@@ -17,26 +17,13 @@ from .errors import RepoStateError
 MARKER = "pwapply-hook-v1"
 CHAINED = "pre-push.pwapply-chained"
 
-SCRIPT = """#!/bin/sh
-# pwapply pre-push hook (pwapply-hook-v1): refuses to push a superseded or rejected
-# Patchwork series, and warns about review tags the commits lack.
-# Installed by `pwapply hooks install`, removed by `pwapply hooks uninstall`.
-# A pre-push hook that was here before is kept as pre-push.pwapply-chained and runs
-# first, with the same arguments and input.  Skip all hooks once: git push --no-verify
 
-input=$(cat; echo x)
-input=${input%x}
-here=$(dirname "$0")
-if [ -x "$here/pre-push.pwapply-chained" ]; then
-    printf '%s' "$input" | "$here/pre-push.pwapply-chained" "$@" || exit $?
-fi
-if command -v pwapply >/dev/null 2>&1; then
-    printf '%s' "$input" | pwapply check --pre-push "$@"
-    exit $?
-fi
-echo "pwapply is not installed: this push was not checked (pip install pwapply)" >&2
-exit 0
-"""
+def script() -> str:
+    """The hook as shipped (resources/pre-push; hooks/pre-push at the top of the
+    repository is the same file)."""
+    from importlib.resources import files
+
+    return (files("pwapply") / "resources" / "pre-push").read_text(encoding="utf-8")
 
 
 def is_ours(path: str) -> bool:
@@ -81,14 +68,15 @@ def uninstall(hooks_dir: str) -> Tuple[str, bool]:
 
 
 def _write(path: str) -> None:
+    text = script()
     try:
         with open(path, encoding="utf-8") as fh:
-            if fh.read() == SCRIPT and os.access(path, os.X_OK):
+            if fh.read() == text and os.access(path, os.X_OK):
                 return
     except OSError:
         pass
     tmp = path + ".pwapply-tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(SCRIPT)
+        fh.write(text)
     os.chmod(tmp, 0o755)
     os.replace(tmp, path)

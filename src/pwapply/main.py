@@ -2,7 +2,7 @@
 
 Two invocations are answered without loading Typer, because they run often and must be
 fast: `--version`, and `check --pre-push REMOTE URL` as the pre-push hook runs it on every
-push.  Everything else goes to the Typer app in cli.py.
+push.  Everything else goes to the Typer app in cli/app.py.
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ def main() -> None:
         print(f"pwapply {__version__}")
         return
     if argv[:2] == ["check", "--pre-push"] and len(argv) <= 4 and not any(a.startswith("-") for a in argv[2:]):
-        from . import checkcmd
+        from .check.command import CheckOptions
+        from .cli.check import check
+        from .cli.console import Console
 
-        try:
-            code = checkcmd.run(revs=[], pre_push=True)
-        except KeyboardInterrupt:
-            code = 130
+        code = check(CheckOptions(pre_push=True), Console(quiet=False, verbose=False))
         sys.stdout.flush()
         sys.exit(code)
-    from .cli import main as full
+    from .cli.app import main as full
 
     full()
 

@@ -1,25 +1,24 @@
 """How a run stays interruptible, and safe when interrupted: signals, waits, the commit
-point, stopping child processes, the one-pwapply-at-a-time lock.
+point, and the one-pwapply-at-a-time lock.  (Child processes are git/run.py's.)
 
 - ``guard()`` is held by every command: SIGINT, SIGTERM and SIGHUP then raise
   KeyboardInterrupt in the main thread, and the kernel's signal wakeup byte goes to a
   pipe that every wait below also watches.
-- Every wait of the main thread (a future, a child process, its pipes) is a ``select()``
-  on what it waits for *and* that pipe.  A signal that lands just before the wait starts,
-  or in another thread (the kernel hands a process's signal to any of its threads, and a
-  lock wait in the main thread is not woken by it), has left its byte in the pipe: the
-  wait returns at once and the handler runs.  A plain ``Future.result()`` or
-  ``Popen.communicate()`` would sleep on until its thing was done.
+- Every wait of the main thread (a future; a child's pipes or exit, through
+  ``wait_fds``) is a ``select()`` on what it waits for *and* that pipe.  A signal that
+  lands just before the wait starts, or in another thread (the kernel hands a process's
+  signal to any of its threads, and a lock wait in the main thread is not woken by it),
+  has left its byte in the pipe: the wait returns at once and the handler runs.  A plain
+  ``Future.result()`` or ``Popen.communicate()`` would sleep on until its thing was done.
 - ``hold()``: signals are noted and acted on at the end of the block (starting a process
   and putting it on the books; cleaning up).
 - ``commit()``: the commit point.  From there on signals are noted, never acted on: the
   command completes, and git processes started after it run in a session of their own,
   out of reach of a terminal's Ctrl-C.  ``Guard.late`` tells the command it was
   interrupted after its commit point, so it can say so.
-- ``stop()`` ends a child with SIGTERM and waits for it (bounded): git removes its lock
-  files when it dies of SIGINT, SIGTERM or SIGHUP, never of SIGKILL.
-- ``step()``: named points of a run, where the tests stop pwapply (PWAPPLY_TEST_SIGNAL)
-  or list the points (PWAPPLY_TEST_STEPS).  Nothing happens unless those are set.
+- ``checkpoint()``: a signal noted but not yet acted on (Python swallows an exception
+  raised in a finalizer, where a handler may run) is acted on at the next wait, child
+  started or commit point.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from __future__ import annotations
 import os
 import select
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -40,7 +38,6 @@ from .errors import RepoStateError
 T = TypeVar("T")
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-STOP_GRACE = 5.0  # how long a child stopped with SIGTERM may take to clean up and die
 
 
 class Guard:
@@ -71,7 +68,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _watching() -> bool:
+def watching() -> bool:
     """Whether signals wake this thread's waits through the pipe (main thread, guarded)."""
     return _st.depth > 0 and _st.pipe is not None and _main_thread()
 
@@ -152,7 +149,7 @@ def guard() -> Iterator[Guard]:
         sys.unraisablehook = _st.saved_unraisable
         _st.guard = None
         _st.pending = None
-        _drain()
+        drain()
 
 
 @contextmanager
@@ -193,7 +190,7 @@ def committed() -> bool:
 # ------------------------------------------------------------------------ waiting
 
 
-def _drain() -> None:
+def drain() -> None:
     if _st.pipe is None:
         return
     try:
@@ -212,28 +209,33 @@ def _poke(_: object = None) -> None:
             pass
 
 
-def wait_fds(fds: Sequence[Any], timeout: Optional[float]) -> List[Any]:
-    """select() for reading on ``fds`` (files or fds) for at most ``timeout`` seconds;
-    the ones ready.  In the main thread a signal ends the wait at once."""
+def wait_fds(
+    readers: Sequence[Any], timeout: Optional[float], writers: Sequence[Any] = ()
+) -> Tuple[List[Any], List[Any]]:
+    """select() on ``readers`` and ``writers`` (files or fds) for at most ``timeout``
+    seconds; (readable, writable).  In the main thread a signal ends the wait at once."""
     checkpoint()
-    if _watching():
+    if watching():
         assert _st.pipe is not None
-        ready, _, _ = select.select([*fds, _st.pipe[0]], [], [], timeout)
-        if _st.pipe[0] in ready:
-            _drain()
+        wake = _st.pipe[0]
+        ready_r, ready_w, _ = select.select([*readers, wake], list(writers), [], timeout)
+        if wake in ready_r:
+            drain()
             checkpoint()
-            ready = [f for f in ready if f is not _st.pipe[0] and f != _st.pipe[0]]
-        return ready
+            ready_r = [f for f in ready_r if f is not wake and f != wake]
+        return ready_r, ready_w
     if _main_thread():  # unguarded: short slices, so that the handlers get to run
         timeout = 0.05 if timeout is None else min(timeout, 0.05)
-    ready, _, _ = select.select(list(fds), [], [], timeout)
-    return ready
+    ready_r, ready_w, _ = select.select(list(readers), list(writers), [], timeout)
+    return ready_r, ready_w
 
 
 def result(future: "Future[T]", timeout: Optional[float] = None, what: str = "") -> T:
     """``future.result(timeout)``, woken at once by a signal in the main thread.  Raises
     concurrent.futures.TimeoutError when ``timeout`` runs out."""
     from concurrent.futures import TimeoutError as FutureTimeout
+
+    from .steps import step
 
     step(f"wait {what}" if what else "wait")
     if not _main_thread():
@@ -245,7 +247,7 @@ def result(future: "Future[T]", timeout: Optional[float] = None, what: str = "")
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise FutureTimeout()
-            wait_fds([], remaining)
+            wait_fds((), remaining)
     return future.result()
 
 
@@ -264,146 +266,6 @@ def in_thread(fn: Callable[[], T], name: str) -> "Future[T]":
 
     threading.Thread(target=body, name=name, daemon=True).start()
     return fut
-
-
-# ------------------------------------------------------------------------ children
-
-
-@contextmanager
-def child(argv: Sequence[str], **kw: Any) -> Iterator["subprocess.Popen[bytes]"]:
-    """A child process for the block: started and on the books before a signal can
-    act, and stopped (``stop()``) if it still runs when the block ends.  Past the
-    commit point it gets a session of its own: a terminal's Ctrl-C reaches the whole
-    foreground process group, and what must finish must not get it."""
-    proc: Optional["subprocess.Popen[bytes]"] = None
-    try:
-        checkpoint()  # an interrupted run starts nothing more
-        with hold():
-            proc = subprocess.Popen(list(argv), start_new_session=committed(), **kw)
-        yield proc
-    finally:
-        if proc is not None and proc.poll() is None:
-            stop(proc)
-
-
-def communicate(
-    proc: "subprocess.Popen[bytes]",
-    input: Optional[bytes] = None,
-    on_line: Optional[Callable[[bytes], None]] = None,
-) -> Tuple[bytes, bytes]:
-    """Feed ``input``, read stdout and stderr to their end, and wait for the child to
-    exit; a signal ends the wait at once (the caller stops the child).  ``on_line`` sees
-    each line of stdout as it comes."""
-    out: List[bytes] = []
-    err: List[bytes] = []
-    readers: Dict[int, List[bytes]] = {}
-    if proc.stdout is not None:
-        readers[proc.stdout.fileno()] = out
-    if proc.stderr is not None:
-        readers[proc.stderr.fileno()] = err
-    pending = memoryview(input or b"")
-    writer = proc.stdin.fileno() if proc.stdin is not None else None
-    if writer is not None:
-        os.set_blocking(writer, False)
-        if not pending:
-            proc.stdin.close()  # type: ignore[union-attr]
-            writer = None
-    partial = b""
-    while readers or writer is not None:
-        wfds = [writer] if writer is not None else []
-        if _watching():
-            assert _st.pipe is not None
-            checkpoint()
-            ready_r, ready_w, _ = select.select([*readers, _st.pipe[0]], wfds, [], None)
-            if _st.pipe[0] in ready_r:
-                _drain()
-                checkpoint()
-        else:
-            slice_ = 0.05 if _main_thread() else None
-            ready_r, ready_w, _ = select.select(list(readers), wfds, [], slice_)
-        if writer is not None and writer in ready_w:
-            try:
-                n = os.write(writer, pending[:65536])
-                pending = pending[n:]
-            except BlockingIOError:
-                pass
-            except BrokenPipeError:
-                pending = pending[:0]
-            if not pending:
-                proc.stdin.close()  # type: ignore[union-attr]
-                writer = None
-        for fd in ready_r:
-            if fd not in readers:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                del readers[fd]
-                continue
-            readers[fd].append(chunk)
-            if on_line is not None and readers[fd] is out:
-                partial += chunk
-                *lines, partial = partial.split(b"\n")
-                for line in lines:
-                    on_line(line)
-    if on_line is not None and partial:
-        on_line(partial)
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
-    wait(proc)
-    return b"".join(out), b"".join(err)
-
-
-def wait(proc: "subprocess.Popen[Any]", timeout: Optional[float] = None) -> Optional[int]:
-    """Wait for the child to exit (at most ``timeout`` seconds): its exit code, or None
-    if it still runs.  Watches a pidfd where the system has them, so that a signal
-    still ends the wait at once."""
-    if proc.poll() is not None:
-        return proc.returncode
-    pidfd = None
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(proc.pid)
-        except OSError:
-            pidfd = None
-    deadline = None if timeout is None else time.monotonic() + timeout
-    try:
-        while proc.poll() is None:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return None
-            if pidfd is not None:
-                wait_fds([pidfd], remaining)
-            else:
-                wait_fds([], 0.01 if remaining is None else min(remaining, 0.01))
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
-    return proc.returncode
-
-
-def stop(proc: "subprocess.Popen[Any]", grace: float = STOP_GRACE) -> None:
-    """End a child that may hold a lock file of the user's repository: SIGTERM (git then
-    removes its locks and dies), and a wait of at most ``grace`` seconds.  Only a child
-    that is still there after that is killed.  Never raises; signals meanwhile are
-    acted on afterwards."""
-    with hold():
-        # Not reading the pipes to their end: a child of git's (a hook, a file-system
-        # monitor) may outlive it holding them open.
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            if stream is not None:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        if proc.poll() is None:
-            try:
-                proc.send_signal(signal.SIGTERM)
-            except OSError:
-                pass
-            if wait(proc, grace) is None:
-                proc.kill()
-                wait(proc, grace)
 
 
 # ------------------------------------------------------------------------ the lock
@@ -464,76 +326,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-# ------------------------------------------------------------------------ test hooks
-
-
-class _Steps:
-    """PWAPPLY_TEST_STEPS=FILE: append each step's name to FILE.
-    PWAPPLY_TEST_SIGNAL=STEP@HOW: at STEP, signal: HOW is int (SIGINT to pwapply), group
-    (SIGINT to its process group, as a terminal's Ctrl-C), term, hup, or int-thread /
-    term-thread (to a thread other than the main one, once the main thread sleeps in a
-    wait: the signal no wait of a lock or a pipe alone would see)."""
-
-    def __init__(self) -> None:
-        self.log = os.environ.get("PWAPPLY_TEST_STEPS") or None
-        spec = os.environ.get("PWAPPLY_TEST_SIGNAL") or ""
-        self.at, _, self.how = spec.rpartition("@")
-        self.active = bool(self.log or self.at)
-        self.seen: Dict[str, int] = {}
-        self.lock = threading.Lock()
-
-
-_steps: Optional[_Steps] = None
-
-
-def step(name: str) -> None:
-    """A named point of a run, for the tests (see _Steps); the n-th time a name comes,
-    it is ``name #n``.  Costs one dictionary look-up otherwise."""
-    global _steps
-    if _steps is None:
-        _steps = _Steps()
-    s = _steps
-    if not s.active:
-        return
-    with s.lock:
-        n = s.seen.get(name, 0) + 1
-        s.seen[name] = n
-    full = name if n == 1 else f"{name} #{n}"
-    if s.log:
-        with open(s.log, "a", encoding="utf-8") as fh:
-            fh.write(full + "\n")
-    if full == s.at:
-        _deliver(s.how)
-
-
-def _deliver(how: str) -> None:
-    sig = {"int": signal.SIGINT, "group": signal.SIGINT, "term": signal.SIGTERM, "hup": signal.SIGHUP}
-    if how.endswith("-thread"):
-        target = threading.main_thread().native_id
-        signum = sig[how[: -len("-thread")]]
-
-        def later() -> None:
-            _until_asleep(target)
-            signal.pthread_kill(threading.get_ident(), signum)
-
-        threading.Thread(target=later, name="pwapply-test-signal", daemon=True).start()
-        return
-    if how == "group":
-        os.killpg(os.getpgrp(), signal.SIGINT)
-    else:
-        os.kill(os.getpid(), sig[how])
-
-
-def _until_asleep(tid: Optional[int], bound: float = 5.0) -> None:
-    """Wait until thread ``tid`` sleeps in the kernel (Linux: /proc), at most ``bound``."""
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/self/task/{tid}/stat", encoding="ascii") as fh:
-                if fh.read().rsplit(")", 1)[1].split()[0] == "S":
-                    return
-        except OSError:
-            return
-        time.sleep(0.005)

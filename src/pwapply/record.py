@@ -4,7 +4,7 @@ At apply time we remember, for each Message-ID, its series and server, so that t
 pre-push check needs no lookup per commit; and, for each commit made, its author line
 and subject, so that a commit whose Link trailer was lost (an amend, a rebase with a
 message rewrite) is still recognised.  One JSON file in the git common dir, written
-atomically, bounded in size.
+atomically, bounded in size; read into a typed Record here, where it enters.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 MAX_ENTRIES = 20000
@@ -27,25 +27,52 @@ class Applied:
     version: int
 
 
+@dataclass
+class Record:
+    patches: Dict[str, Applied] = field(default_factory=dict)  # Message-ID -> what it was applied from
+    commits: Dict[str, str] = field(default_factory=dict)  # commit_key(author, subject) -> Message-ID
+
+    def lookup(self, msgid: str) -> Optional[Applied]:
+        return self.patches.get(msgid)
+
+    def lost_trailer_msgid(self, author: str, subject: str) -> Optional[str]:
+        """The Message-ID of the patch pwapply made this commit from, if it made it."""
+        return self.commits.get(commit_key(author, subject))
+
+
 def path(common_dir: str) -> str:
     return os.path.join(common_dir, "pwapply", "applied.json")
 
 
-def load(common_dir: str) -> Dict[str, Any]:
+def commit_key(author: str, subject: str) -> str:
+    """Author line (name, email, date) and subject: what survives a reworded message."""
+    return f"{author}\0{subject}"
+
+
+def load(common_dir: str) -> Record:
+    """The record; an empty one when there is none or it cannot be read (it only saves
+    look-ups: losing it loses nothing else)."""
     try:
         with open(path(common_dir), encoding="utf-8") as fh:
             data = json.load(fh)
     except (OSError, ValueError):
-        return {"patches": {}, "commits": {}}
+        return Record()
+    record = Record()
     if not isinstance(data, dict):
-        return {"patches": {}, "commits": {}}
-    data.setdefault("patches", {})
-    data.setdefault("commits", {})
-    return data
+        return record
+    patches = data.get("patches")
+    for msgid, entry in (patches if isinstance(patches, dict) else {}).items():
+        applied = _applied(msgid, entry)
+        if applied is not None:
+            record.patches[msgid] = applied
+    commits = data.get("commits")
+    for key, msgid in (commits if isinstance(commits, dict) else {}).items():
+        if isinstance(msgid, str):
+            record.commits[key] = msgid
+    return record
 
 
-def lookup(data: Dict[str, Any], msgid: str) -> Optional[Applied]:
-    entry = data.get("patches", {}).get(msgid)
+def _applied(msgid: str, entry: Any) -> Optional[Applied]:
     if not isinstance(entry, dict):
         return None
     try:
@@ -60,36 +87,27 @@ def lookup(data: Dict[str, Any], msgid: str) -> Optional[Applied]:
         return None
 
 
-def commit_key(author: str, subject: str) -> str:
-    """Author line (name, email, date) and subject: what survives a reworded message."""
-    return f"{author}\0{subject}"
-
-
-def lost_trailer_msgid(data: Dict[str, Any], author: str, subject: str) -> Optional[str]:
-    value = data.get("commits", {}).get(commit_key(author, subject))
-    return value if isinstance(value, str) else None
-
-
-def add(
-    common_dir: str,
-    applied: Iterable[Applied],
-    commits: Iterable[Tuple[str, str, str]],
-) -> None:
+def add(common_dir: str, applied: Iterable[Applied], commits: Iterable[Tuple[str, str, str]]) -> None:
     """Remember applied patches and the (author, subject, msgid) of the commits made.
     Never fails the apply: a record that cannot be written only costs lookups later."""
-    data = load(common_dir)
-    patches: Dict[str, Any] = data["patches"]
+    record = load(common_dir)
     for a in applied:
-        patches.pop(a.msgid, None)  # re-insert: the newest last
-        patches[a.msgid] = {"series": a.series_id, "server": a.server, "project": a.project, "version": a.version}
-    commit_map: Dict[str, Any] = data["commits"]
+        record.patches.pop(a.msgid, None)  # re-insert: the newest last
+        record.patches[a.msgid] = a
     for author, subject, msgid in commits:
         key = commit_key(author, subject)
-        commit_map.pop(key, None)
-        commit_map[key] = msgid
-    for table in (patches, commit_map):
+        record.commits.pop(key, None)
+        record.commits[key] = msgid
+    for table in (record.patches, record.commits):
         while len(table) > MAX_ENTRIES:
             table.pop(next(iter(table)))
+    data = {
+        "patches": {
+            a.msgid: {"series": a.series_id, "server": a.server, "project": a.project, "version": a.version}
+            for a in record.patches.values()
+        },
+        "commits": record.commits,
+    }
     target = path(common_dir)
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -1,12 +1,12 @@
-"""Human output on stderr, shared by every command (and by the hook's fast path, which
-does not load Typer)."""
+"""Human output on stderr, shared by every command (and by the pre-push hook's fast path,
+which does not load Typer)."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from .errors import PwapplyError
+from ..errors import PwapplyError
 
 
 def _say(line: str) -> None:
@@ -27,6 +27,10 @@ class Console:
 
     def _style(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def say(self, line: str) -> None:
+        """A line the user must see, whatever -q says."""
+        _say(line)
 
     def progress(self, line: str) -> None:
         if self.tty and not self.quiet:

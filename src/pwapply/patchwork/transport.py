@@ -1,14 +1,10 @@
-"""PatchworkClient: the only module that speaks HTTP.
+"""HTTP to a Patchwork server: the transport under PatchworkClient.
 
-One httpx client per run: base URL, pinned API version, timeout, User-Agent and token
-set once.  JSON is turned into frozen dataclasses here; nothing past this module sees a
-dict from the server.
-
-Requests (see DESIGN.md): a series id costs the series JSON and its mbox, fetched
-concurrently (the mbox URL is known from the id), then the cover letter's comments when
-the series has a cover letter: 3 requests in 2 round trips.  A Message-ID costs one
-lookup more, and the lookup is checked: servers before API 1.2 ignore ``?msgid=`` and
-answer with every patch.
+One httpx client per server and run: base URL, pinned API version, timeout, User-Agent
+and token set once.  Every request is a GET with retries of 5xx and 429 (Retry-After
+honoured, bounded), redirects followed by us (so that we decide where the token goes:
+the same host only, never from https to http), and one deadline for all of a client's
+requests (--timeout), checked while bodies stream.  The only module that imports httpx.
 """
 
 from __future__ import annotations
@@ -20,12 +16,12 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 from urllib.parse import urlsplit
 
-from . import __version__
-from .errors import NetworkError, NotFoundError
+from .. import __version__, process
+from ..errors import NetworkError, NotFoundError
+from ..steps import step
 
 if TYPE_CHECKING:
     import httpx
@@ -37,68 +33,7 @@ MAX_RETRY_AFTER = 10.0
 MAX_REDIRECTS = 5
 
 Logger = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class PatchRef:
-    id: int
-    msgid: str  # without <>
-    name: str
-    web_url: str
-
-
-@dataclass(frozen=True)
-class CoverRef:
-    id: int
-    msgid: str
-    name: str
-    web_url: str
-
-
-@dataclass(frozen=True)
-class Series:
-    id: int
-    name: Optional[str]
-    version: int
-    total: int
-    received_total: int
-    received_all: bool
-    project: str  # link name
-    submitter_name: str
-    submitter_email: str
-    submitter_id: Optional[int]
-    web_url: str
-    date: str
-    cover: Optional[CoverRef]
-    patches: Tuple[PatchRef, ...]
-
-
-@dataclass(frozen=True)
-class PatchState:
-    id: int
-    msgid: str
-    state: str
-    check: str
-    web_url: str
-
-
-@dataclass(frozen=True)
-class Fetched:
-    series: Series
-    mbox: bytes
-    pending_comments: "Optional[Future[Tuple[str, ...]]]"  # replies to the cover letter, still on their way
-
-    def cover_comments(self) -> Tuple[str, ...]:
-        """Bodies of the replies to the cover letter (waits for them if need be)."""
-        from . import process
-
-        if self.pending_comments is None:
-            return ()
-        return process.result(self.pending_comments, what="cover comments")
-
-
-def _strip_brackets(msgid: str) -> str:
-    return msgid.strip().strip("<>").strip()
+T = TypeVar("T", bound="Transport")
 
 
 def is_loopback(host: str) -> bool:
@@ -124,18 +59,12 @@ def request_pool(workers: int = 4) -> Iterator[ThreadPoolExecutor]:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def preload(https: bool) -> Any:
-    """Import httpx and the transport it loads on its first client (110 ms together
-    here), and for an https server make its default TLS context (loading the CA bundle:
-    20-30 ms more) and return it.  apply calls this in a thread while git checks the
-    repository, so the two overlap, and gives the context to its client."""
-    import httpcore  # noqa: F401 -- httpx's transport imports it when a client is made
-    import httpx
+class Transport:
+    """HTTP to one Patchwork server: one httpx client with base URL, API version,
+    User-Agent and token set once; GETs with retries, redirects and one deadline for all
+    of a client's requests; JSON and paginated lists.  PatchworkClient adds the
+    endpoints."""
 
-    return httpx.create_ssl_context() if https else None
-
-
-class PatchworkClient:
     def __init__(
         self,
         server: str,
@@ -212,7 +141,7 @@ class PatchworkClient:
         if self._upgraded is not None:
             self._upgraded.close()
 
-    def __enter__(self) -> "PatchworkClient":
+    def __enter__(self: "T") -> "T":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -241,8 +170,6 @@ class PatchworkClient:
         Asked from the main thread, the request runs in the pool and the main thread
         waits on it as on anything else: a signal ends the wait at once (process.result)."""
         if threading.current_thread() is threading.main_thread():
-            from . import process
-
             asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self._submit(self._get, url, what, stream_limit)
             return process.result(asked, what=what)
         url = self._url(url)
@@ -305,17 +232,15 @@ class PatchworkClient:
         return target
 
     def _get_once(self, url: str, what: str, stream_limit: Optional[int]) -> Tuple[int, Dict[str, str], bytes]:
-        from . import process
-
         remaining = self._remaining()
         if remaining <= 0:
             raise self._too_slow(what, answered=False)
         label = "GET " + re.sub(r"\d+", "N", urlsplit(url).path)
-        process.step(f"before {label}")
+        step(f"before {label}")
         try:
             return self._get_timed(url, what, stream_limit, remaining)
         finally:
-            process.step(f"after {label}")
+            step(f"after {label}")
 
     def _get_timed(
         self, url: str, what: str, stream_limit: Optional[int], remaining: float
@@ -421,142 +346,6 @@ class PatchworkClient:
             next_url = _next_link(headers.get("link", ""))
         return items
 
-    # ------------------------------------------------------------------ endpoints
-
-    def series(self, series_id: int) -> Series:
-        data = self._json(
-            f"{self.api}/series/{series_id}/", what=f"series {series_id}", missing=f"series {series_id} not found"
-        )
-        return _series(data)
-
-    def series_mbox(self, series_id: int) -> bytes:
-        status, headers, body = self._get(
-            f"{self.server}/series/{series_id}/mbox/",
-            what=f"the mbox of series {series_id}",
-            stream_limit=self.max_mbox,
-        )
-        if status == 404:
-            raise NotFoundError(f"series {series_id} has no mbox on {self.host}", "check the series id")
-        self._check_status(status, f"the mbox of series {series_id}")
-        if body.lstrip()[:1] == b"<" and b"<html" in body[:2000].lower():
-            raise NetworkError(
-                f"{self.host} sent a web page instead of the mbox of series {series_id}", "is this a Patchwork server?"
-            )
-        return body
-
-    def cover_comments(self, cover_id: int) -> Tuple[str, ...]:
-        items = self._list(
-            f"{self.api}/covers/{cover_id}/comments/?per_page=100", what=f"the comments on cover letter {cover_id}"
-        )
-        return tuple(str(c.get("content") or "") for c in items if isinstance(c, dict))
-
-    def series_of_patch(self, patch_id: int, *, cover: bool = False) -> int:
-        kind = "covers" if cover else "patches"
-        label = "cover letter" if cover else "patch"
-        data = self._json(
-            f"{self.api}/{kind}/{patch_id}/", what=f"{label} {patch_id}", missing=f"{label} {patch_id} not found"
-        )
-        return _first_series(data, f"{label} {patch_id}")
-
-    def series_of_msgid(self, msgid: str, project: Optional[str], cover_first: bool) -> Tuple[int, Optional[int]]:
-        """(series id, cover id when the msgid is the cover letter's)."""
-        order = ("covers", "patches") if cover_first else ("patches", "covers")
-        for kind in order:
-            query = f"?msgid={_q(msgid)}" + (f"&project={_q(project)}" if project else "")
-            items = self._list(f"{self.api}/{kind}/{query}", what=f"Message-ID {msgid}")
-            # An old server ignores ?msgid= and lists everything: trust only exact matches.
-            hits = [i for i in items if isinstance(i, dict) and _strip_brackets(str(i.get("msgid", ""))) == msgid]
-            if items and not hits and len(items) > 1:
-                raise NetworkError(
-                    f"{self.host} ignored the Message-ID filter (Patchwork API older than {API_VERSION})",
-                    "give the series id or its URL instead",
-                )
-            if hits:
-                series_id = _first_series(hits[0], f"Message-ID {msgid}")
-                return series_id, (int(hits[0]["id"]) if kind == "covers" else None)
-        where = f" in project {project}" if project else ""
-        raise NotFoundError(
-            f"no patch or cover letter with Message-ID <{msgid}>{where} on {self.host}",
-            "check the Message-ID, or the project (pwapply config)",
-        )
-
-    def series_list(
-        self,
-        *,
-        project: str,
-        submitter: Optional[int] = None,
-        since: Optional[str] = None,
-        before: Optional[str] = None,
-        q: Optional[str] = None,
-    ) -> List[Series]:
-        """Every series matching the filters, newest first, across all pages."""
-        params = [("project", project), ("order", "-date"), ("per_page", "100")]
-        if submitter is not None:
-            params.append(("submitter", str(submitter)))
-        for key, value in (("since", since), ("before", before), ("q", q)):
-            if value:
-                params.append((key, value))
-        query = "&".join(f"{k}={_q(v)}" for k, v in params)
-        items = self._list(f"{self.api}/series/?{query}", what=f"the series of project {project}")
-        out = [_series(item) for item in items if isinstance(item, dict)]
-        # A filter the server does not know is ignored: keep only what was asked for.
-        return [
-            s
-            for s in out
-            if (not project or s.project == project) and (submitter is None or s.submitter_id == submitter)
-        ]
-
-    def patch_states(self, series_id: int) -> List[PatchState]:
-        """Each patch of a series with its state (new, accepted, superseded ...) and the
-        summary of its CI checks (pending, success, warning, fail)."""
-        items = self._list(
-            f"{self.api}/patches/?series={series_id}&per_page=100", what=f"the patches of series {series_id}"
-        )
-        return [
-            PatchState(
-                id=int(i.get("id") or 0),
-                msgid=_strip_brackets(_str(i.get("msgid"))),
-                state=_str(i.get("state")),
-                check=_str(i.get("check")),
-                web_url=_str(i.get("web_url")),
-            )
-            for i in items
-            if isinstance(i, dict)
-        ]
-
-    def cover_content(self, cover_id: int) -> str:
-        data = self._json(
-            f"{self.api}/covers/{cover_id}/",
-            what=f"cover letter {cover_id}",
-            missing=f"cover letter {cover_id} not found",
-        )
-        return _str(data.get("content")) if isinstance(data, dict) else ""
-
-    # ------------------------------------------------------------------ fetch plans
-
-    def fetch(
-        self, series_id: int, *, known_cover: Optional[int] = None, meanwhile: Callable[[], None] = lambda: None
-    ) -> Fetched:
-        """Series JSON and mbox concurrently; the cover's comments are asked for as soon as
-        the cover is known (at once when it already is) and left on their way: the caller
-        applies the patches meanwhile and collects them with ``cover_comments()``.  The
-        caller's ``meanwhile`` runs while the first requests are in flight."""
-        from . import process
-
-        f_series = self._submit(self.series, series_id)
-        f_mbox = self._submit(self.series_mbox, series_id)
-        f_comments = self._submit(self.cover_comments, known_cover) if known_cover else None
-        try:
-            meanwhile()
-            series = process.result(f_series, what="series")
-        except BaseException:
-            f_mbox.cancel()
-            raise
-        if f_comments is None and series.cover is not None:
-            f_comments = self._submit(self.cover_comments, series.cover.id)
-        mbox = process.result(f_mbox, what="mbox")
-        return Fetched(series=series, mbox=mbox, pending_comments=f_comments)
-
 
 def _size(n: int) -> str:
     return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{max(n // 1024, 1)} KiB"
@@ -608,65 +397,3 @@ def _next_link(header: str) -> Optional[str]:
         if m:
             return m.group(1)
     return None
-
-
-def _first_series(data: Any, what: str) -> int:
-    series = data.get("series") if isinstance(data, dict) else None
-    if not isinstance(series, list) or not series or not isinstance(series[0], dict):
-        raise NotFoundError(f"{what} belongs to no series", "give the series id instead")
-    return int(series[0]["id"])
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _int_or_none(value: Any) -> Optional[int]:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _series(data: Any) -> Series:
-    """Series JSON -> Series; NetworkError when it is not shaped like Patchwork's."""
-    try:
-        project = data.get("project") or {}
-        submitter = data.get("submitter") or {}
-        cover = data.get("cover_letter")
-        cover_ref = None
-        if isinstance(cover, dict) and cover.get("id") is not None:
-            cover_ref = CoverRef(
-                id=int(cover["id"]),
-                msgid=_strip_brackets(_str(cover.get("msgid"))),
-                name=_str(cover.get("name")),
-                web_url=_str(cover.get("web_url")),
-            )
-        patches = tuple(
-            PatchRef(
-                id=int(p["id"]),
-                msgid=_strip_brackets(_str(p.get("msgid"))),
-                name=_str(p.get("name")),
-                web_url=_str(p.get("web_url")),
-            )
-            for p in data.get("patches") or []
-        )
-        name = data.get("name")
-        return Series(
-            id=int(data["id"]),
-            name=name if isinstance(name, str) else None,
-            version=int(data.get("version") or 1),
-            total=int(data.get("total") or len(patches)),
-            received_total=int(data.get("received_total") or len(patches)),
-            received_all=bool(data.get("received_all", True)),
-            project=_str(project.get("link_name")) if isinstance(project, dict) else "",
-            submitter_name=_str(submitter.get("name")) if isinstance(submitter, dict) else "",
-            submitter_email=_str(submitter.get("email")) if isinstance(submitter, dict) else "",
-            submitter_id=_int_or_none(submitter.get("id")) if isinstance(submitter, dict) else None,
-            web_url=_str(data.get("web_url")),
-            date=_str(data.get("date")),
-            cover=cover_ref,
-            patches=patches,
-        )
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise NetworkError(
-            "the series JSON is not shaped like Patchwork's: is this a Patchwork server?",
-            "check the server URL (pwapply config)",
-        ) from None

@@ -1,0 +1,108 @@
+"""git am of a series in the scratch worktree: its options, the temporary mbox it reads,
+and, when it stops, which patch failed and why."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence
+
+from .. import process
+from ..errors import ApplyError, ConfigError
+from ..git.scratch import AmResult, Scratch, failing_files, identity_problem
+from ..text import first_few
+from ..ui import UI
+
+if TYPE_CHECKING:
+    from ..mbox import Patch
+
+
+def am_options(three_way: bool, passthrough: Sequence[str], patches: Sequence["Patch"] = ()) -> List[str]:
+    """git am's options for these patches: -3 (or --no-3way), -p0 for diffs made without
+    a/ b/ prefixes, then what the user gave after --."""
+    options = ["-3"] if three_way else ["--no-3way"]
+    if patches and not any(p.prefixed for p in patches) and not any(a.startswith("-p") for a in passthrough):
+        options.append("-p0")  # diffs made with diff.noprefix: no a/ b/ to strip
+    return options + list(passthrough)
+
+
+@contextmanager
+def mbox_file(patches: Sequence["Patch"]) -> Iterator[str]:
+    """A temporary mbox of these patches, for git am; removed at the end of the block.
+    Made and on the books under process.hold(): a signal in between would leave it."""
+    from .. import mbox
+
+    path = None
+    try:
+        with process.hold():
+            fd, path = tempfile.mkstemp(prefix="pwapply-", suffix=".mbox")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(mbox.join(patches))
+        yield path
+    finally:
+        if path is not None:
+            os.unlink(path)
+
+
+def apply_in(scratch: Scratch, patches: Sequence["Patch"], options: Sequence[str], ui: UI) -> AmResult:
+    """git am in the scratch worktree, with a progress line per patch."""
+    total = len(patches)
+    with mbox_file(patches) as path:
+        return scratch.am(path, options, lambda n, subject: ui.progress(f"[{n}/{total}] {subject}"))
+
+
+@dataclass
+class Failure:
+    number: int  # 1-based among the patches given to git am
+    patch: "Patch"
+    total: int
+    files: List[str]
+    done_tip: str  # the commit of the patches that did apply
+    output: str
+    hook: Optional[str] = None  # the git am hook that refused the patch, if one did
+    hook_said: str = ""
+
+    def error(self, hint: str, label: str = "") -> ApplyError:
+        if self.hook:
+            from ..trailers import clean_value
+
+            said = clean_value(self.hook_said)
+            said = said if len(said) <= 160 else said[:157] + "..."
+            what = f"{label}your {self.hook} hook refused patch {self.number}/{self.total}: {self.patch.title}" + (
+                f" (it said: {said})" if said else ""
+            )
+        else:
+            shown = first_few(self.files, 5)
+            what = f"{label}patch {self.number}/{self.total} did not apply: {self.patch.title}" + (
+                f" (conflicts in {shown})" if shown else ""
+            )
+        return ApplyError(
+            what,
+            hint,
+            number=self.number,
+            subject=self.patch.title,
+            files=self.files,
+            details=self.output,
+        )
+
+    def refusal(self) -> str:
+        """What stopped git am, in a few words."""
+        return f"the {self.hook} hook refused patch {self.number}" if self.hook else f"patch {self.number} failed"
+
+
+def describe_failure(scratch: Scratch, outcome: AmResult, patches: Sequence["Patch"]) -> Failure:
+    """Which patch failed and on which files; a ConfigError when no patch was at fault
+    (git cannot name the committer), since no --base or --resolve would help."""
+    problem = identity_problem(outcome.output)
+    if problem:
+        raise ConfigError(
+            f"git am cannot commit: git does not know who you are ({problem})",
+            'set it: git config --global user.name "Your Name"; git config --global user.email you@example.org',
+        )
+    n = min(max(outcome.failed_at or 1, 1), len(patches))
+    files = [] if outcome.hook else scratch.conflicted() or failing_files(outcome.output)
+    return Failure(
+        n, patches[n - 1], len(patches), files, scratch.head(), outcome.output, outcome.hook, outcome.hook_said
+    )

@@ -1,0 +1,150 @@
+"""Past the commit point: the branch is made (or moved) and checked out, or, for
+--no-branch, the current branch fast-forwarded; --resolve hands what is left to git am
+in the user's work tree; what was applied is recorded for `pwapply check`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, List, Optional, Sequence
+
+from ..errors import GitError, RepoStateError
+from ..git import repo as gitrepo
+from ..git.repo import Commit, Repo
+from ..git.rewrite import rewrite_messages
+from ..git.scratch import am
+from ..resolve import is_msgid
+from ..text import first_few
+from .am import Failure, mbox_file
+from .options import Result
+from .source import Source
+from .trailer_plan import TrailerPlan
+
+if TYPE_CHECKING:
+    from ..mbox import Patch
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the commits land: a branch (made, or moved from ``old_tip`` with --force),
+    checked out or not; or, with no branch, the current branch."""
+
+    branch: Optional[str]
+    old_tip: Optional[str]
+    checkout: bool
+
+
+def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: Target, source: Source) -> Result:
+    what = f"pwapply: series {source.series_id} v{source.version}" if source.series_id else "pwapply: mbox"
+    checked_out = False
+    warnings: List[str] = []
+    branch, old_tip = target.branch, target.old_tip
+    if branch is None:
+        gitrepo.fast_forward_worktree(repo, base, tip, what)
+        checked_out = True
+    else:
+        ref = f"refs/heads/{branch}"
+        gitrepo.update_ref(repo, ref, tip, old_tip or repo.zero_id, what)
+        if target.checkout:
+            try:
+                hook_said = gitrepo.checkout(repo, branch)  # None, or the failed post-checkout hook's line
+            except GitError as exc:
+                if old_tip:
+                    gitrepo.update_ref(repo, ref, old_tip, tip, "pwapply: restore")
+                else:
+                    gitrepo.delete_ref(repo, ref, tip)
+                detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+                named = [line.strip() for line in detail if line.startswith("\t")]  # the files in the way
+                shown = first_few(named, 5)
+                raise RepoStateError(
+                    f"cannot check out {branch}: {detail[0] if detail else 'git checkout failed'}"
+                    + (f" {shown}" if shown else ""),
+                    "move them out of the way, or use --no-checkout"
+                    if named
+                    else "nothing was changed; --no-checkout makes the branch without checking it out",
+                ) from None
+            checked_out = True
+            if hook_said is not None:  # checked out: the branch stays, and the user hears of the hook
+                warnings.append(
+                    "the branch is checked out, but your post-checkout hook failed after it"
+                    + (f" (it said: {hook_said})" if hook_said else "")
+                    + ": what it does after a checkout may not be done"
+                )
+    return Result(
+        branch=branch,
+        base=base,
+        tip=tip,
+        commits=[(c.id, c.subject) for c in commits],
+        series_id=source.series_id,
+        version=source.version,
+        name=source.name or "",
+        old_tip=old_tip,
+        checked_out=checked_out,
+        warnings=warnings,
+    )
+
+
+def hand_over(
+    repo: Repo,
+    base: str,
+    failure: Failure,
+    patches: Sequence["Patch"],
+    trailers: TrailerPlan,
+    sign: Optional[str],
+    am_options: Sequence[str],
+    target: Target,
+    source: Source,
+) -> Result:
+    """--resolve: put the patches that applied on the branch, check it out, and run
+    `git am` on the rest in the user's work tree, where it stops at the failing patch.
+    (It may not: a hook that refused a patch in the temporary worktree, which holds only
+    the files the series changes, can accept it in the whole tree.)"""
+    from .. import mbox, process
+
+    tip, commits = rewrite_messages(repo, base, failure.done_tip, trailers.edit(list(patches)), sign)
+    process.commit()  # the commit point: the hand-over completes, whatever signal comes
+    result = finish(repo, base, tip, commits, target, source)
+    rest = []
+    for p in patches[failure.number - 1 :]:
+        raw = mbox.add_trailers_to_mail(p.raw, trailers.for_patch(p))
+        rest.append(replace(p, raw=raw if raw is not None else p.raw))
+    with mbox_file(rest) as path:
+        outcome = am(repo.git, repo.git_dir, path, am_options)
+    if outcome.ok:
+        commits = [*commits, *gitrepo.commits_between(repo, tip, "HEAD")]
+        remember(repo, source, patches, commits)
+        result.tip = commits[-1].id if commits else tip
+        result.commits = [(c.id, c.subject) for c in commits]
+        result.notes.append(
+            f"patches {failure.number}-{len(patches)} were applied by git am in your work tree, "
+            f"after {failure.refusal()} in pwapply's temporary worktree"
+        )
+        return result
+    remember(repo, source, patches, commits)
+    n = failure.number - 1 + min(max(outcome.failed_at or 1, 1), len(rest))
+    if n != failure.number or outcome.hook != failure.hook:  # git am stopped elsewhere, or for another reason
+        from ..git.scratch import failing_files
+
+        files = [] if outcome.hook else failing_files(outcome.output)
+        failure = Failure(n, patches[n - 1], len(patches), files, "", outcome.output, outcome.hook, outcome.hook_said)
+    where = f"on branch {target.branch}" if target.branch else "on your branch"
+    todo = "do what the hook asks" if failure.hook else "fix the files, git add them"
+    raise failure.error(
+        f"git am stopped {where}: {todo}, then git am --continue "
+        "(git am --skip drops this patch, git am --abort gives up)"
+    )
+
+
+def remember(repo: Repo, source: Source, patches: Sequence["Patch"], commits: Sequence[Commit]) -> None:
+    """Note which series each applied Message-ID belongs to, and which commit came from
+    which patch, for `pwapply check` (see record.py)."""
+    from .. import record
+
+    applied = []
+    if source.series_id is not None and source.server:
+        applied = [
+            record.Applied(p.msgid, source.series_id, source.server, source.project, source.version)
+            for p in patches
+            if is_msgid(p.msgid)
+        ]
+    made = [(c.author, c.subject, p.msgid) for c, p in zip(commits, patches) if is_msgid(p.msgid)]
+    record.add(repo.common_dir, applied, made)

@@ -1,0 +1,99 @@
+"""The data of an apply: what the user asked for (Options), what the settings make of
+it once at the start (Plan: the values that flow down the pipeline, so that no step
+below reads the settings again), and what came of it (Result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+from ..config import Settings
+from ..errors import InputError
+
+
+@dataclass
+class Options:
+    base: Optional[str] = None
+    branch: Optional[str] = None
+    no_branch: bool = False
+    force: bool = False
+    checkout: bool = True
+    three_way: bool = True
+    signoff: bool = False
+    patches: Optional[str] = None
+    passthrough: Sequence[str] = ()  # what came after --: options for git am
+    link: bool = True
+    allow_incomplete: bool = False
+    resolve: bool = False
+
+    def check(self) -> None:
+        """Refuse combinations that cannot mean anything, before any work."""
+        if self.no_branch and (self.branch or self.force):
+            raise InputError(
+                "--no-branch cannot be combined with --branch or --force",
+                "--no-branch applies on top of the current branch",
+            )
+        if self.no_branch and self.base:
+            raise InputError(
+                "--no-branch cannot be combined with --base", "--no-branch applies on top of the current branch"
+            )
+        if self.resolve and not self.checkout:
+            raise InputError(
+                "--resolve needs the branch checked out; drop --no-checkout",
+                "--resolve leaves the am session in your work tree",
+            )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The settings of this run as the pipeline needs them."""
+
+    server: Optional[str]  # the configured (or typed) Patchwork server
+    project: Optional[str]
+    branch_format: str
+    link_format: Optional[str]  # None: a Link to the patch's page (or lore without a server)
+    link: bool
+    sign: Optional[str]  # the key git am would sign with ("" git's default); None: unsigned
+
+    @classmethod
+    def make(cls, settings: Settings, opts: Options) -> "Plan":
+        return cls(
+            server=settings.server,
+            project=settings.project,
+            branch_format=settings.branch_format,
+            link_format=settings.get("linkFormat") if opts.link else None,
+            link=opts.link,
+            sign=signing_key(settings.flag("commit.gpgsign"), opts.passthrough),
+        )
+
+
+def signing_key(gpgsign: bool, am_options: Sequence[str]) -> Optional[str]:
+    """The key git am would sign the commits with: "" for git's default key, None for
+    no signature.  As git am decides: -S[KEY] / --gpg-sign[=KEY] / --no-gpg-sign among
+    the options for it, else commit.gpgSign."""
+    sign: Optional[str] = "" if gpgsign else None
+    for arg in am_options:
+        if arg in ("-S", "--gpg-sign"):
+            sign = ""
+        elif arg.startswith("-S"):
+            sign = arg[2:]
+        elif arg.startswith("--gpg-sign="):
+            sign = arg.split("=", 1)[1]
+        elif arg == "--no-gpg-sign":
+            sign = None
+    return sign
+
+
+@dataclass
+class Result:
+    branch: Optional[str]
+    base: str
+    tip: str
+    commits: List[Tuple[str, str]]  # (id, subject)
+    series_id: Optional[int]
+    version: int
+    name: str
+    old_tip: Optional[str] = None
+    checked_out: bool = False
+    notes: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)  # told even with -q: something did not go as asked

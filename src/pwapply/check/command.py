@@ -1,0 +1,98 @@
+"""The body of `pwapply check`, without Typer: the pre-push hook runs it on every push,
+so `pwapply check --pre-push` reaches it straight from the entry point (main.py).
+
+Which commits: those being pushed (the hook's stdin) that no remote has, or a range the
+user gives, or @{upstream}..HEAD.  The configuration is read only when one of them
+carries a trailer of ours (gather.py): a push of other commits costs two git processes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
+
+from ..git.repo import Repo, commits_for_check, has_upstream, open_repo
+from ..git.run import Logger
+from .gather import Context, run
+from .rules import Report, severities
+
+ZERO = re.compile(r"^0+$")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    revs: List[str] = field(default_factory=list)
+    pre_push: bool = False
+    timeout: float = 10.0
+    offline: bool = False
+    strict: Optional[bool] = None  # None: git config pwapply.check.strict
+    server: Optional[str] = None
+    project: Optional[str] = None
+    ca_bundle: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    report: Report
+    strict: bool  # an unreachable server refuses the push
+
+    @property
+    def failed(self) -> bool:
+        return self.report.errors(self.strict)
+
+
+def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logger] = None) -> Checked:
+    """Check the commits; what was found, and whether it should stop the push."""
+    from ..config import Settings
+
+    repo = open_repo(log=log)
+    rev_args = revs_to_check(repo, opts.revs, opts.pre_push, read_stdin)
+    commits = commits_for_check(repo, rev_args) if rev_args else []
+    loaded: List[Settings] = []  # filled only when a commit calls for the configuration
+
+    def load_context() -> Context:
+        from ..config import load
+        from ..patchwork.client import Connection
+
+        settings = load(repo.git, repo.top, flags={"server": opts.server, "project": opts.project}, env=os.environ)
+        loaded.append(settings)
+        conn = Connection(
+            timeout=opts.timeout,
+            ca_bundle=opts.ca_bundle,
+            log=log,
+            token=settings.token,
+            token_server=settings.server,
+        )
+        return Context(severities(settings.gitconfig), settings.server, settings.project, conn)
+
+    report = run(
+        commits, common_dir=repo.common_dir, load_context=load_context, offline=opts.offline, timeout=opts.timeout
+    )
+    strict = opts.strict
+    if strict is None:
+        strict = loaded[0].flag("pwapply.check.strict") if loaded else False
+    return Checked(report, strict)
+
+
+def revs_to_check(repo: Repo, revs: List[str], pre_push: bool, read_stdin: Callable[[], str]) -> List[str]:
+    """git log arguments for the commits to check."""
+    if pre_push:
+        # stdin: "<local ref> <local sha> <remote ref> <remote sha>" per ref pushed.  What
+        # any remote already has needs no check: exclude the remote tips and --remotes.
+        local, remote = [], []
+        for line in read_stdin().splitlines():
+            parts = line.split()
+            if len(parts) != 4:
+                continue
+            if not ZERO.match(parts[1]):  # a deletion pushes nothing
+                local.append(parts[1])
+            if not ZERO.match(parts[3]):  # a new branch has no remote tip
+                remote.append(parts[3])
+        return [*local, "--not", *remote, "--remotes"] if local else []
+    if revs:
+        return revs
+    if has_upstream(repo):
+        return ["@{upstream}..HEAD"]
+    return ["HEAD", "--not", "--remotes"]

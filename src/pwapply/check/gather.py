@@ -1,0 +1,168 @@
+"""`pwapply check` against the servers: group the commits by series (recorded at apply
+time, or looked up once per series), ask each series' facts once, judge each commit by
+the rules (rules.py).  Requests grow with the number of series, not of commits; a range
+with no trailer of ours makes no request at all, and loads no configuration.  The whole
+check is bounded by --timeout: a server that does not answer in time is reported, not
+waited for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
+
+from .. import process, record, trailers
+from .rules import Commit, Facts, Finding, Report, judge, links, lost_trailers
+
+if TYPE_CHECKING:
+    from ..patchwork.client import Connection, PatchworkClient
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the check needs from the configuration, read only when a commit calls for it."""
+
+    severities: Mapping[str, str]  # check name -> error | warn | off
+    server: Optional[str]
+    project: Optional[str]
+    conn: "Connection"
+
+
+def run(
+    commits: Sequence[Commit],
+    *,
+    common_dir: str,
+    load_context: Callable[[], Context],
+    offline: bool,
+    timeout: float,
+) -> Report:
+    report = Report()
+    data = record.load(common_dir)
+    lost = lost_trailers(commits, data.lost_trailer_msgid)
+    wanted: List[Tuple[Commit, Optional[str], str]] = []
+    for c in commits:
+        for server, msgid in links(c.message):
+            wanted.append((c, server, msgid))
+    report.checked = len({c.id for c, _, _ in wanted})
+    if not lost and not wanted:
+        return report  # nothing of ours: no config, no network
+    ctx = load_context()
+    sev = ctx.severities
+    if sev["trailer"] != "off":
+        for c, msgid in lost:
+            report.findings.append(
+                Finding(
+                    sev["trailer"],
+                    c.id,
+                    c.subject,
+                    f"pwapply applied it from <{msgid}> but its Link trailer is gone",
+                    "put the trailer back (git rebase -i, reword) or re-apply the series",
+                )
+            )
+    if offline or not wanted or all(sev[k] == "off" for k in ("superseded", "state", "tags", "checks")):
+        return report
+    default_server, project = ctx.server, ctx.project
+    by_server: Dict[str, List[Tuple[Commit, str]]] = {}
+    serverless: Set[str] = set()
+    for c, server, msgid in wanted:
+        applied = data.lookup(msgid)
+        target = server or (applied.server if applied else None) or default_server
+        if target:
+            by_server.setdefault(target.rstrip("/"), []).append((c, msgid))
+        else:
+            serverless.add(c.id)
+    if serverless:
+        report.unreachable.append(
+            f"no Patchwork server for {len(serverless)} commit(s) whose Link names none (git config pwapply.server URL)"
+        )
+    results: Dict[str, Union[List[Finding], Exception]] = {}
+
+    def work() -> None:
+        for server, items in by_server.items():
+            try:
+                results[server] = _ask(ctx.conn.client(server), server, items, data, project, sev)
+            except Exception as exc:  # noqa: BLE001 - any failure means: could not check
+                results[server] = exc
+
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    try:
+        process.result(process.in_thread(work, "pwapply-check"), timeout, what="check")
+    except FutureTimeout:
+        pass  # the servers that did not answer are told below
+    for server in by_server:
+        host = server.split("://", 1)[-1]
+        outcome = results.get(server)
+        if outcome is None:
+            report.unreachable.append(f"{host} did not answer within {timeout:g} s")
+        elif isinstance(outcome, BaseException):
+            report.unreachable.append(f"{host}: {getattr(outcome, 'message', None) or outcome}")
+        else:
+            report.findings.extend(outcome)
+    return report
+
+
+def _ask(
+    client: "PatchworkClient",
+    server: str,
+    items: Sequence[Tuple[Commit, str]],
+    data: record.Record,
+    project: Optional[str],
+    sev: Mapping[str, str],
+) -> List[Finding]:
+    """Group the commits by series (recorded, or looked up once per series) and judge."""
+
+    from .. import mbox
+    from ..patchwork.client import request_pool
+    from ..versions import find, order_key
+
+    host = server.split("://", 1)[-1]
+    with client:
+        series_of: Dict[str, int] = {}
+        for _, msgid in items:
+            applied = data.lookup(msgid)
+            if applied is not None and applied.server.rstrip("/") == server:
+                series_of[msgid] = applied.series_id
+        facts: Dict[int, Facts] = {}
+
+        def gather(sid: int) -> Facts:
+            s = client.series(sid)
+            f = Facts(series=s)
+            with request_pool() as pool:
+                versions = pool.submit(find, client, s) if sev["superseded"] != "off" else None
+                states = pool.submit(client.patch_states, sid)
+                want_tags = sev["tags"] != "off"
+                box = pool.submit(client.series_mbox, sid) if want_tags else None
+                comments = pool.submit(client.cover_comments, s.cover.id) if want_tags and s.cover else None
+                if versions is not None:
+                    newer = [v for v in versions.result() if order_key(v) > order_key(s)]
+                    f.newer = max(newer, key=order_key) if newer else None
+                f.patches = {p.msgid: p for p in states.result()}
+                cover_tags: List[trailers.Trailer] = []
+                for body in comments.result() if comments else ():
+                    cover_tags += [
+                        t for t in trailers.tags_from_reply(body) if not any(t.same_as(o) for o in cover_tags)
+                    ]
+                if box is not None:
+                    for p in mbox.read(box.result(), reorder=False).patches:
+                        text = p.raw.decode("utf-8", "replace").split("\n---", 1)[0]
+                        f.tags[p.msgid] = trailers.tags_from_reply(text) + cover_tags
+            return f
+
+        pending = [m for _, m in items if m not in series_of]
+        for msgid in pending:
+            if msgid in series_of:
+                continue  # learnt from an earlier lookup's patch list
+            sid, _ = client.series_of_msgid(msgid, project, cover_first=False)
+            facts[sid] = gather(sid)
+            for other in facts[sid].patches:
+                series_of.setdefault(other, sid)
+            series_of.setdefault(msgid, sid)
+        for sid in sorted(set(series_of.values()) - set(facts)):
+            facts[sid] = gather(sid)
+        out: List[Finding] = []
+        for commit, msgid in items:
+            known = series_of.get(msgid)
+            if known is not None:
+                out.extend(judge(commit, msgid, facts[known], sev, host))
+        return out

@@ -1,0 +1,449 @@
+"""The commands: parse the arguments, turn them into the library's options once, run
+the library under the boundary, render the result.  No logic here.
+
+``pwapply SERIES`` is ``pwapply apply SERIES``: a first argument that is not a command
+name is taken as the series.  httpx and the pipeline modules are imported only by the
+commands that use them, so ``--help`` and ``--version`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any, List, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..errors import InputError, require_timeout
+from . import boundary, context, options, render
+from .console import Console
+
+if TYPE_CHECKING:
+    from ..git.repo import Repo
+
+NOTHING_CHANGED = "nothing was changed in your repository"
+EPILOG = (
+    "Examples:  pwapply 500889  |  pwapply https://patchwork.ozlabs.org/project/qemu-devel/list/?series=500889"
+    "  |  pwapply 20260421202110.306051-1-peterx@redhat.com  |  pwapply ./v2.mbox --no-branch"
+    "  |  pwapply config"
+)
+
+
+class DefaultToApply(TyperGroup):
+    """Route ``pwapply SERIES ...`` to ``pwapply apply SERIES ...``."""
+
+    def parse_args(self, ctx: Any, args: List[str]) -> List[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
+            args = ["apply", *args]
+        if "--" in args:  # what follows -- goes to git am, and only that
+            ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1 :]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=DefaultToApply,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Apply a Patchwork series as a git branch, with a Link trailer on every commit.\n\n"
+    "pwapply SERIES is the same as pwapply apply SERIES.",
+    epilog=EPILOG,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pwapply {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass
+
+
+def _passthrough(ctx: typer.Context) -> List[str]:
+    """What came after --; anything else left over is a mistake."""
+    passthrough: List[str] = ctx.meta.get("pwapply.passthrough", [])
+    stray = list(ctx.args[: len(ctx.args) - len(passthrough)]) if passthrough else list(ctx.args)
+    if stray:
+        raise InputError(
+            f"unexpected argument(s): {' '.join(stray)}",
+            "give one SERIES; options for git go after --, e.g. pwapply 500889 -- --reject",
+        )
+    return list(passthrough)
+
+
+# ----------------------------------------------------------------------- apply
+
+
+@app.command(
+    "apply",
+    context_settings={"allow_extra_args": True, "allow_interspersed_args": True},
+    epilog="Examples:  pwapply 500889  |  pwapply apply 500889 --base origin/master -s"
+    "  |  pwapply 500889 --patches 1-3,5  |  pwapply 500889 -- --reject"
+    "  |  pwapply ./series.mbox --no-branch  |  git format-patch -3 --stdout | pwapply -",
+)
+def apply_cmd(
+    ctx: typer.Context,
+    series: str = typer.Argument(
+        ..., metavar="SERIES", help="Series id (500889), Message-ID, Patchwork or lore URL, mbox file, or - for stdin."
+    ),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
+    base: Optional[str] = typer.Option(
+        None, "--base", metavar="REF", help="Commit to apply on, e.g. --base origin/master (default: HEAD)."
+    ),
+    branch: Optional[str] = typer.Option(
+        None,
+        "--branch",
+        "-b",
+        metavar="NAME",
+        help="Branch to create, e.g. -b review/foo (default: pw/{slug}-v{version}, or pwapply.branchFormat).",
+    ),
+    no_branch: bool = typer.Option(
+        False, "--no-branch", help="Apply on top of the current branch instead of creating one (a maintainer's queue)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", "-f", help="Move an existing branch of that name; its old tip is printed."
+    ),
+    no_checkout: bool = typer.Option(False, "--no-checkout", help="Create the branch but stay where you are."),
+    three_way: bool = typer.Option(
+        True, "--3way/--no-3way", help="Let git am fall back to a 3-way merge (default: on)."
+    ),
+    signoff: bool = typer.Option(False, "--signoff", "-s", help="Add your Signed-off-by after the Link trailer."),
+    patches: Optional[str] = typer.Option(
+        None, "--patches", "-p", metavar="RANGE", help="Apply only some patches, e.g. --patches 1-3,5."
+    ),
+    link_format: Optional[str] = typer.Option(
+        None,
+        "--link-format",
+        metavar="TEMPLATE",
+        help="Link trailer template with {msgid} {url} {project}, e.g. "
+        "'https://lore.kernel.org/qemu-devel/{msgid}' or 'Message-ID: <{msgid}>'.",
+    ),
+    no_link: bool = typer.Option(False, "--no-link", help="Add no Link trailer."),
+    allow_incomplete: bool = typer.Option(
+        False, "--allow-incomplete", help="Apply a series even if some of its patches never reached the server."
+    ),
+    resolve: bool = typer.Option(
+        False, "--resolve", help="On a conflict, leave git am stopped in your work tree to fix it by hand."
+    ),
+    timeout: float = options.TIMEOUT,
+    max_mbox_size: float = typer.Option(
+        64.0, "--max-mbox-size", metavar="MIB", help="Refuse a series mbox larger than this, e.g. --max-mbox-size 256."
+    ),
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    as_json: bool = options.JSON,
+    verbose: bool = options.VERBOSE,
+    quiet: bool = options.QUIET,
+) -> None:
+    """Fetch a series and apply it on a new branch, with a Link trailer on every commit.
+
+    Anything after -- goes to git am, e.g. pwapply 500889 -- --whitespace=fix
+    """
+    console = Console(quiet=quiet, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from ..apply import pipeline
+        from ..apply.options import Options
+        from ..patchwork.client import Preload
+        from ..process import Lock
+        from ..ui import UI
+
+        require_timeout(timeout)
+        if not max_mbox_size > 0:
+            raise InputError("--max-mbox-size must be more than 0 MiB", "e.g. --max-mbox-size 64")
+        opts = Options(
+            base=base,
+            branch=branch,
+            no_branch=no_branch,
+            force=force,
+            checkout=not no_checkout,
+            three_way=three_way,
+            signoff=signoff,
+            patches=patches,
+            passthrough=_passthrough(ctx),
+            link=not no_link,
+            allow_incomplete=allow_incomplete,
+            resolve=resolve,
+        )
+        preload = Preload()
+        flags = {"server": server, "project": project, "link_format": link_format}
+        ref, repo, settings = context.where(console, series, flags, repo_needed=True, preload=preload)
+        assert repo is not None
+        conn = context.connection(
+            console, settings, timeout, ca_bundle, max_mbox=int(max_mbox_size * 1024 * 1024), preload=preload
+        )
+        ui = UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        with Lock(repo.common_dir):
+            result = pipeline.run(ref, settings, repo, opts, conn, ui, read_stdin=lambda: sys.stdin.buffer.read())
+        # Before the commit point, a signal undoes everything (exit 130); from it on,
+        # the run completes and says it was interrupted late.
+        if guard.late is not None:
+            what = "the branch was made" if result.branch else "your branch was moved"
+            result.warnings.append(
+                f"interrupted ({boundary.signal_name(guard.late)}) after {what}: "
+                "pwapply finished the job rather than leave it half done"
+            )
+        render.applied(console, result, as_json)
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, NOTHING_CHANGED))
+
+
+# ----------------------------------------------------------------------- versions
+
+
+@app.command("versions", epilog="Examples:  pwapply versions 500889  |  pwapply versions 500889 --json")
+def versions_cmd(
+    series: str = typer.Argument(..., metavar="SERIES", help="Any form pwapply apply takes (not an mbox)."),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
+    timeout: float = options.TIMEOUT,
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    as_json: bool = typer.Option(False, "--json", help="Print the versions as a JSON list on stdout."),
+    verbose: bool = options.VERBOSE,
+) -> None:
+    """List every version of a series on the server; * marks the one you named."""
+    console = Console(quiet=False, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from ..config import require_server
+        from ..ui import UI
+        from ..versions import list_versions, need_server
+
+        require_timeout(timeout)
+        ref, _, settings = context.where(console, series, {"server": server, "project": project}, repo_needed=False)
+        need_server(ref)
+        conn = context.connection(console, settings, timeout, ca_bundle)
+        ui = UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        listing = list_versions(ref, require_server(settings.server), settings.project, conn, ui)
+        render.versions(listing, as_json)
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "nothing was left behind"))
+
+
+# ----------------------------------------------------------------------- diff
+
+
+@app.command(
+    "diff",
+    context_settings={"allow_extra_args": True, "allow_interspersed_args": True},
+    epilog="Examples:  pwapply diff 500889  |  pwapply diff 500889 --against v1"
+    "  |  pwapply diff 500889 --against 499120 --base origin/master  |  pwapply diff 500889 -- --no-dual-color",
+)
+def diff_cmd(
+    ctx: typer.Context,
+    series: str = typer.Argument(..., metavar="SERIES", help="The newer version, in any form apply takes."),
+    against: Optional[str] = typer.Option(
+        None,
+        "--against",
+        metavar="SERIES|vN",
+        help="The version to compare with, e.g. --against v1 or --against 499120 (default: the closest earlier).",
+    ),
+    base: Optional[str] = typer.Option(
+        None,
+        "--base",
+        metavar="REF",
+        help="Apply a version here when its base-commit is not in this repository (default: HEAD).",
+    ),
+    keep_trailers: bool = typer.Option(
+        False, "--trailers", help="Compare the trailers added after posting too (Link, Reviewed-by, ...)."
+    ),
+    interdiff: bool = typer.Option(
+        False, "--interdiff", help="Show git diff of the two tips instead of a range-diff (both on one base)."
+    ),
+    no_pager: bool = typer.Option(False, "--no-pager", help="Do not page the output."),
+    refresh: bool = typer.Option(False, "--refresh", help="Download the mboxes again instead of using the cache."),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
+    timeout: float = options.TIMEOUT,
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    verbose: bool = options.VERBOSE,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but the diff and errors."),
+) -> None:
+    """Show what changed between two versions of a series (git range-diff).
+
+    Neither your work tree nor your branches are touched. Options after -- go to
+    git range-diff (or git diff with --interdiff), e.g. -- --creation-factor=80
+    """
+    console = Console(quiet=quiet, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from ..apply.options import Options, Plan
+        from ..diff import DiffOptions, diff
+        from ..ui import UI
+
+        require_timeout(timeout)
+        passthrough = _passthrough(ctx)
+        ref, repo, settings = context.where(console, series, {"server": server, "project": project}, repo_needed=True)
+        assert repo is not None
+        ui = UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        opts = DiffOptions(
+            against=against,
+            base=base,
+            trailers=keep_trailers,
+            interdiff=interdiff,
+            pager=not no_pager,
+            refresh=refresh,
+            passthrough=passthrough,
+        )
+        conn = context.connection(console, settings, timeout, ca_bundle)
+        code = diff(ref, Plan.make(settings, Options()), repo, opts, conn, ui)
+        return 0 if code == 0 else 5
+
+    raise typer.Exit(boundary.run(console, body, "nothing was left behind"))
+
+
+# ----------------------------------------------------------------------- check
+
+
+@app.command(
+    "check",
+    epilog="Examples:  pwapply check  |  pwapply check origin/master..my-queue  |  pwapply check --offline"
+    "  |  (from hooks/pre-push) pwapply check --pre-push origin git@example.org:repo.git",
+)
+def check_cmd(
+    revs: Optional[List[str]] = typer.Argument(
+        None,
+        metavar="[REVRANGE]...",
+        help="Commits to check, e.g. origin/master..HEAD (default: @{upstream}..HEAD, or what no remote has).",
+    ),
+    pre_push: bool = typer.Option(
+        False,
+        "--pre-push",
+        help="Run as git's pre-push hook: arguments are the remote and its URL, refs come on stdin.",
+    ),
+    timeout: float = typer.Option(
+        10.0,
+        "--timeout",
+        metavar="SECONDS",
+        help="Give up on the server after this long in all, e.g. --timeout 5 (the push then goes on).",
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Only the checks that need no server (lost trailers)."),
+    strict: Optional[bool] = typer.Option(
+        None,
+        "--strict/--no-strict",
+        help="Refuse the push when the server cannot be reached (default: git config pwapply.check.strict).",
+    ),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    verbose: bool = options.VERBOSE,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+) -> None:
+    """Check commits before they are pushed: superseded series, rejected patches, review
+    tags they lack, failed CI checks, lost Link trailers.
+
+    Exit 1 when the push should not go on. Severity of each check:
+    git config pwapply.check.<superseded|state|tags|checks|trailer> error|warn|off
+    """
+    from ..check.command import CheckOptions
+    from .check import check
+
+    opts = CheckOptions(
+        revs=list(revs or []),
+        pre_push=pre_push,
+        timeout=timeout,
+        offline=offline,
+        strict=strict,
+        server=server,
+        project=project,
+        ca_bundle=ca_bundle,
+    )
+    raise typer.Exit(check(opts, Console(quiet=quiet, verbose=verbose)))
+
+
+# ----------------------------------------------------------------------- hooks
+
+hooks_app = typer.Typer(help="Install or remove the pre-push hook that runs pwapply check.", no_args_is_help=True)
+app.add_typer(hooks_app, name="hooks")
+
+
+@hooks_app.command("install", epilog="Example:  pwapply hooks install")
+def hooks_install() -> None:
+    """Install the pre-push hook in this repository (an existing one keeps running)."""
+    _hooks(install=True)
+
+
+@hooks_app.command("uninstall", epilog="Example:  pwapply hooks uninstall")
+def hooks_uninstall() -> None:
+    """Remove the pre-push hook, putting back the one it replaced."""
+    _hooks(install=False)
+
+
+def _hooks(install: bool) -> None:
+    console = Console(quiet=False, verbose=False)
+
+    def body(guard: Any) -> int:
+        from .. import hooks
+        from ..git.repo import open_repo
+
+        repo = open_repo()
+        what, _ = (hooks.install if install else hooks.uninstall)(repo.hooks)
+        console.info(what)
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "the hooks are as they were"))
+
+
+# ----------------------------------------------------------------------- demo
+
+
+@app.command("demo", epilog="Example:  pwapply demo  |  pwapply demo --dir /tmp/pwdemo")
+def demo_cmd(
+    directory: Optional[str] = typer.Option(
+        None,
+        "--dir",
+        metavar="DIR",
+        help="Where to build the demo (default: a new temporary directory, kept afterwards).",
+    ),
+) -> None:
+    """Run the whole job on a scratch project, offline: apply v1 and v2 of a series from a
+    local Patchwork-shaped server, diff them, and let the pre-push hook refuse v1."""
+    from .. import demo
+
+    raise typer.Exit(demo.run(lambda line: print(line, flush=True), keep=directory))
+
+
+# ----------------------------------------------------------------------- config
+
+
+@app.command("config", epilog="Example:  pwapply config  |  pwapply config --json")
+def config_cmd(
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
+    as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON on stdout."),
+) -> None:
+    """Show each effective setting and where it came from (the token is never shown)."""
+    console = Console(quiet=False, verbose=False)
+
+    def body(guard: Any) -> int:
+        from ..config import load
+        from ..errors import PwapplyError
+        from ..git.repo import open_repo
+        from ..git.run import Git
+
+        try:
+            repo: "Optional[Repo]" = open_repo()
+        except PwapplyError:
+            repo = None
+        git = repo.git if repo is not None else Git()
+        settings = load(git, repo.top if repo else None, flags={"server": server, "project": project}, env=os.environ)
+        render.settings(console, settings.rows(), as_json, bool(settings.server))
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "nothing was changed"))
+
+
+def main() -> None:
+    boundary.main(app)

@@ -1,0 +1,76 @@
+"""The one place where what went wrong becomes what the user sees and the exit code.
+
+A command's body runs under the run's signal guard (process.guard): a PwapplyError
+becomes ``error:`` and ``hint:`` lines and its exit code; Ctrl-C, SIGTERM or SIGHUP
+before the commit point becomes exit 130 with what was (not) changed; anything else is
+a bug: its traceback, and exit 70.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, NoReturn
+
+from .. import process
+from ..errors import PwapplyError
+from .console import Console
+
+EXIT_INTERRUPTED = 130
+EXIT_BUG = 70  # an unexpected exception: a bug in pwapply
+
+
+def run(console: Console, body: Callable[[process.Guard], int], interrupted: str) -> int:
+    """Run a command's body; its exit code.  ``interrupted`` says what an interrupt
+    before the commit point left (e.g. "nothing was changed in your repository")."""
+    try:
+        with process.guard() as guard:
+            return body(guard)
+    except PwapplyError as exc:
+        return console.fail(exc)
+    except KeyboardInterrupt:
+        console.say(f"interrupted: {interrupted}")
+        return EXIT_INTERRUPTED
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def main(app: Callable[[], Any]) -> NoReturn:
+    """Run the Typer app as the program: its exit code, or 70 and the traceback of a
+    bug.  Then exit at once: everything is written and cleaned up by now (the lock, the
+    scratch worktree and the temporary files are released by the commands), and the
+    interpreter's teardown of httpx, ssl and friends costs tens of milliseconds."""
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    except PwapplyError as exc:  # a command that let one through
+        code = Console(False, False).fail(exc)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        print("pwapply: internal error (a bug): please report it with the traceback above", file=sys.stderr)
+        code = EXIT_BUG
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # the terminal hung up
+            pass
+    os._exit(code)

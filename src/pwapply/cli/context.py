@@ -1,0 +1,68 @@
+"""From the command line's flags to the values a command runs with, read once: what the
+user named, the repository, the settings, and how to reach the servers."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
+
+from .console import Console
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..git.repo import Repo
+    from ..patchwork.client import Connection, Preload
+    from ..resolve import SeriesRef
+
+
+def where(
+    console: Console,
+    series: str,
+    flags: Mapping[str, Optional[str]],
+    *,
+    repo_needed: bool,
+    preload: "Optional[Preload]" = None,
+) -> Tuple["SeriesRef", "Optional[Repo]", "Settings"]:
+    """What the user named, the repository we are in (None outside one, when that is
+    allowed) and the settings, read once."""
+    from ..config import load
+    from ..errors import PwapplyError
+    from ..git.repo import open_repo
+    from ..git.run import Git
+    from ..resolve import resolve
+
+    log = console.debug if console.verbose else None
+    ref = resolve(series, is_file=os.path.isfile)
+    if preload is not None and not ref.offline:
+        preload.start()  # httpx loads while git checks the repository
+    try:
+        repo: "Optional[Repo]" = open_repo(log=log)
+    except PwapplyError:
+        if repo_needed:
+            raise
+        repo = None
+    git = repo.git if repo is not None else Git(log=log)
+    settings = load(
+        git,
+        repo.top if repo is not None else None,
+        flags=flags,
+        env=os.environ,
+        url_server=ref.server,
+        url_project=ref.project,
+    )
+    return ref, repo, settings
+
+
+def connection(
+    console: Console, settings: "Settings", timeout: float, ca_bundle: Optional[str], **kw: Any
+) -> "Connection":
+    from ..patchwork.client import Connection
+
+    return Connection(
+        timeout=timeout,
+        ca_bundle=ca_bundle,
+        log=console.debug if console.verbose else None,
+        token=settings.token,
+        token_server=settings.server,
+        **kw,
+    )

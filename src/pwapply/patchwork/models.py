@@ -1,0 +1,120 @@
+"""What Patchwork says, as typed values: the server's JSON is turned into these frozen
+dataclasses here, where it enters; nothing past this package sees a dict from the
+server.  Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+
+from ..errors import NetworkError, NotFoundError
+
+
+@dataclass(frozen=True)
+class MailRef:
+    """A patch or a cover letter as a series lists it."""
+
+    id: int
+    msgid: str  # without <>
+    name: str
+    web_url: str
+
+
+@dataclass(frozen=True)
+class Series:
+    id: int
+    name: Optional[str]
+    version: int
+    total: int
+    received_total: int
+    received_all: bool
+    project: str  # link name
+    submitter_name: str
+    submitter_email: str
+    submitter_id: Optional[int]
+    web_url: str
+    date: str
+    cover: Optional[MailRef]
+    patches: Tuple[MailRef, ...]
+
+
+@dataclass(frozen=True)
+class PatchState:
+    id: int
+    msgid: str
+    state: str
+    check: str
+    web_url: str
+
+
+def strip_brackets(msgid: str) -> str:
+    return msgid.strip().strip("<>").strip()
+
+
+def text(value: Any) -> str:
+    """A JSON value that should be a string; "" when it is not one."""
+    return value if isinstance(value, str) else ""
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _mail_ref(data: Any) -> MailRef:
+    return MailRef(
+        id=int(data["id"]),
+        msgid=strip_brackets(text(data.get("msgid"))),
+        name=text(data.get("name")),
+        web_url=text(data.get("web_url")),
+    )
+
+
+def series(data: Any) -> Series:
+    """Series JSON -> Series; NetworkError when it is not shaped like Patchwork's."""
+    try:
+        project = data.get("project") or {}
+        submitter = data.get("submitter") or {}
+        cover = data.get("cover_letter")
+        patches = tuple(_mail_ref(p) for p in data.get("patches") or [])
+        name = data.get("name")
+        return Series(
+            id=int(data["id"]),
+            name=name if isinstance(name, str) else None,
+            version=int(data.get("version") or 1),
+            total=int(data.get("total") or len(patches)),
+            received_total=int(data.get("received_total") or len(patches)),
+            received_all=bool(data.get("received_all", True)),
+            project=text(project.get("link_name")) if isinstance(project, dict) else "",
+            submitter_name=text(submitter.get("name")) if isinstance(submitter, dict) else "",
+            submitter_email=text(submitter.get("email")) if isinstance(submitter, dict) else "",
+            submitter_id=_int_or_none(submitter.get("id")) if isinstance(submitter, dict) else None,
+            web_url=text(data.get("web_url")),
+            date=text(data.get("date")),
+            cover=_mail_ref(cover) if isinstance(cover, dict) and cover.get("id") is not None else None,
+            patches=patches,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise NetworkError(
+            "the series JSON is not shaped like Patchwork's: is this a Patchwork server?",
+            "check the server URL (pwapply config)",
+        ) from None
+
+
+def patch_state(data: Any) -> PatchState:
+    """An item of /api/patches/ -> its state and the summary of its CI checks."""
+    return PatchState(
+        id=int(data.get("id") or 0),
+        msgid=strip_brackets(text(data.get("msgid"))),
+        state=text(data.get("state")),
+        check=text(data.get("check")),
+        web_url=text(data.get("web_url")),
+    )
+
+
+def first_series(data: Any, what: str) -> int:
+    """The id of the series a patch or cover letter's JSON names first."""
+    found = data.get("series") if isinstance(data, dict) else None
+    if not isinstance(found, list) or not found or not isinstance(found[0], dict):
+        raise NotFoundError(f"{what} belongs to no series", "give the series id instead")
+    return int(found[0]["id"])

@@ -1,0 +1,60 @@
+"""What pwapply remembers of what it applied (record.py): typed where it is read, never
+an error when it cannot be read or written, bounded in size."""
+
+from __future__ import annotations
+
+import json
+
+from pwapply import record
+
+
+def test_nothing_recorded_yet_is_an_empty_record(tmp_path):
+    r = record.load(str(tmp_path))
+    assert r.patches == {} and r.commits == {}
+    assert r.lookup("m@x") is None and r.lost_trailer_msgid("A <a@x> 1 +0000", "s") is None
+
+
+def test_what_is_added_is_found_again(tmp_path):
+    applied = record.Applied("m@x", 7, "https://pw.example.org", "qemu-devel", 2)
+    record.add(str(tmp_path), [applied], [("A <a@x> 1700000000 +0000", "file1: Fix", "m@x")])
+    r = record.load(str(tmp_path))
+    assert r.lookup("m@x") == applied
+    assert r.lost_trailer_msgid("A <a@x> 1700000000 +0000", "file1: Fix") == "m@x"
+    assert [p.name for p in (tmp_path / "pwapply").iterdir()] == ["applied.json"]  # no temporary file left
+
+
+def test_a_damaged_record_is_read_as_far_as_it_makes_sense(tmp_path):
+    path = tmp_path / "pwapply" / "applied.json"
+    path.parent.mkdir()
+    path.write_text("{not json")
+    assert record.load(str(tmp_path)).patches == {}
+    path.write_text(json.dumps(["a", "list"]))
+    assert record.load(str(tmp_path)).patches == {}
+    path.write_text(
+        json.dumps(
+            {
+                "patches": {
+                    "good@x": {"series": 3, "server": "https://s", "project": "p", "version": 1},
+                    "bad@x": {"series": "three", "server": "https://s"},
+                    "worse@x": "nothing",
+                },
+                "commits": {"k": "good@x", "j": 5},
+            }
+        )
+    )
+    r = record.load(str(tmp_path))
+    assert list(r.patches) == ["good@x"] and r.commits == {"k": "good@x"}
+
+
+def test_the_record_is_bounded_newest_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(record, "MAX_ENTRIES", 3)
+    for i in range(5):
+        record.add(str(tmp_path), [record.Applied(f"{i}@x", i, "https://s", "p", 1)], [])
+    record.add(str(tmp_path), [record.Applied("1@x", 1, "https://s", "p", 1)], [])  # re-added: newest again
+    assert list(record.load(str(tmp_path)).patches) == ["3@x", "4@x", "1@x"]
+
+
+def test_an_unwritable_record_is_no_error(tmp_path):
+    (tmp_path / "pwapply").write_text("a file where the directory should be")
+    record.add(str(tmp_path), [record.Applied("m@x", 1, "https://s", "p", 1)], [])
+    assert record.load(str(tmp_path)).patches == {}
