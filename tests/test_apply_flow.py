@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -664,3 +665,69 @@ def test_every_kind_of_change_and_a_3way_fallback_apply_as_plain_git_am(repo, pw
     assert repo.git("status", "--porcelain") == ""
     assert (repo.path / "src/deep/er/still/new.c").exists() and not (repo.path / "src/file4.c").exists()
     repo.git("worktree", "remove", "--force", str(plain))
+
+
+# ------------------------------------------------------------------ the scratch's git directory
+
+WHERE_HOOK = """#!/bin/sh
+git rev-parse --absolute-git-dir --git-common-dir >> "{out}"
+"""
+
+
+def test_git_am_works_in_a_git_directory_of_its_own(repo, pw, cli, qemu, tmp_path):
+    """git am locks the packed-refs of the repository it works in after every patch: in
+    the scratch's own git directory, never the user's, so that no interrupt can leave a
+    lock of theirs behind.  Its objects still land in the user's object store."""
+    sid, _ = qemu
+    out = tmp_path / "where"
+    hook = repo.path / ".git" / "hooks" / "applypatch-msg"
+    hook.write_text(WHERE_HOOK.format(out=out))
+    hook.chmod(0o755)
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    user = str(repo.path / ".git")
+    (scratch,) = set(out.read_text().split())  # its git dir is also its common dir: not the user's
+    assert scratch.startswith(user + "/pwapply-scratch-")
+    assert [p.name for p in (repo.path / ".git").iterdir() if p.name.startswith("pwapply-")] == []  # gone
+    assert repo.git("cat-file", "-t", "HEAD") == "commit\n"
+
+
+def test_a_sha256_repository(tmp_path, pw, cli):
+    from conftest import Repo
+
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", str(tmp_path / "r")], check=True)
+    shutil.rmtree(tmp_path / "r")
+    repo = Repo.__new__(Repo)
+    repo.path = tmp_path / "r"
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", str(repo.path)], check=True)
+    (repo.path / "src").mkdir()
+    (repo.path / "docs").mkdir()
+    (repo.path / "src" / "file1.c").write_text("".join(f"line {j} of file 1\n" for j in range(1, 41)))
+    (repo.path / "src" / "file2.c").write_text("".join(f"line {j} of file 2\n" for j in range(1, 41)))
+    (repo.path / "docs" / "index.rst").write_text("Docs\n====\n\nWelcome.\n")
+    repo.git("add", ".")
+    repo.git("commit", "-qm", "Initial import")
+    repo.base = repo.rev("HEAD")
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert len(repo.rev("HEAD")) == 64
+    assert len(repo.git("log", "--format=%H", f"{repo.base}..HEAD").split()) == 3
+
+
+def test_an_identity_chosen_by_includeif_gitdir_signs_off_in_the_scratch(repo, pw, cli, qemu, monkeypatch, tmp_path):
+    """Maintainers pick their work identity by where the repository is
+    (includeIf "gitdir:~/work/"): git am in the scratch must see the same one."""
+    sid, _ = qemu
+    for name in ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(name)
+    work_id = tmp_path / "work-identity"
+    work_id.write_text("[user]\n\tname = Work Maintainer\n\temail = maint@work.example\n")
+    with open(os.path.expanduser("~/.gitconfig"), "a") as fh:
+        fh.write("[user]\n\tname = Home\n\temail = home@example.org\n")
+        fh.write(f'[includeIf "gitdir:{repo.path}/"]\n\tpath = {work_id}\n')
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert set(repo.git("log", "--format=%cn <%ce>", f"{repo.base}..HEAD").splitlines()) == {
+        "Work Maintainer <maint@work.example>"
+    }

@@ -49,16 +49,25 @@ _GIT_LOCAL_ENV = (
 @dataclass(frozen=True)
 class Git:
     """How to run git: in ``cwd``, with ``config`` (``-c`` arguments) before the
-    subcommand, without git's hook variables when ``clean_env``, shown to ``log``."""
+    subcommand, without git's hook variables when ``clean_env``, with ``env`` set, shown
+    to ``log``."""
 
     cwd: Optional[str] = None
     log: Optional[Logger] = None
     config: Tuple[str, ...] = ()
     clean_env: bool = False
+    env: Tuple[Tuple[str, str], ...] = ()  # set for every command (after the cleaning)
 
-    def at(self, cwd: str, *, config: Sequence[str] = (), clean_env: bool = False) -> "Git":
+    def at(
+        self,
+        cwd: str,
+        *,
+        config: Sequence[str] = (),
+        clean_env: bool = False,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> "Git":
         """The same git (and log), aimed elsewhere."""
-        return replace(self, cwd=cwd, config=tuple(config), clean_env=clean_env)
+        return replace(self, cwd=cwd, config=tuple(config), clean_env=clean_env, env=tuple((env or {}).items()))
 
     def run(
         self,
@@ -120,6 +129,7 @@ class Git:
             for name in _GIT_LOCAL_ENV:
                 env.pop(name, None)
         env.setdefault("GIT_TERMINAL_PROMPT", "0")
+        env.update(self.env)
         if extra:
             env.update(extra)
         return env

@@ -10,7 +10,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from .. import process
 from .repo import Repo
@@ -18,54 +18,69 @@ from .run import Git, Running, first_line
 
 
 class Scratch:
-    """A detached worktree for applying a series without touching the user's tree.
+    """A detached work tree for applying a series without touching the user's tree.
+
+    It has a git directory of its own, made inside the user's (so that their config's
+    ``includeIf "gitdir:..."`` sections still match): its config includes the user's,
+    its objects are the user's object store (GIT_OBJECT_DIRECTORY), but its HEAD, index,
+    refs and logs are its own.  So nothing git does here takes a lock of the user's
+    repository: git am deletes REBASE_HEAD after each patch, which locks the
+    packed-refs of the repository it works in, and a git stopped by a signal in the
+    instant between creating a lock file and putting it on the list its signal handler
+    cleans leaves that file behind (seen about once in 80 interrupts of a git am).
+    Here it can only be the scratch's own, removed with it.
 
     Its index holds the whole tree, but only the top level's files are checked out (a
-    cone-mode sparse checkout set through ``-c`` for our commands alone, so the
-    repository's config is not changed): `git apply`, and so `git am`, checks out each
-    file a patch touches when it finds it missing, 3-way fallback included.  Writing no
-    directory's files makes the scratch cheap on a big tree, and needs nothing from the
-    series: ``start()`` begins reading the tree while the series downloads, and every
-    command run in the scratch first waits for it (``ready()``).  The index is split
-    (see ``_config``), which makes git am four times faster on a big tree.
-    ``close()`` removes every trace: the directory and git's administrative entry for it.
-    Make it and put it on the books under process.hold().
+    cone-mode sparse checkout set through ``-c`` for our commands alone): `git apply`,
+    and so `git am`, checks out each file a patch touches when it finds it missing, 3-way
+    fallback included.  Writing no directory's files makes the scratch cheap on a big
+    tree, and needs nothing from the series: ``start()`` begins reading the tree while
+    the series downloads, and every command run in the scratch first waits for it
+    (``ready()``).  The index is split (see ``_config``), which makes git am four times
+    faster on a big tree.  ``close()`` removes every trace.  Make it and put it on the
+    books under process.hold().
     """
 
     def __init__(self, repo: Repo, base: str, *, hooks: bool = True) -> None:
         self.repo = repo
         self.base = base
+        self.hooks = hooks
         self.tmp = tempfile.mkdtemp(prefix="pwapply-")
         self.path = os.path.join(self.tmp, "wt")
-        self.admin: Optional[str] = None
-        # git for the scratch: its settings before every subcommand, and none of the
-        # variables a hook of the user's repository would hand down.
-        self._git = repo.git.at(self.path, config=_config(repo.hooks if hooks else os.devnull), clean_env=True)
+        self.admin: Optional[str] = None  # the scratch's git directory
+        self._git: Optional[Git] = None
         self._reading: Optional[Running] = None
-        self._root = os.path.join(repo.common_dir, "worktrees")
-        self._made_root = False
 
     @property
     def git(self) -> Git:
         """git in the scratch, once its index is read."""
         self.ready()
+        assert self._git is not None, "start() first"
         return self._git
 
     def start(self) -> "Scratch":
-        """Add the worktree and begin reading ``base`` into its index, without waiting."""
-        self._made_root = not os.path.isdir(self._root)
-        self.repo.git.at(self.repo.top, clean_env=True).run(
-            ["worktree", "add", "--detach", "--no-checkout", "-q", self.path, self.base]
-        )
-        with open(os.path.join(self.path, ".git"), "rb") as fh:
-            line = fh.read().decode("utf-8", "surrogateescape").strip()
-        admin = line.split(":", 1)[1].strip() if line.startswith("gitdir:") else ""
-        if not os.path.isabs(admin):
-            admin = os.path.normpath(os.path.join(self.path, admin))
-        self.admin = admin
-        os.makedirs(os.path.join(admin, "info"), exist_ok=True)
-        with open(os.path.join(admin, "info", "sparse-checkout"), "w", encoding="ascii") as fh:
+        """Make the git directory and the work tree, and begin reading ``base`` into the
+        index, without waiting."""
+        self.admin = tempfile.mkdtemp(prefix="pwapply-scratch-", dir=self.repo.common_dir)
+        os.makedirs(os.path.join(self.admin, "refs"))
+        os.makedirs(os.path.join(self.admin, "info"))
+        os.makedirs(self.path)
+        with open(os.path.join(self.admin, "HEAD"), "w", encoding="ascii") as fh:
+            fh.write(self.base + "\n")
+        with open(os.path.join(self.admin, "config"), "w", encoding="utf-8") as fh:
+            fh.write(_repository_config(self.repo))
+        with open(os.path.join(self.admin, "info", "sparse-checkout"), "w", encoding="ascii") as fh:
             fh.write("/*\n!/*/\n")  # the top level's files, no directory
+        attributes = os.path.join(self.repo.common_dir, "info", "attributes")
+        if os.path.exists(attributes):  # the repository's own gitattributes apply here too
+            shutil.copyfile(attributes, os.path.join(self.admin, "info", "attributes"))
+        env = {
+            "GIT_DIR": self.admin,
+            "GIT_WORK_TREE": self.path,
+            "GIT_OBJECT_DIRECTORY": os.path.join(self.repo.common_dir, "objects"),
+        }
+        hooks = self.repo.hooks if self.hooks else os.devnull
+        self._git = self.repo.git.at(self.path, config=_config(hooks), clean_env=True, env=env)
         self._reading = self._git.start(["read-tree", "-m", "-u", "HEAD"], note=", while the series arrives")
         return self
 
@@ -75,38 +90,14 @@ class Scratch:
             self._reading.result()
 
     def close(self) -> None:
-        """Remove the worktree and its entry in the repository.  A signal meanwhile is
-        acted on once all is removed (process.hold)."""
+        """Remove the work tree and the git directory.  A signal meanwhile is acted on
+        once all is removed (process.hold)."""
         with process.hold():
             if self._reading is not None:
                 self._reading.stop()
-            if self.admin is None:  # interrupted during (or just after) git worktree add
-                self.admin = self._find_admin()
-            if self.admin and os.path.isdir(self.admin):
+            if self.admin is not None:
                 shutil.rmtree(self.admin, ignore_errors=True)
-            if self._made_root:  # git made <common>/worktrees for us: leave no trace
-                try:
-                    os.rmdir(self._root)
-                except OSError:
-                    pass
             shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def _find_admin(self) -> Optional[str]:
-        """The administrative directory git made for our worktree: the one whose
-        ``gitdir`` file names it (git writes that file right after making the directory)."""
-        ours = os.path.join(self.path, ".git")
-        try:
-            names = os.listdir(self._root)
-        except OSError:
-            return None
-        for name in names:
-            try:
-                with open(os.path.join(self._root, name, "gitdir"), encoding="utf-8", errors="surrogateescape") as fh:
-                    if os.path.normpath(fh.read().strip()) == ours:
-                        return os.path.join(self._root, name)
-            except OSError:
-                continue
-        return None
 
     def __enter__(self) -> "Scratch":
         try:
@@ -119,7 +110,7 @@ class Scratch:
         self.close()
 
     def head(self) -> str:
-        """The scratch worktree's detached HEAD, read from its HEAD file."""
+        """The scratch's detached HEAD, read from its HEAD file."""
         if self.admin:
             try:
                 with open(os.path.join(self.admin, "HEAD"), encoding="ascii") as fh:
@@ -142,6 +133,47 @@ class Scratch:
         return am(self.git, self.admin or "", mbox_path, [*options, "--no-gpg-sign"], on_applying)
 
 
+# The repository extensions the scratch must share with the user's repository: how
+# objects are named, and where missing ones come from (a partial clone).  Not the ref
+# storage: the scratch's refs are its own, in files.
+_SHARED_EXTENSIONS = ("objectformat", "compatobjectformat", "partialclone")
+
+
+def _repository_config(repo: Repo) -> str:
+    """The scratch's config: the repository format git checks before any include is
+    read, then the user's repository config, included (with everything it includes)."""
+    extensions = {
+        k: v for k, v in _extensions(os.path.join(repo.common_dir, "config")).items() if k in _SHARED_EXTENSIONS
+    }
+    if repo.object_format != "sha1":
+        extensions["objectformat"] = repo.object_format
+    lines = ["[core]", f"\trepositoryformatversion = {1 if extensions else 0}", "\tbare = false"]
+    if extensions:
+        lines += ["[extensions]", *(f"\t{k} = {v}" for k, v in extensions.items())]
+    quoted = os.path.join(repo.common_dir, "config").replace("\\", "\\\\").replace('"', '\\"')
+    lines += ["[include]", f'\tpath = "{quoted}"']
+    return "\n".join(lines) + "\n"
+
+
+def _extensions(path: str) -> Dict[str, str]:
+    """The ``[extensions]`` keys of a repository's config file (lowercased)."""
+    found: Dict[str, str] = {}
+    section = ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for raw in fh:
+                line = raw.split("#", 1)[0].split(";", 1)[0].strip()
+                m = re.fullmatch(r"\[\s*([A-Za-z0-9.-]+)\s*\]", line)
+                if m:
+                    section = m.group(1).lower()
+                elif section == "extensions" and "=" in line:
+                    key, value = line.split("=", 1)
+                    found[key.strip().lower()] = value.strip().strip('"')
+    except OSError:
+        pass
+    return found
+
+
 def _config(hooks: str) -> List[str]:
     """The scratch's ``-c`` settings.
 
@@ -158,8 +190,8 @@ def _config(hooks: str) -> List[str]:
     worktree cannot have.
     core.hooksPath: the user's work tree's hooks, found where git finds them from there
     (a relative core.hooksPath, an in-tree .githooks or husky's .husky/_, would
-    otherwise point into this worktree, which has no such directory); /dev/null for
-    none.
+    otherwise point into this work tree, which has no such directory; and the default,
+    <git dir>/hooks, into the scratch's git directory); /dev/null for none.
     """
     settings = {
         "core.splitIndex": "true",
