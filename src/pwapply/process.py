@@ -29,11 +29,13 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from .errors import RepoStateError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 
@@ -254,6 +256,8 @@ def result(future: "Future[T]", timeout: Optional[float] = None, what: str = "")
 def in_thread(fn: Callable[[], T], name: str) -> "Future[T]":
     """Run ``fn`` in a daemon thread; its future (nobody waits for a thread whose result
     is not wanted any more: an interrupted run exits without it)."""
+    from concurrent.futures import Future
+
     fut: "Future[T]" = Future()
 
     def body() -> None:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
-from .. import process
 from ..errors import PwapplyError
 from .console import Console
+
+if TYPE_CHECKING:
+    from ..process import Guard
 
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 70  # an unexpected exception: a bug in pwapply
 
 
-def run(console: Console, body: Callable[[process.Guard], int], interrupted: str) -> int:
+def run(console: Console, body: "Callable[[Guard], int]", interrupted: str) -> int:
     """Run a command's body; its exit code.  ``interrupted`` says what an interrupt
     before the commit point left (e.g. "nothing was changed in your repository")."""
+    from .. import process  # not before a command runs: --help does without
+
     try:
         with process.guard() as guard:
             return body(guard)

@@ -3,7 +3,6 @@ for programs (--json).  Typer-free: the pre-push hook's fast path renders with i
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Dict, List, Sequence, Tuple
 
 from .console import Console
@@ -110,4 +109,6 @@ def checked(console: Console, checked: "Checked") -> int:
 
 def out(data: Any) -> None:
     """JSON on stdout."""
+    import json
+
     print(json.dumps(data, indent=2))
