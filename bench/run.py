@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -69,6 +70,7 @@ class Project:
         self.dirs = dirs
         self.paths = [f"d{(i % dirs) // 20:02d}/sub{i % dirs:03d}/file{i // dirs:04d}.c" for i in range(files)]
         self.content: Dict[str, List[str]] = {}
+        self.last_tip = ""
         os.makedirs(self.repo)
         git(self.repo, "init", "-q", "-b", "main")
         # Each 500-patch apply leaves ~2,000 loose objects; git am's automatic gc would
@@ -118,9 +120,20 @@ class Project:
         out.append(b"\n")
         return b"".join(out)
 
-    def series(self, name: str, count: int, *, version: int = 1, cover: str = "", variant: str = "") -> bytes:
-        """``count`` commits of clustered real edits on a throwaway branch, as
-        `git format-patch --cover-letter --thread` gives them."""
+    def series(
+        self,
+        name: str,
+        count: int,
+        *,
+        version: int = 1,
+        cover: str = "",
+        variant: str = "",
+        on: Optional[str] = None,
+        blurb: str = "",
+    ) -> bytes:
+        """``count`` commits of clustered real edits on a throwaway branch (from ``on``,
+        else the base), as `git format-patch --cover-letter --thread` gives them, with
+        ``blurb`` in the cover letter.  The branch's tip is left in ``last_tip``."""
         saved = {p: list(v) for p, v in self.content.items()}
         ref = f"refs/heads/bench-{name}"
         stream = []
@@ -136,16 +149,29 @@ class Project:
                     f"{cluster[n % len(cluster)].split('/')[1]}: change {n + 1} of {count}",
                     picked,
                     edit=tag,
-                    parent=self.base if n == 0 else None,
+                    parent=(on or self.base) if n == 0 else None,
                     when=1700000000 + n,
                 )
             )
         git(self.repo, "fast-import", "--quiet", "--force", input=b"".join(stream))
-        self.content = saved
+        if on is None:
+            self.content = saved  # else the next series of a chain builds on these edits
         mbox = git(
-            self.repo, "format-patch", "--stdout", "--cover-letter", "--thread", f"-v{version}", f"{self.base}..{ref}"
+            self.repo,
+            "format-patch",
+            "--stdout",
+            "--cover-letter",
+            "--thread",
+            f"-v{version}",
+            f"{on or self.base}..{ref}",
         )
+        self.last_tip = git(self.repo, "rev-parse", ref).decode().strip()
         git(self.repo, "update-ref", "-d", ref)
+        # Cover letters' Message-IDs come from the clock: two made in one second would
+        # share one.  Real mail never does.
+        mbox = mbox.replace(b"<cover.", f"<cover.{name}.".encode())
+        if blurb:
+            mbox = mbox.replace(b"*** BLURB HERE ***", blurb.encode())
         return mbox.replace(b"*** SUBJECT HERE ***", (cover or f"Bench series of {count}").encode())
 
     def plain_commits(self, count: int) -> str:
@@ -282,10 +308,10 @@ def main() -> int:
             mbox_file = os.path.join(root, "series.mbox")
             fetcher = shutil.which("curl")
 
-            def download(url: str) -> str:
+            def download(url: str, target: str = mbox_file) -> str:
                 if fetcher:
-                    return f"curl -sf -o {mbox_file} {url}"
-                code = f"import urllib.request as u; open('{mbox_file}', 'wb').write(u.urlopen('{url}').read())"
+                    return f"curl -sf -o {target} {url}"
+                code = f"import urllib.request as u; open('{target}', 'wb').write(u.urlopen('{url}').read())"
                 return f'{sys.executable} -c "{code}"'
 
             def reset() -> None:
@@ -321,6 +347,32 @@ def main() -> int:
             b, a = rounds(runs, [(base16, proj.repo), (diff, proj.repo)], reset)
             rows.append(Row("diff v1..v2 (16 patches)", a, b, None, "vs one bare apply"))
             print(f"  measured diff ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+            # A chain of three series of 3 patches, each based on the one before (its cover
+            # letter says so), against the bare commands of someone who knows the chain:
+            # three downloads and three git am.
+            chain: List[int] = []
+            on: Optional[str] = None
+            based = ""
+            for k, name in enumerate(("chain-a", "chain-b", "chain-c")):
+                mbox = proj.series(name, 3, on=on, blurb=based or "The first of a chain.")
+                on = proj.last_tip
+                cover = re.search(rb"^Message-Id: <(cover\.[^>]+)>", mbox, re.M | re.I)
+                assert cover is not None
+                based = f"Based-on: <{cover.group(1).decode()}>"
+                chain.append(pw.add_series("bench", mbox, date=f"2026-03-0{k + 1}T10:00:00"))
+            files = [os.path.join(root, f"chain{k}.mbox") for k in range(3)]
+            fetch = "; ".join(download(f"{pw.url}/series/{sid}/mbox/", f) for sid, f in zip(chain, files))
+            bare = [
+                "sh",
+                "-ec",
+                f"{fetch}; git checkout -q -b bench-base; " + "; ".join(f"git am -q -3 {f}" for f in files),
+            ]
+            ours = [PWAPPLY, str(chain[-1]), "-b", "bench-pw", "-q"]
+            b, a = rounds(runs, [(bare, proj.repo), (ours, proj.repo)], reset)
+            rows.append(Row("apply a chain of 3 series of 3 patches", a, b, None, "vs 3 bare downloads + git am"))
+            notes.append(f"requests for the chain of 3: {_requests_per_apply(pw, chain[-1], proj, reset)}")
+            print(f"  measured chain ({time.perf_counter() - t0:.0f} s)", flush=True)
 
         # The pre-push check: the same push with and without the hook.
         remote = os.path.join(root, "remote.git")

@@ -137,6 +137,26 @@ class Repo:
         """Make one commit per (path, old, new, subject[, body]) on a throwaway branch from
         ``base``, return `git format-patch --thread` of them (a cover letter first when
         ``cover``), and leave the repository as it was."""
+        mbox, _ = self.series_at(
+            edits, version=version, cover=cover, cover_subject=cover_subject, base=base, extra=extra
+        )
+        return mbox
+
+    def series_at(
+        self,
+        edits: Sequence[Tuple[Any, ...]],
+        *,
+        version: int = 1,
+        cover: bool = True,
+        cover_subject: str = "Improve the files",
+        blurb: str = "This series improves the files.",
+        base: Optional[str] = None,
+        extra: Sequence[str] = (),
+        tag: str = "",
+    ) -> Tuple[bytes, str]:
+        """As series(), and the tip commit too (another series can be made on it).  A
+        ``tag`` goes into every Message-ID: series made with the same dates need one to
+        tell their cover letters apart."""
         start_branch = self.git("symbolic-ref", "-q", "--short", "HEAD", check=False).strip()
         start = self.rev("HEAD")
         self.git("checkout", "-q", "--detach", base or start)
@@ -154,21 +174,22 @@ class Repo:
                 + f"\n\nSigned-off-by: {IDENT['GIT_AUTHOR_NAME']} <{IDENT['GIT_AUTHOR_EMAIL']}>"
             )
             self.commit(msg)
+        tip = self.rev("HEAD")
         args = ["format-patch", "--stdout", "--thread", f"-v{version}", f"{b}..HEAD", *extra]
         if cover:
             args.insert(1, "--cover-letter")
         out = subprocess.run(["git", *args], cwd=self.path, capture_output=True, check=True).stdout
         # Message-IDs from format-patch are commit id + clock: with fixed dates, an unchanged
         # patch of v1 and v2 would share one.  Real mail never does: tell them apart.
-        out = re.sub(rb"<([0-9a-f]{40}|cover)\.(\d+)\.git\.", rb"<\1.\2.v%d.git." % version, out)
+        out = re.sub(rb"<([0-9a-f]{40}|cover)\.(\d+)\.git\.", rb"<\1.\2.v%d%s.git." % (version, tag.encode()), out)
         if cover:
             out = out.replace(b"*** SUBJECT HERE ***", cover_subject.encode())
-            out = out.replace(b"*** BLURB HERE ***", b"This series improves the files.")
+            out = out.replace(b"*** BLURB HERE ***", blurb.encode())
         if start_branch:
             self.git("checkout", "-q", start_branch)
         else:
             self.git("checkout", "-q", "--detach", start)
-        return out
+        return out, tip
 
     def state(self) -> Dict[str, str]:
         """Everything that must not change when pwapply fails."""

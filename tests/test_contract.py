@@ -5,6 +5,7 @@ where ../shared is absent; those files are reference data and stay out of the pr
 from __future__ import annotations
 
 import json
+import re
 import socketserver
 import threading
 from typing import Dict, Iterator, List, Tuple
@@ -64,6 +65,9 @@ class Replay:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def has(self, path: str) -> bool:
+        return _key(path) in self.table
+
     def response(self, path: str) -> bytes:
         key = _key(path)
         raw = self.table.get(key)
@@ -115,10 +119,16 @@ def test_series_json_of_the_real_server(client):
     assert s.patches[0].web_url.endswith("/project/qemu-devel/patch/20260428190347.1180412-2-peterx@redhat.com/")
 
 
-def test_fetch_series_17_costs_three_requests(client, replay):
+def test_fetch_series_17_costs_four_requests_in_two_round_trips(client, replay):
     got = client.fetch(17)
     comments = got.cover_comments()  # asked for as soon as the series named its cover
-    assert len(replay.seen) == 3
+    assert "Based-on" not in got.cover_text()  # the cover letter's text, asked for beside its replies
+    assert sorted(replay.seen) == sorted(
+        ["/api/series/17/", "/series/17/mbox/", "/api/1.2/covers/5/comments/?per_page=100", "/api/1.2/covers/5/"]
+    )
+    alone = client.fetch(17, cover_text=False)  # --no-deps: three, as before
+    assert alone.cover_comments() == comments and alone.cover_text() == ""
+    assert len(replay.seen) == 4 + 3
     parsed = mbox.read(got.mbox, reorder=False)
     assert [p.number for p in parsed.patches] == [1, 2, 3, 4, 5, 6]
     assert [p.msgid for p in parsed.patches] == [p.msgid for p in got.series.patches]
@@ -188,7 +198,7 @@ def test_html_404_for_api_is_a_server_error(replay):
     with PatchworkClient(replay.url) as c:
         c.api = c.server + "/api/9.9"
         with pytest.raises(NetworkError):
-            c.series(1)
+            c.cover_content(5)
 
 
 # ---------------------------------------------------------------- recorded odd mail, applied
@@ -292,7 +302,11 @@ def test_recorded_series_applies_as_plain_git_am(replay, cli, tmp_path, sid, wha
         return tree, git(path, "log", f"-{count}", "--reverse", "--format=%an <%ae>|%s", rev).splitlines()
 
     before = repo.state()
-    result = cli(str(sid), "--server", replay.url, "-b", "recorded", "-q", cwd=repo.path)
+    # The recordings were made before pwapply read cover letters for Based-on: lines;
+    # where a series' cover letter was not recorded, the series is applied alone.
+    cover = re.search(rb'"cover_letter":\{"id":(\d+)', replay.response(f"/api/series/{sid}/"))
+    alone = ["--no-deps"] if cover and not replay.has(f"/api/covers/{int(cover.group(1))}/") else []
+    result = cli(str(sid), "--server", replay.url, "-b", "recorded", "-q", *alone, cwd=repo.path)
     assert (am.returncode == 0) == applies, am.stderr
     if am.returncode == 0:
         assert result.exit_code == 0, (what, result.output)
@@ -348,3 +362,58 @@ def test_recorded_incomplete_series_without_a_name(replay, cli, tmp_path):
     assert repo.git("branch", "--list", "--format=%(refname:short)", "pw/*").split() == [
         "pw/test-convert-to-markdown-v2"
     ]
+
+
+# ---------------------------------------------------------------- dependencies (series 18)
+
+V2_COVER = "20260428190347.1180412-1-peterx@redhat.com"
+
+
+def test_the_dependencies_field_of_api_1_4_and_its_absence_before():
+    assert models.series(json.loads(body("api-series-18"))).dependencies == (17,)
+    assert models.series(json.loads(body("api-1.3-series-18"))).dependencies == ()
+    assert models.series(json.loads(body("api-series-17"))).dependencies == ()
+
+
+def test_the_depends_on_line_below_the_dashes_of_the_recorded_patch():
+    from pwapply import deps
+
+    (patch,) = mbox.read(body("web-series-18-mbox")).patches
+    found = deps.find(patch.raw.decode(), "patch 1/1 of series 18", "http://127.0.0.1:8000")
+    assert [(p.ref.kind, p.ref.value, p.line) for p in found.prereqs] == [
+        ("msgid", V2_COVER, f"Depends-on: <{V2_COVER}>")
+    ]
+    message = patch.raw.decode().split("\n---\n", 1)[0]
+    assert "Depends-on" not in message  # below the dashes: no part of the commit
+
+
+def test_the_chain_of_series_18_on_the_recorded_server(client, replay):
+    from pwapply.apply import chain as chains
+    from pwapply.ui import UI
+
+    root = client.fetch(18)
+    found = chains.prerequisites(root, client.server, root.cover_text())
+    # The line names the v2 cover letter; the server names series 17 itself.
+    assert [p.ref.value for p in found.prereqs] == [V2_COVER, "17"]
+    chain = chains.resolve(client, root, found, None, client.server, UI())
+    assert [n.series.id for n in chain.nodes] == [17, 18]
+    assert chain.nodes[0].named is not None and chain.nodes[0].named.line == f"Depends-on: <{V2_COVER}>"
+    assert replay.seen.count("/series/17/mbox/") == 1  # named twice, fetched once
+
+
+def test_the_fake_server_reads_dependencies_as_the_real_one_did():
+    """Fed the mails the real server was fed, the fake lists the same dependencies in
+    the same place, in API 1.4 only."""
+    from pwapply.testing import FakePatchwork
+
+    qemu = REAL / "mbox" / "qemu"
+    real = json.loads(body("api-series-18"))
+    with FakePatchwork() as pw:
+        pw.add_project("qemu-devel", show_dependencies=True)
+        v2 = pw.add_series("qemu-devel", (qemu / "qemu-v2-series.mbox").read_bytes())
+        dep = pw.add_series("qemu-devel", (qemu / "qemu-dependent-patch.mbox").read_bytes())
+        fake = pw.series_json(dep, "", "1.4")
+        assert [u.rsplit("/", 2)[-2] for u in fake["dependencies"]] == [str(v2)]
+        assert [u.rsplit("/", 2)[-2] for u in real["dependencies"]] == ["17"]
+        assert {k for k in real if k.startswith("depend")} == {k for k in fake if k.startswith("depend")}
+        assert "dependencies" not in pw.series_json(dep, "1.3/", "1.3")

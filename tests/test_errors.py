@@ -53,7 +53,7 @@ def test_timeout_exits_4(repo, pw, cli, sid):
 
 def test_5xx_is_retried_with_backoff(repo, pw, cli, sid, mocker):
     sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
-    pw.fault(r"^/api/1.2/series/", status=503, times=2, headers={"Retry-After": "1"})
+    pw.fault(r"^/api/series/", status=503, times=2, headers={"Retry-After": "1"})
     result = cli(str(sid), "--server", pw.url, cwd=repo.path)
     assert result.exit_code == 0, result.output
     assert [c.args[0] for c in sleeps.call_args_list] == [1.0, 1.0]
@@ -61,19 +61,19 @@ def test_5xx_is_retried_with_backoff(repo, pw, cli, sid, mocker):
 
 def test_5xx_that_persists_exits_4(repo, pw, cli, sid, mocker):
     mocker.patch("pwapply.patchwork.transport.time.sleep")
-    pw.fault(r"^/api/1.2/series/", status=500)
+    pw.fault(r"^/api/series/", status=500)
     before = repo.state()
     check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "answered HTTP 500")
     assert repo.state() == before
 
 
 def test_not_json_exits_4(repo, pw, cli, sid):
-    pw.fault(r"^/api/1.2/series/", status=200, body=b"<html>hello</html>", headers={"Content-Type": "text/html"})
+    pw.fault(r"^/api/series/", status=200, body=b"<html>hello</html>", headers={"Content-Type": "text/html"})
     check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "is this a Patchwork server?")
 
 
 def test_json_of_the_wrong_shape_exits_4(repo, pw, cli, sid):
-    pw.fault(r"^/api/1.2/series/", status=200, body=b'{"id": "x"}', headers={"Content-Type": "application/json"})
+    pw.fault(r"^/api/series/", status=200, body=b'{"id": "x"}', headers={"Content-Type": "application/json"})
     check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "not shaped like Patchwork's")
 
 

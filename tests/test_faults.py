@@ -92,7 +92,7 @@ def test_dns_failure_exits_4(repo, cli, mocker):
     assert repo.state() == before
 
 
-@pytest.mark.parametrize("path", [r"^/api/1.2/series/\d+/$", r"^/series/\d+/mbox/$"])
+@pytest.mark.parametrize("path", [r"^/api/series/\d+/$", r"^/series/\d+/mbox/$"])
 def test_body_shorter_than_its_content_length_exits_4(repo, pw, cli, sid, path):
     pw.fault(path, handler=short_body)
     before = repo.state()
@@ -109,7 +109,7 @@ def test_connection_closed_mid_body_exits_4(repo, pw, cli, sid):
 
 def test_timeout_bounds_the_whole_download_not_each_read(repo, pw, cli, sid):
     # A byte every 0.1 s never trips a 1 s read timeout; the body would take a minute.
-    pw.fault(r"^/api/1.2/series/\d+/$", handler=trickle)
+    pw.fault(r"^/api/series/\d+/$", handler=trickle)
     before = repo.state()
     result = cli(str(sid), "--server", pw.url, "--timeout", "1", cwd=repo.path)
     check(result, 4, "did not finish sending series")
@@ -145,7 +145,7 @@ def test_server_that_never_answers_exits_4(repo, cli):
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
     sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
-    pw.fault(r"^/api/1.2/series/", status=status, times=1, headers={"Retry-After": "2"})
+    pw.fault(r"^/api/series/", status=status, times=1, headers={"Retry-After": "2"})
     result = cli(str(sid), "--server", pw.url, cwd=repo.path)
     assert result.exit_code == 0, result.output
     assert [c.args[0] for c in sleeps.call_args_list] == [2.0]
@@ -153,16 +153,16 @@ def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
 
 def test_retry_after_is_bounded(repo, pw, cli, sid, mocker):
     sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
-    pw.fault(r"^/api/1.2/series/", status=503, times=1, headers={"Retry-After": "3600"})
+    pw.fault(r"^/api/series/", status=503, times=1, headers={"Retry-After": "3600"})
     assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
     assert [c.args[0] for c in sleeps.call_args_list] == [10.0]
 
 
 def test_relative_redirect_is_followed(repo, pw, cli, sid):
-    pw.fault(r"^/api/1.2/series/\d+/$", handler=redirect_to(lambda path: path + "?moved=1", 308), times=1)
+    pw.fault(r"^/api/series/\d+/$", handler=redirect_to(lambda path: path + "?moved=1", 308), times=1)
     result = cli(str(sid), "--server", pw.url, "-q", cwd=repo.path)
     assert result.exit_code == 0, result.output
-    assert f"/api/1.2/series/{sid}/?moved=1" in pw.paths()
+    assert f"/api/series/{sid}/?moved=1" in pw.paths()
 
 
 def test_redirect_to_https_is_followed_and_verified(repo, pw, cli, tls_pw):

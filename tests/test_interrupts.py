@@ -163,7 +163,7 @@ def test_ctrl_c_during_the_final_checkout_completes_it(repo, pw, tmp_path):
 @pytest.mark.parametrize(
     "wait,path,fragment",
     [
-        ("wait series", r"^/api/1.2/series/\d+/$", "/api/1.2/series/"),
+        ("wait series", r"^/api/series/\d+/$", "/api/series/"),
         ("wait mbox", r"^/series/\d+/mbox/$", "/mbox/"),
         ("wait cover comments", r"/comments/", "/comments/"),
     ],

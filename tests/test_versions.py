@@ -137,7 +137,7 @@ def test_second_diff_uses_the_cache(repo, pw, two):
     pw.reset()
     assert run(repo, "diff", str(v2), "--server", pw.url).returncode == 0
     assert pw.count("/mbox/") == 0
-    assert pw.count("/api/1.2/series/") >= 1  # the series JSON is always fresh
+    assert pw.count("/api/series/") >= 1  # the series JSON is always fresh
     assert run(repo, "diff", str(v2), "--server", pw.url, "--refresh").returncode == 0
     assert pw.count("/mbox/") == 2
 

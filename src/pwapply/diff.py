@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from . import mbox, process, trailers
-from .apply.am import am_options, apply_in, describe_failure
+from .apply.am import Run, am_options, apply_in, apply_runs, describe_failure
 from .apply.branch import base_commit, branch_name
 from .apply.options import Plan
 from .errors import InputError, NotFoundError
@@ -42,6 +42,7 @@ class DiffOptions:
     pager: bool = True
     refresh: bool = False
     passthrough: Sequence[str] = ()
+    no_deps: bool = False  # compare the versions alone, without what they are based on
 
 
 @dataclass
@@ -72,6 +73,13 @@ def diff(ref: SeriesRef, plan: Plan, repo: Repo, opts: DiffOptions, conn: "Conne
         branches = [_branch_side(repo, plan.branch_format, s) for s in pair]
         need = [s for s, b in zip(pair, branches) if b is None]
         fetched = _fetch_sides(client, need, opts.refresh) if need else {}
+        # Where each version to apply goes, and what it is based on: its bases are applied
+        # first, so that the comparison is of the series' own patches.
+        placed = {s.id: _side_base(repo, s, *fetched[s.id], fallback_base) for s in need}
+        bases = {
+            s.id: [] if opts.no_deps else _bases(client, s, *fetched[s.id], plan, repo, placed[s.id][0], ui)
+            for s in need
+        }
     ui.info(
         f"comparing v{other.version} (series {other.id}, {len(other.patches)} patches) "
         f"with v{current.version} (series {current.id}, {len(current.patches)} patches)"
@@ -82,8 +90,8 @@ def diff(ref: SeriesRef, plan: Plan, repo: Repo, opts: DiffOptions, conn: "Conne
             if b is not None:
                 sides.append(b)
             else:
-                data, cover_text = fetched[s.id]
-                sides.append(_apply_side(repo, stack, s, data, cover_text, fallback_base, ui))
+                base, origin = placed[s.id]
+                sides.append(_apply_side(repo, stack, s, fetched[s.id][0], bases[s.id], base, origin, ui))
     if not opts.trailers:
         sides = [_strip_side(repo, side) for side in sides]
     for side in sides:
@@ -183,40 +191,81 @@ def _fetch_sides(client: "PatchworkClient", need: Sequence["Series"], refresh: b
         return {sid: process.result(f, what="mbox") for sid, f in asked}
 
 
+def _side_base(repo: Repo, series: "Series", data: bytes, cover_text: str, fallback: str) -> Tuple[str, str]:
+    """Where a version is applied: its base-commit when the repository has it, else
+    ``fallback``; and how that is told."""
+    for text in [cover_text] + [p.raw.decode("utf-8", "replace") for p in mbox.read(data, reorder=False).patches]:
+        wanted = mbox.base_commit(text)
+        if wanted:
+            found = gitrepo.rev_parse(repo, wanted)
+            if found:
+                return found, " (its base-commit)"
+            break
+    return fallback, ""
+
+
+def _bases(
+    client: "PatchworkClient",
+    series: "Series",
+    data: bytes,
+    cover_text: str,
+    plan: Plan,
+    repo: Repo,
+    base: str,
+    ui: UI,
+) -> List[Run]:
+    """The series a version is based on (Based-on:, Depends-on:, the server's
+    dependencies), in the order they apply, without those its base already has."""
+    from .apply import chain as chains
+    from .apply.source import from_server
+    from .patchwork.client import Fetched
+
+    got = Fetched(series, data, None)
+    found = chains.prerequisites(got, client.server, cover_text)
+    if not found.prereqs:
+        return []
+    chain = chains.build(client, got, found, plan.project, client.server, repo, base, ui, newer=False)
+    runs = []
+    for node in chain.bases:
+        if node.series.id not in chain.skipped and node.got is not None:
+            source = from_server(node.got, client.server)
+            runs.append(Run(source, source.patches, f"series {node.series.id} v{node.series.version}"))
+    return runs
+
+
 def _apply_side(
     repo: Repo,
     stack: ExitStack,
     series: "Series",
     data: bytes,
-    cover_text: str,
-    fallback: str,
+    bases: Sequence[Run],
+    base: str,
+    origin: str,
     ui: UI,
 ) -> Side:
     parsed = mbox.read(data, reorder=False)
     if not parsed.patches:
         raise InputError(f"v{series.version} (series {series.id}) has no patch to apply", "compare other versions")
-    base, origin = fallback, ""
-    for text in [cover_text] + [p.raw.decode("utf-8", "replace") for p in parsed.patches]:
-        wanted = mbox.base_commit(text)
-        if wanted:
-            found = gitrepo.rev_parse(repo, wanted)
-            if found:
-                base, origin = found, " (its base-commit)"
-            break
     with process.hold():  # made and on the stack, or not made at all
         # Without the repository's hooks: nothing lands here, so neither a hook that polices
         # what lands (applypatch-msg, pre-applypatch) nor one that announces it has a say.
         scratch = stack.enter_context(Scratch(repo, base, hooks=False))
     ui.progress(f"applying v{series.version} (series {series.id})")
+    label = f"v{series.version} (series {series.id}) on {base[:12]}{origin}: "
+    attempt = apply_runs(scratch, bases, True, (), ui)
+    if attempt.failure is not None:
+        raise attempt.failure.error(
+            "nothing was left behind; give --base REF where it applies, or --no-deps",
+            label=f"{label}{bases[attempt.failed or 0].label}: ",
+        )
+    own = attempt.tip
     outcome = apply_in(scratch, parsed.patches, am_options(True, (), parsed.patches), ui)
     if not outcome.ok:
         failure = describe_failure(scratch, outcome, parsed.patches)
-        raise failure.error(
-            f"nothing was left behind; give --base REF where v{series.version} applies",
-            label=f"v{series.version} (series {series.id}) on {base[:12]}{origin}: ",
-        )
+        raise failure.error(f"nothing was left behind; give --base REF where v{series.version} applies", label=label)
     tip = scratch.head()
-    return Side(series, base, tip, f"applied on {base[:12]}{origin}", len(parsed.patches))
+    on = f" after {len(bases)} series it is based on" if bases else ""
+    return Side(series, own, tip, f"applied on {base[:12]}{origin}{on}", len(parsed.patches))
 
 
 def _strip_side(repo: Repo, side: Side) -> Side:

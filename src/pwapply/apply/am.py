@@ -17,6 +17,7 @@ from ..ui import UI
 
 if TYPE_CHECKING:
     from ..mbox import Patch
+    from .source import Source
 
 
 def am_options(three_way: bool, passthrough: Sequence[str], patches: Sequence["Patch"] = ()) -> List[str]:
@@ -46,11 +47,43 @@ def mbox_file(patches: Sequence["Patch"]) -> Iterator[str]:
             os.unlink(path)
 
 
-def apply_in(scratch: Scratch, patches: Sequence["Patch"], options: Sequence[str], ui: UI) -> AmResult:
-    """git am in the scratch worktree, with a progress line per patch."""
+def apply_in(scratch: Scratch, patches: Sequence["Patch"], options: Sequence[str], ui: UI, label: str = "") -> AmResult:
+    """git am in the scratch worktree, with a progress line per patch (``[3/16] ...``, or
+    ``[series 500120 3/16] ...`` with a ``label``)."""
     total = len(patches)
+    prefix = f"{label} " if label else ""
     with mbox_file(patches) as path:
-        return scratch.am(path, options, lambda n, subject: ui.progress(f"[{n}/{total}] {subject}"))
+        return scratch.am(path, options, lambda n, subject: ui.progress(f"[{prefix}{n}/{total}] {subject}"))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One series as git am applies it: the one asked for, or a base of its chain."""
+
+    source: "Source"
+    patches: Sequence["Patch"]
+    label: str  # "series 500120 v2"
+
+
+@dataclass
+class Attempt:
+    """What git am made of a chain in the scratch: the commits up to ``tip``; and, when a
+    patch did not apply, which run it was in and why."""
+
+    tip: str
+    failed: Optional[int] = None  # index of the run that stopped
+    failure: Optional["Failure"] = None
+
+
+def apply_runs(scratch: Scratch, runs: Sequence[Run], three_way: bool, passthrough: Sequence[str], ui: UI) -> Attempt:
+    """git am of each run in turn, in the scratch; it stops at the first that fails."""
+    named = len(runs) > 1
+    for k, run in enumerate(runs):
+        options = am_options(three_way, passthrough, run.patches)
+        outcome = apply_in(scratch, run.patches, options, ui, run.label if named else "")
+        if not outcome.ok:
+            return Attempt(scratch.head(), k, describe_failure(scratch, outcome, run.patches))
+    return Attempt(scratch.head())
 
 
 @dataclass

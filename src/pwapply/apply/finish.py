@@ -17,7 +17,7 @@ from ..text import first_few
 from .am import Failure, mbox_file
 from .options import Result
 from .source import Source
-from .trailer_plan import TrailerPlan
+from .trailer_plan import Edit, TrailerPlan
 
 if TYPE_CHECKING:
     from ..mbox import Patch
@@ -83,68 +83,91 @@ def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: T
     )
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A patch of the chain as it is applied: its series, the trailers that series'
+    plan gives it, and where it stands in its series."""
+
+    patch: "Patch"
+    source: Source
+    plan: TrailerPlan
+    label: str  # "series 500120 v2"
+    number: int  # 1-based, in the patches of its series that are applied
+    total: int
+
+
+def edit(entries: Sequence[Entry]) -> Edit:
+    return Edit(tuple((e.patch, e.plan) for e in entries))
+
+
 def hand_over(
     repo: Repo,
     base: str,
     failure: Failure,
-    patches: Sequence["Patch"],
-    trailers: TrailerPlan,
+    done: Sequence[Entry],
+    rest: Sequence[Entry],
     sign: Optional[str],
     am_options: Sequence[str],
     target: Target,
-    source: Source,
+    labelled: bool,
 ) -> Result:
-    """--resolve: put the patches that applied on the branch, check it out, and run
-    `git am` on the rest in the user's work tree, where it stops at the failing patch.
-    (It may not: a hook that refused a patch in the temporary worktree, which holds only
-    the files the series changes, can accept it in the whole tree.)"""
+    """--resolve: put the patches that applied (``done``) on the branch, check it out,
+    and run `git am` on the ``rest`` in the user's work tree, where it stops at the
+    failing patch.  (It may not: a hook that refused a patch in the temporary worktree,
+    which holds only the files the series changes, can accept it in the whole tree.)"""
     from .. import mbox, process
 
-    tip, commits = rewrite_messages(repo, base, failure.done_tip, trailers.edit(list(patches)), sign)
+    tip, commits = rewrite_messages(repo, base, failure.done_tip, edit(done), sign)
     process.commit()  # the commit point: the hand-over completes, whatever signal comes
-    result = finish(repo, base, tip, commits, target, source)
-    rest = []
-    for p in patches[failure.number - 1 :]:
-        raw = mbox.add_trailers_to_mail(p.raw, trailers.for_patch(p))
-        rest.append(replace(p, raw=raw if raw is not None else p.raw))
-    with mbox_file(rest) as path:
+    result = finish(repo, base, tip, commits, target, rest[-1].source)
+    mails = []
+    for e in rest:
+        raw = mbox.add_trailers_to_mail(e.patch.raw, e.plan.for_patch(e.patch))
+        mails.append(replace(e.patch, raw=raw if raw is not None else e.patch.raw))
+    with mbox_file(mails) as path:
         outcome = am(repo.git, repo.git_dir, path, am_options)
     if outcome.ok:
         commits = [*commits, *gitrepo.commits_between(repo, tip, "HEAD")]
-        remember(repo, source, patches, commits)
+        remember(repo, [*done, *rest], commits)
         result.tip = commits[-1].id if commits else tip
         result.commits = [(c.id, c.subject) for c in commits]
+        which = (
+            f"the last {len(rest)} patches (from {rest[0].label} {rest[0].number}/{rest[0].total} on)"
+            if labelled
+            else f"patches {rest[0].number}-{rest[-1].number}"
+        )
         result.notes.append(
-            f"patches {failure.number}-{len(patches)} were applied by git am in your work tree, "
+            f"{which} were applied by git am in your work tree, "
             f"after {failure.refusal()} in pwapply's temporary worktree"
         )
         return result
-    remember(repo, source, patches, commits)
-    n = failure.number - 1 + min(max(outcome.failed_at or 1, 1), len(rest))
-    if n != failure.number or outcome.hook != failure.hook:  # git am stopped elsewhere, or for another reason
+    remember(repo, done, commits)
+    stopped = rest[min(max(outcome.failed_at or 1, 1), len(rest)) - 1]
+    if stopped.patch is not failure.patch or outcome.hook != failure.hook:  # stopped elsewhere, or for another reason
         from ..git.scratch import failing_files
 
         files = [] if outcome.hook else failing_files(outcome.output)
-        failure = Failure(n, patches[n - 1], len(patches), files, "", outcome.output, outcome.hook, outcome.hook_said)
+        failure = Failure(
+            stopped.number, stopped.patch, stopped.total, files, "", outcome.output, outcome.hook, outcome.hook_said
+        )
     where = f"on branch {target.branch}" if target.branch else "on your branch"
     todo = "do what the hook asks" if failure.hook else "fix the files, git add them"
     raise failure.error(
         f"git am stopped {where}: {todo}, then git am --continue "
-        "(git am --skip drops this patch, git am --abort gives up)"
+        "(git am --skip drops this patch, git am --abort gives up)",
+        label=f"{stopped.label}: " if labelled else "",
     )
 
 
-def remember(repo: Repo, source: Source, patches: Sequence["Patch"], commits: Sequence[Commit]) -> None:
+def remember(repo: Repo, entries: Sequence[Entry], commits: Sequence[Commit]) -> None:
     """Note which series each applied Message-ID belongs to, and which commit came from
     which patch, for `pwapply check` (see record.py)."""
     from .. import record
 
-    applied = []
-    if source.series_id is not None and source.server:
-        applied = [
-            record.Applied(p.msgid, source.series_id, source.server, source.project, source.version)
-            for p in patches
-            if is_msgid(p.msgid)
-        ]
-    made = [(c.author, c.subject, p.msgid) for c, p in zip(commits, patches) if is_msgid(p.msgid)]
+    applied = [
+        record.Applied(e.patch.msgid, e.source.series_id, e.source.server, e.source.project, e.source.version)
+        for e in entries
+        if e.source.series_id is not None and e.source.server and is_msgid(e.patch.msgid)
+    ]
+    made = [(c.author, c.subject, e.patch.msgid) for c, e in zip(commits, entries) if is_msgid(e.patch.msgid)]
     record.add(repo.common_dir, applied, made)

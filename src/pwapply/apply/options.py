@@ -25,6 +25,7 @@ class Options:
     link: bool = True
     allow_incomplete: bool = False
     resolve: bool = False
+    no_deps: bool = False  # apply the series alone, not what it is based on
 
     def check(self) -> None:
         """Refuse combinations that cannot mean anything, before any work."""
@@ -84,6 +85,18 @@ def signing_key(gpgsign: bool, am_options: Sequence[str]) -> Optional[str]:
     return sign
 
 
+@dataclass(frozen=True)
+class ChainItem:
+    """A series of the chain an apply made (the one asked for is last)."""
+
+    series_id: Optional[int]
+    version: int
+    name: str
+    patches: int
+    applied: bool
+    why: str = ""  # why it was not applied
+
+
 @dataclass
 class Result:
     branch: Optional[str]
@@ -97,3 +110,4 @@ class Result:
     checked_out: bool = False
     notes: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)  # told even with -q: something did not go as asked
+    series: List[ChainItem] = field(default_factory=list)  # the chain, bases first

@@ -1,6 +1,7 @@
 """The apply pipeline, top to bottom: check the repository and make the scratch worktree
--> fetch the series -> pick the patches and name the branch -> git am in the scratch ->
-add the trailers -> the commit point -> make and check out the branch -> record.
+-> fetch the series -> pick the patches and name the branch -> find what the series is
+based on -> git am of the chain in the scratch -> add the trailers -> the commit point ->
+make and check out the branch -> record.
 
 The user's branch, index and work tree are touched only past the commit point, when
 every patch has applied; until then the series lives in a sparse scratch worktree that
@@ -10,24 +11,27 @@ is removed whatever happens (error, Ctrl-C, SIGTERM).
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 from .. import process
-from ..config import Settings
+from ..config import Settings, require_server
 from ..errors import InputError
 from ..git import repo as gitrepo
 from ..git.repo import Repo
 from ..git.rewrite import rewrite_messages
+from ..git.scratch import Scratch
 from ..resolve import SeriesRef, is_msgid
 from ..ui import UI
-from .am import am_options, apply_in, describe_failure
+from . import chain as chains
+from .am import Run, am_options, apply_runs
 from .branch import branch_name, check_branch, preflight
-from .finish import Target, finish, hand_over, remember
+from .finish import Entry, Target, edit, finish, hand_over, remember
 from .options import Options, Plan, Result
-from .source import fetch, pick
+from .source import Source, fetch, pick
 from .trailer_plan import trailer_plan
 
 if TYPE_CHECKING:
+    from ..mbox import Patch
     from ..patchwork.client import Connection
 
 HOOK_HINT = (
@@ -54,46 +58,90 @@ def run(
         conn.warm(plan.server)  # the TLS context is made while git checks the repository
     with ExitStack() as stack:  # the scratch worktree and the server connection live until the end
         base, scratch, named_tip = preflight(repo, opts, stack)
-        source = fetch(ref, plan, conn, ui, read_stdin, stack)
-        if source.incomplete and not opts.allow_incomplete:
-            raise InputError(source.incomplete, "apply what there is with --allow-incomplete")
-        patches = pick(source.patches, opts.patches)
-        target = Target(opts.branch if not opts.no_branch else None, named_tip, opts.checkout)
-        if not opts.branch and not opts.no_branch:
-            name = branch_name(
-                plan.branch_format,
-                series_id=source.series_id,
-                version=source.version,
-                name=source.name,
-                first_subject=source.first_subject,
-                project=source.project,
-                submitter=source.submitter,
-            )
-            target = Target(name, check_branch(repo, name, opts.force), opts.checkout)
+        client = None if ref.offline else stack.enter_context(conn.client(require_server(plan.server)))
+        root = fetch(ref, plan, client, ui, read_stdin, cover_text=not opts.no_deps)
+        if root.incomplete and not opts.allow_incomplete:
+            raise InputError(root.incomplete, "apply what there is with --allow-incomplete")
+        patches = pick(root.patches, opts.patches)
+        target = _target(repo, opts, plan, root, named_tip)
         signoff = gitrepo.identity(repo) if opts.signoff else None
-        options = am_options(opts.three_way, opts.passthrough, patches)
-        failure = None
-        try:
-            outcome = apply_in(scratch, patches, options, ui)
-            if outcome.ok:
-                tip = scratch.head()
-            else:
-                failure = describe_failure(scratch, outcome, patches)
-        finally:
-            scratch.close()  # before the hand-over's own git am, and before the branch is made
-        if failure is not None and not opts.resolve:
-            raise failure.error(HOOK_HINT if failure.hook else CONFLICT_HINT)
-        trailers = trailer_plan(plan, source, signoff)  # waits for the cover letter's replies
-        if failure is not None:
+
+        # What the series is based on: what its patches and the server name is known now;
+        # what its cover letter names, once its text is in.  git am does not wait for
+        # it: the series alone is applied meanwhile, and again on its chain if it names one.
+        bases = chains.Bases(root, plan.server, plan.project, repo, base, ui, client, conn.client)
+        chain = None if opts.no_deps else bases.chain(chains.named_now(root, plan.server), stack)
+        runs = _runs(chain, root, patches, plan.server)
+        attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
+        if chain is None and not opts.no_deps and root.got is not None:
+            chain = bases.chain(chains.named_by_cover(root, plan.server), stack)
+            if chain is not None:  # start again, on the chain
+                scratch.close()
+                with process.hold():
+                    scratch = stack.enter_context(Scratch(repo, base))
+                runs = _runs(chain, root, patches, plan.server)
+                attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
+        scratch.close()  # before the hand-over's own git am, and before the branch is made
+
+        labelled = len(runs) > 1
+        warnings = chains.newer_warnings(chain) if chain is not None else []  # asked for while git am ran
+        if attempt.failure is not None and not opts.resolve:
+            label = f"{runs[attempt.failed or 0].label}: " if labelled else ""
+            raise attempt.failure.error(HOOK_HINT if attempt.failure.hook else CONFLICT_HINT, label=label)
+        entries = [
+            Entry(p, r.source, trailers, r.label, n, len(r.patches))
+            for r in runs
+            for trailers in [trailer_plan(plan, r.source, signoff)]  # waits for each cover letter's replies
+            for n, p in enumerate(r.patches, start=1)
+        ]
+        if attempt.failure is not None:
+            at = sum(len(r.patches) for r in runs[: attempt.failed]) + attempt.failure.number - 1
+            rest = entries[at:]
+            options = am_options(opts.three_way, opts.passthrough, [e.patch for e in rest])
             # Raises where git am stops in the work tree; returns if it applied the rest there.
-            result = hand_over(repo, base, failure, patches, trailers, plan.sign, options, target, source)
+            result = hand_over(repo, base, attempt.failure, entries[:at], rest, plan.sign, options, target, labelled)
         else:
-            new_tip, commits = rewrite_messages(repo, base, tip, trailers.edit(patches), plan.sign)
+            new_tip, commits = rewrite_messages(repo, base, attempt.tip, edit(entries), plan.sign)
             process.commit()  # the commit point: from here on the run completes, whatever signal comes
-            result = finish(repo, base, new_tip, commits, target, source)
-            remember(repo, source, patches, commits)
-    result.notes.extend(source.notes)
+            result = finish(repo, base, new_tip, commits, target, root)
+            remember(repo, entries, commits)
+    result.series = chains.summary(chain, root, patches)
+    result.notes.extend([*root.notes, *bases.notes])
+    result.warnings.extend(warnings)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:
         result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
     return result
+
+
+def _target(repo: Repo, opts: Options, plan: Plan, root: Source, named_tip: Optional[str]) -> Target:
+    """Where the commits land: the branch named with --branch, none with --no-branch, or
+    the one named after the series (checked now)."""
+    if opts.no_branch or opts.branch:
+        return Target(None if opts.no_branch else opts.branch, named_tip, opts.checkout)
+    name = branch_name(
+        plan.branch_format,
+        series_id=root.series_id,
+        version=root.version,
+        name=root.name,
+        first_subject=root.first_subject,
+        project=root.project,
+        submitter=root.submitter,
+    )
+    return Target(name, check_branch(repo, name, opts.force), opts.checkout)
+
+
+def _runs(chain: "Optional[chains.Chain]", root: Source, patches: List["Patch"], server: Optional[str]) -> List[Run]:
+    """What git am applies, in order: the bases not already in the base commit, then the
+    patches picked of the series asked for."""
+    from .source import from_server
+
+    runs = []
+    for node in chain.bases if chain is not None else []:
+        if node.series.id not in chain.skipped:  # type: ignore[union-attr]
+            assert node.got is not None and server is not None
+            source = from_server(node.got, server)
+            runs.append(Run(source, source.patches, f"series {node.series.id} v{node.series.version}"))
+    label = f"series {root.series_id} v{root.version}" if root.series_id is not None else "the mbox"
+    runs.append(Run(root, patches, label))
+    return runs

@@ -5,12 +5,10 @@ tags its replies carried, and where each patch's page is."""
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import naming
-from ..config import require_server
 from ..errors import InputError
 from ..resolve import MBOX, STDIN, SeriesRef
 from ..ui import UI
@@ -18,7 +16,7 @@ from .options import Plan
 
 if TYPE_CHECKING:
     from .. import mbox, trailers
-    from ..patchwork.client import Connection, Fetched
+    from ..patchwork.client import Fetched, PatchworkClient
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,8 @@ class Source:
     incomplete: Optional[str] = None  # why the series is incomplete, if it is
     notes: Tuple[str, ...] = ()  # things the user should know, not errors
     server: Optional[str] = None  # the Patchwork server it came from
+    got: "Optional[Fetched]" = None  # what the server sent (None for a local mbox)
+    cover: Optional[str] = None  # the cover letter's text, for a local mbox
 
     @property
     def first_subject(self) -> Optional[str]:
@@ -46,26 +46,27 @@ class Source:
 def fetch(
     ref: SeriesRef,
     plan: Plan,
-    conn: "Connection",
+    client: "Optional[PatchworkClient]",
     ui: UI,
     read_stdin: Callable[[], bytes],
-    stack: ExitStack,
+    *,
+    cover_text: bool = True,
 ) -> Source:
-    """The series to apply.  The client stays open on ``stack`` until the pipeline ends:
-    the cover letter's replies arrive while git am runs."""
+    """The series to apply, from ``client`` (None for a local mbox or stdin).  Its cover
+    letter's replies (and, with ``cover_text``, its text) are left on their way: they
+    arrive while git am runs."""
     if ref.kind in (MBOX, STDIN):
         return from_mbox(_read_local(ref, read_stdin), plan.project)
     from ..patchwork.locate import locate
 
-    server = require_server(plan.server)
-    ui.progress(f"Fetching from {server} ...")
-    client = stack.enter_context(conn.client(server))
+    assert client is not None
+    ui.progress(f"Fetching from {client.server} ...")
     series_id, known_cover = locate(client, ref, plan.project)
-    got = client.fetch(series_id, known_cover=known_cover, meanwhile=_load_parsers)
+    got = client.fetch(series_id, known_cover=known_cover, cover_text=cover_text, meanwhile=_load_parsers)
     from ..cache import MboxCache
 
     MboxCache().put(client.server, series_id, got.mbox)  # for pwapply diff later
-    return from_server(got, server)
+    return from_server(got, client.server)
 
 
 def _load_parsers() -> None:
@@ -143,6 +144,7 @@ def from_server(got: "Fetched", server: str) -> Source:
         incomplete=incomplete,
         notes=tuple(notes),
         server=server,
+        got=got,
     )
 
 
@@ -188,6 +190,7 @@ def from_mbox(data: bytes, project: Optional[str]) -> Source:
         patch_tags={k: tuple(v) for k, v in patch_tags.items()},
         web_urls={},
         incomplete=incomplete,
+        cover=cover.body if cover is not None else None,
     )
 
 

@@ -59,22 +59,21 @@ class TrailerPlan:
         except ValueError as exc:
             raise ConfigError(str(exc), "fields: {msgid} {url} {project}; %s is the Message-ID") from None
 
-    def edit(self, patches: List["Patch"]) -> "Edit":
-        """The message edit for the commits git am made of ``patches``, in order."""
-        return Edit(self, tuple(patches))
-
 
 @dataclass(frozen=True)
 class Edit:
-    plan: TrailerPlan
-    patches: Tuple["Patch", ...]
+    """The message edit of the commits git am made, in order: each gets what its own
+    series' plan gives its patch."""
+
+    entries: Tuple[Tuple["Patch", TrailerPlan], ...]
 
     def __call__(self, i: int, message: str) -> str:
         from .. import trailers
 
-        if i > len(self.patches):  # git am made more commits than patches (an am option of the user's)
+        if i > len(self.entries):  # git am made more commits than patches (an am option of the user's)
             return message
-        return trailers.add(message, self.plan.for_patch(self.patches[i - 1]))
+        patch, plan = self.entries[i - 1]
+        return trailers.add(message, plan.for_patch(patch))
 
 
 def trailer_plan(plan: Plan, source: Source, signoff: Optional[str]) -> TrailerPlan:

@@ -136,6 +136,11 @@ def apply_cmd(
     resolve: bool = typer.Option(
         False, "--resolve", help="On a conflict, leave git am stopped in your work tree to fix it by hand."
     ),
+    no_deps: bool = typer.Option(
+        False,
+        "--no-deps",
+        help="Apply the series alone, not the series its Based-on:/Depends-on: lines name (default: those first).",
+    ),
     timeout: float = options.TIMEOUT,
     max_mbox_size: float = typer.Option(
         64.0, "--max-mbox-size", metavar="MIB", help="Refuse a series mbox larger than this, e.g. --max-mbox-size 256."
@@ -174,6 +179,7 @@ def apply_cmd(
             link=not no_link,
             allow_incomplete=allow_incomplete,
             resolve=resolve,
+            no_deps=no_deps,
         )
         preload = Preload()
         flags = {"server": server, "project": project, "link_format": link_format}
@@ -264,6 +270,9 @@ def diff_cmd(
     ),
     no_pager: bool = typer.Option(False, "--no-pager", help="Do not page the output."),
     refresh: bool = typer.Option(False, "--refresh", help="Download the mboxes again instead of using the cache."),
+    no_deps: bool = typer.Option(
+        False, "--no-deps", help="Apply each version alone, not on the series its Based-on:/Depends-on: lines name."
+    ),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
     timeout: float = options.TIMEOUT,
@@ -296,6 +305,7 @@ def diff_cmd(
             pager=not no_pager,
             refresh=refresh,
             passthrough=passthrough,
+            no_deps=no_deps,
         )
         conn = context.connection(console, settings, timeout, ca_bundle)
         code = diff(ref, Plan.make(settings, Options()), repo, opts, conn, ui)

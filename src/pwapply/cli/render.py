@@ -29,6 +29,17 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
                 "checked_out": result.checked_out,
                 "notes": result.notes,
                 "warnings": result.warnings,
+                "chain": [
+                    {
+                        "series": c.series_id,
+                        "version": c.version,
+                        "name": c.name,
+                        "patches": c.patches,
+                        "applied": c.applied,
+                        "why": c.why or None,
+                    }
+                    for c in result.series
+                ],
             }
         )
     what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"

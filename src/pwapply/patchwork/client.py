@@ -22,7 +22,7 @@ from . import models
 from .models import PatchState, Series
 from .transport import API_VERSION, DEFAULT_MAX_MBOX, Logger, Transport, _q, request_pool
 
-__all__ = ["Connection", "Fetched", "PatchworkClient", "Preload", "request_pool"]
+__all__ = ["Connection", "Fetched", "MailHit", "PatchworkClient", "Preload", "request_pool"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Fetched:
     series: Series
     mbox: bytes
     pending_comments: "Optional[Future[Tuple[str, ...]]]"  # replies to the cover letter, still on their way
+    pending_cover: "Optional[Future[str]]" = None  # the cover letter's text, still on its way
 
     def cover_comments(self) -> Tuple[str, ...]:
         """Bodies of the replies to the cover letter (waits for them if need be)."""
@@ -37,13 +38,32 @@ class Fetched:
             return ()
         return process.result(self.pending_comments, what="cover comments")
 
+    def cover_text(self) -> str:
+        """The cover letter's text ("" without one; waits for it if need be)."""
+        if self.pending_cover is None:
+            return ""
+        return process.result(self.pending_cover, what="cover letter")
+
+
+@dataclass(frozen=True)
+class MailHit:
+    """A mail found by its Message-ID: its series, and its id when it is a cover letter."""
+
+    series_id: int
+    cover_id: Optional[int]
+
 
 class PatchworkClient(Transport):
     # ------------------------------------------------------------------ endpoints
 
     def series(self, series_id: int) -> Series:
+        # The server's own API version, not the one pinned: Patchwork 3.3 (API 1.4)
+        # lists the series' dependencies there; older servers answer in their shape,
+        # which has every other field we read.
         data = self._json(
-            f"{self.api}/series/{series_id}/", what=f"series {series_id}", missing=f"series {series_id} not found"
+            f"{self.server}/api/series/{series_id}/",
+            what=f"series {series_id}",
+            missing=f"series {series_id} not found",
         )
         return models.series(data)
 
@@ -77,23 +97,33 @@ class PatchworkClient(Transport):
         return models.first_series(data, f"{label} {patch_id}")
 
     def series_of_msgid(self, msgid: str, project: Optional[str], cover_first: bool) -> Tuple[int, Optional[int]]:
-        """(series id, cover id when the msgid is the cover letter's)."""
-        order = ("covers", "patches") if cover_first else ("patches", "covers")
-        for kind in order:
-            query = f"?msgid={_q(msgid)}" + (f"&project={_q(project)}" if project else "")
-            items = self._list(f"{self.api}/{kind}/{query}", what=f"Message-ID {msgid}")
-            # An old server ignores ?msgid= and lists everything: trust only exact matches.
-            hits = [i for i in items if isinstance(i, dict) and models.strip_brackets(str(i.get("msgid", ""))) == msgid]
-            if items and not hits and len(items) > 1:
-                raise NetworkError(
-                    f"{self.host} ignored the Message-ID filter (Patchwork API older than {API_VERSION})",
-                    "give the series id or its URL instead",
-                )
-            if hits:
-                series_id = models.first_series(hits[0], f"Message-ID {msgid}")
-                return series_id, (int(hits[0]["id"]) if kind == "covers" else None)
+        """(series id, cover id when the msgid is the cover letter's), asking the likelier
+        kind first."""
+        for kind in ("covers", "patches") if cover_first else ("patches", "covers"):
+            hit = self.find_mail(kind, msgid, project)
+            if hit is not None:
+                return hit.series_id, hit.cover_id
+        raise self.unknown_msgid(msgid, project)
+
+    def find_mail(self, kind: str, msgid: str, project: Optional[str]) -> Optional[MailHit]:
+        """The cover letter (``kind`` "covers") or patch ("patches") with this Message-ID."""
+        query = f"?msgid={_q(msgid)}" + (f"&project={_q(project)}" if project else "")
+        items = self._list(f"{self.api}/{kind}/{query}", what=f"Message-ID {msgid}")
+        # An old server ignores ?msgid= and lists everything: trust only exact matches.
+        hits = [i for i in items if isinstance(i, dict) and models.strip_brackets(str(i.get("msgid", ""))) == msgid]
+        if items and not hits and len(items) > 1:
+            raise NetworkError(
+                f"{self.host} ignored the Message-ID filter (Patchwork API older than {API_VERSION})",
+                "give the series id or its URL instead",
+            )
+        if not hits:
+            return None
+        series_id = models.first_series(hits[0], f"Message-ID {msgid}")
+        return MailHit(series_id, int(hits[0]["id"]) if kind == "covers" else None)
+
+    def unknown_msgid(self, msgid: str, project: Optional[str]) -> NotFoundError:
         where = f" in project {project}" if project else ""
-        raise NotFoundError(
+        return NotFoundError(
             f"no patch or cover letter with Message-ID <{msgid}>{where} on {self.host}",
             "check the Message-ID, or the project (pwapply config)",
         )
@@ -143,25 +173,38 @@ class PatchworkClient(Transport):
     # ------------------------------------------------------------------ fetch plans
 
     def fetch(
-        self, series_id: int, *, known_cover: Optional[int] = None, meanwhile: Callable[[], None] = lambda: None
+        self,
+        series_id: int,
+        *,
+        known_cover: Optional[int] = None,
+        cover_text: bool = True,
+        meanwhile: Callable[[], None] = lambda: None,
     ) -> Fetched:
-        """Series JSON and mbox concurrently; the cover's comments are asked for as soon as
-        the cover is known (at once when it already is) and left on their way: the caller
-        applies the patches meanwhile and collects them with ``cover_comments()``.  The
-        caller's ``meanwhile`` runs while the first requests are in flight."""
-        f_series = self._submit(self.series, series_id)
-        f_mbox = self._submit(self.series_mbox, series_id)
-        f_comments = self._submit(self.cover_comments, known_cover) if known_cover else None
+        """Series JSON and mbox concurrently; the cover letter's replies (and, with
+        ``cover_text``, its text, for the Based-on: lines it may hold) are asked for as
+        soon as the cover is known (at once when it already is) and left on their way:
+        the caller applies the patches meanwhile and collects them with
+        ``cover_comments()`` and ``cover_text()``.  The caller's ``meanwhile`` runs while
+        the first requests are in flight."""
+        f_series = self.submit(self.series, series_id)
+        f_mbox = self.submit(self.series_mbox, series_id)
+        later = self.ask_cover(known_cover, cover_text) if known_cover else (None, None)
         try:
             meanwhile()
             series = process.result(f_series, what="series")
         except BaseException:
             f_mbox.cancel()
             raise
-        if f_comments is None and series.cover is not None:
-            f_comments = self._submit(self.cover_comments, series.cover.id)
+        if known_cover is None and series.cover is not None:
+            later = self.ask_cover(series.cover.id, cover_text)
         mbox = process.result(f_mbox, what="mbox")
-        return Fetched(series=series, mbox=mbox, pending_comments=f_comments)
+        return Fetched(series=series, mbox=mbox, pending_comments=later[0], pending_cover=later[1])
+
+    def ask_cover(
+        self, cover_id: int, text: bool = True
+    ) -> "Tuple[Optional[Future[Tuple[str, ...]]], Optional[Future[str]]]":
+        """A cover letter's replies and (with ``text``) its text, both asked for at once."""
+        return self.submit(self.cover_comments, cover_id), self.submit(self.cover_content, cover_id) if text else None
 
 
 # ------------------------------------------------------------------ making clients

@@ -5,8 +5,9 @@ server.  Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from ..errors import NetworkError, NotFoundError
 
@@ -37,6 +38,9 @@ class Series:
     date: str
     cover: Optional[MailRef]
     patches: Tuple[MailRef, ...]
+    # The series its mails say it depends on, as the server parsed them (Depends-on:,
+    # one level): API 1.4 (Patchwork 3.3) and projects that show them; else empty.
+    dependencies: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,23 @@ def series(data: Any) -> Series:
             date=text(data.get("date")),
             cover=_mail_ref(cover) if isinstance(cover, dict) and cover.get("id") is not None else None,
             patches=patches,
+            dependencies=tuple(_series_ids(data.get("dependencies"))),
         )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise NetworkError(
             "the series JSON is not shaped like Patchwork's: is this a Patchwork server?",
             "check the server URL (pwapply config)",
         ) from None
+
+
+def _series_ids(urls: Any) -> List[int]:
+    """``["https://x/api/series/17/", ...]`` -> ``[17, ...]``."""
+    found = []
+    for url in urls if isinstance(urls, list) else []:
+        m = re.search(r"/series/(\d+)/?$", url if isinstance(url, str) else "")
+        if m:
+            found.append(int(m.group(1)))
+    return found
 
 
 def patch_state(data: Any) -> PatchState:

@@ -127,9 +127,12 @@ class Transport:
             headers=headers, timeout=httpx.Timeout(self.timeout), follow_redirects=False, verify=verify, trust_env=True
         )
 
-    def _submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
+    def submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
+        """Run ``fn(*args)`` (requests of this client) in the client's pool; its future.
+        Wait for it with process.result(), which a signal always ends."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="pwapply-http")
+            # A series' JSON, mbox, cover letter and replies at once; a chain's look-ups.
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pwapply-http")
         return self._pool.submit(fn, *args)
 
     def close(self) -> None:
@@ -170,7 +173,7 @@ class Transport:
         Asked from the main thread, the request runs in the pool and the main thread
         waits on it as on anything else: a signal ends the wait at once (process.result)."""
         if threading.current_thread() is threading.main_thread():
-            asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self._submit(self._get, url, what, stream_limit)
+            asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self.submit(self._get, url, what, stream_limit)
             return process.result(asked, what=what)
         url = self._url(url)
         attempt = hops = 0

@@ -253,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._html_404()
         segs = segs[1:]
         api = ""
-        version = VERSIONS[-1]
+        version = pw.versions[-1]  # unversioned: the server's latest
         if segs and re.match(r"^\d+\.\d+$", segs[0]):
             if segs[0] not in pw.versions:
                 return self._html_404()
@@ -269,14 +269,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
         kind = segs[0]
         if kind == "series" and len(segs) == 1:
-            return self._page(self._series_list(query, api), query, parts.path)
+            return self._page(self._series_list(query, api, version), query, parts.path)
         if kind == "series" and len(segs) == 2:
             if not segs[1].isdigit():
                 return self._html_404()
             sid = int(segs[1])
             if sid not in pw.series:
                 return self._not_found_json("Series")
-            return self._json(pw.series_json(sid, api))
+            return self._json(pw.series_json(sid, api, version))
         if kind in ("patches", "covers"):
             mk = "patch" if kind == "patches" else "cover"
             if len(segs) == 1:
@@ -302,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._page(pw.comments_json(mail, api), query, parts.path)
         return self._html_404()
 
-    def _series_list(self, query: Dict[str, str], api: str) -> List[Dict[str, Any]]:
+    def _series_list(self, query: Dict[str, str], api: str, version: str) -> List[Dict[str, Any]]:
         pw = self.pw
         out = []
         for sid, s in pw.series.items():
@@ -318,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             if "before" in query and s["date"] >= query["before"]:
                 continue
-            out.append(pw.series_json(sid, api))
+            out.append(pw.series_json(sid, api, version))
         order = query.get("order", "id")
         key = order.lstrip("-")
         return sorted(out, key=lambda d: (d.get(key) or "", d["id"]), reverse=order.startswith("-"))

@@ -17,6 +17,7 @@ from .. import naming
 
 VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
 _TAG_RE = re.compile(r"^(Tested|Reviewed|Acked|Signed-off|Nacked|Reported)-by:.*$", re.M | re.I)
+_DEPENDS_RE = re.compile(r"^Depends-on:\s*(\S+)", re.M | re.I)
 
 
 @dataclass
@@ -76,8 +77,20 @@ class Store:
         """The URL the server answers on (the server fills it in)."""
         return "http://127.0.0.1"
 
-    def add_project(self, link_name: str, name: Optional[str] = None, list_id: Optional[str] = None) -> None:
+    def add_project(
+        self,
+        link_name: str,
+        name: Optional[str] = None,
+        list_id: Optional[str] = None,
+        *,
+        show_dependencies: bool = False,
+    ) -> None:
+        """``show_dependencies``: the project's series list what they depend on (API 1.4,
+        Patchwork 3.3; off by default there too)."""
         if link_name in self.projects:
+            self.projects[link_name]["show_dependencies"] = show_dependencies or self.projects[link_name].get(
+                "show_dependencies", False
+            )
             return
         pid = len(self.projects) + 1
         self.projects[link_name] = {
@@ -86,6 +99,7 @@ class Store:
             "name": name or link_name,
             "list_id": list_id or f"{link_name}.example.org",
             "list_email": f"{link_name}@example.org",
+            "show_dependencies": show_dependencies,
         }
 
     def add_series(
@@ -233,7 +247,7 @@ class Store:
             "mbox": f"{self._base()}/series/{sid}/mbox/",
         }
 
-    def series_json(self, sid: int, api: str) -> Dict[str, Any]:
+    def series_json(self, sid: int, api: str, version: str = VERSIONS[-1]) -> Dict[str, Any]:
         s = self.series[sid]
         cover = self.mails[("cover", s["cover"])] if s["cover"] else None
         data = self.series_summary(sid, api)
@@ -247,11 +261,37 @@ class Store:
                 "received_all": received >= s["total"],
                 "cover_letter": self.mail_summary(cover, api) if cover else None,
                 "patches": [self.mail_summary(self.mails[("patch", p)], api) for p in s["patches"]],
-                "dependencies": [],
-                "dependents": [],
             }
         )
+        if version == "1.4" and self.projects[s["project"]].get("show_dependencies"):
+            data["dependencies"] = [f"{self._base()}/api/{api}series/{d}/" for d in self.dependencies(sid)]
+            data["dependents"] = [
+                f"{self._base()}/api/{api}series/{o}/" for o in self.series if sid in self.dependencies(o)
+            ]
         return data
+
+    def dependencies(self, sid: int) -> List[int]:
+        """What Patchwork 3.3 reads as a series' dependencies: the series that each
+        ``Depends-on:`` line of its cover letter or patches names (a Message-ID, or a
+        series or patch URL), one level; never ``Based-on:``."""
+        s = self.series[sid]
+        mails = ([self.mails[("cover", s["cover"])]] if s["cover"] else []) + [
+            self.mails[("patch", p)] for p in s["patches"]
+        ]
+        found: List[int] = []
+        for mail in mails:
+            for m in _DEPENDS_RE.finditer(mail.content + mail.diff):
+                value = m.group(1)
+                target = None
+                by_series = re.search(r"series=(\d+)|/series/(\d+)/", value)
+                if by_series:
+                    target = int(by_series.group(1) or by_series.group(2))
+                else:
+                    msgid = re.sub(r"^.*/(?:patch|cover)/([^/]+)/?$", r"\1", value).strip("<>")
+                    target = next((o.series_id for o in self.mails.values() if o.msgid == msgid), None)
+                if target is not None and target != sid and target in self.series and target not in found:
+                    found.append(target)
+        return found
 
     def mail_json(self, mail: Mail, api: str) -> Dict[str, Any]:
         data = self.mail_summary(mail, api)

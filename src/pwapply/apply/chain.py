@@ -1,0 +1,419 @@
+"""The series a series is based on: found, fetched, ordered, and checked against the base.
+
+A series names its prerequisites in ``Based-on:`` / ``Depends-on:`` lines (deps.py) of
+its cover letter and patches, and, on Patchwork 3.3, in its ``dependencies`` field.  They
+are followed level by level: a level's Message-IDs are looked up at once (cover letters
+and patches asked together: one round trip), then its new series are fetched at once
+(JSON, mbox, cover letter and its replies: one more; a series named by a patch or a URL
+rather than its cover letter needs a third for its cover letter).  Each series is
+fetched once however many paths lead to it; a loop, or a chain deeper than
+deps.MAX_DEPTH, is refused.
+
+A prerequisite the base already has is skipped: its patches' Message-IDs are looked for
+in the base's last LOOKBACK commits (Link or Message-ID trailers), and what is not found
+so by `git patch-id` in the last PATCH_ID_LOOKBACK.  One that is there only in part is
+refused: applying the rest, or all of it again, would be a guess.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from .. import deps, process
+from ..errors import InputError, NotFoundError, RepoStateError
+from ..resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef
+from ..ui import UI
+
+if TYPE_CHECKING:
+    from ..git.repo import Repo
+    from ..mbox import Patch
+    from ..patchwork.client import Fetched, PatchworkClient
+    from ..patchwork.models import Series
+    from .options import ChainItem
+    from .source import Source
+
+LOOKBACK = 2000  # commits of the base searched for a prerequisite's Message-IDs
+PATCH_ID_LOOKBACK = 300  # commits of the base whose patch-ids are compared
+
+
+@dataclass
+class Node:
+    """One series of a chain, as fetched (``got`` is None for a local mbox asked for)."""
+
+    got: "Optional[Fetched]"
+    named: Optional[deps.Prereq]  # how a series of the chain first named it (None: the one asked for)
+    depth: int
+    needs: List[int] = field(default_factory=list)  # the series it is based on
+    name: str = ""  # for the one asked for when it has no series: "the mbox"
+
+    @property
+    def series(self) -> "Series":
+        assert self.got is not None
+        return self.got.series
+
+    @property
+    def id(self) -> int:
+        return self.got.series.id if self.got is not None else 0
+
+    def label(self) -> str:
+        if self.got is None:
+            return self.name
+        s = self.series
+        return f"{s.id} v{s.version}" + (f" ({s.name})" if s.name else "")
+
+
+@dataclass
+class Chain:
+    """The series to apply, bases first and the one asked for last, with those the
+    base already has set aside."""
+
+    nodes: List[Node]  # in the order they apply
+    skipped: Dict[int, str] = field(default_factory=dict)  # series id -> why it is not applied
+    ignored: List[str] = field(default_factory=list)  # lines that name nothing pwapply can follow
+    newer: "Dict[int, Future[Optional[Series]]]" = field(default_factory=dict)  # base -> its newest version
+
+    @property
+    def bases(self) -> List[Node]:
+        return self.nodes[:-1]
+
+
+class Bases:
+    """Finds the chain of the series asked for, from what it names, and keeps the notes
+    the user should read (lines not followed, bases already there).  A local mbox's
+    bases are looked up on the configured server: its client is opened only then."""
+
+    def __init__(
+        self,
+        root: "Source",
+        server: Optional[str],
+        project: Optional[str],
+        repo: "Repo",
+        base: str,
+        ui: UI,
+        client: "Optional[PatchworkClient]",
+        connect: "Callable[[str], PatchworkClient]",
+    ) -> None:
+        self.root, self.server, self.project = root, server, project
+        self.repo, self.base, self.ui = repo, base, ui
+        self.client, self.connect = client, connect
+        self.notes: List[str] = []
+
+    def chain(self, found: deps.Found, stack: ExitStack) -> Optional[Chain]:
+        """The chain of what ``found`` names; None when it names nothing to apply."""
+        self.notes += [f"{line} ({where}): not followed, {why}" for line, where, why in found.ignored]
+        if not found.prereqs:
+            return None
+        if self.client is None:
+            if not self.server:
+                lines = "; ".join(p.line for p in found.prereqs)
+                self.notes.append(
+                    f"the mbox names what it is based on ({lines}), which was not applied: no Patchwork server"
+                )
+                return None
+            self.client = stack.enter_context(self.connect(self.server))
+        chain = build(
+            self.client, self.root.got, found, self.project, self.client.server, self.repo, self.base, self.ui
+        )
+        self.notes += chain.ignored
+        self.notes += [
+            f"series {n.label()}: {chain.skipped[n.id]}, not applied again"
+            for n in chain.bases
+            if n.id in chain.skipped
+        ]
+        self.ui.info(plan_line(chain, self.root))
+        return chain
+
+
+def named_now(root: "Source", server: Optional[str]) -> deps.Found:
+    """What the series names that is known at once: its patches' lines and the server's
+    dependencies field; for a local mbox, its cover letter's lines too."""
+    if root.got is None:
+        found = [deps.find(root.cover or "", "the cover letter of the mbox", server)]
+        found += [
+            deps.find(_text(p.raw), f"patch {p.index}/{len(root.patches)} of the mbox", server) for p in root.patches
+        ]
+        return deps.merge(found)
+    return prerequisites(root.got, server, None)
+
+
+def named_by_cover(root: "Source", server: Optional[str]) -> deps.Found:
+    """What the series' cover letter names (waits for its text)."""
+    if root.got is None or root.got.series.cover is None:
+        return deps.Found((), ())
+    return deps.find(root.got.cover_text(), f"the cover letter of series {root.got.series.id}", server)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def prerequisites(got: "Fetched", server: Optional[str], cover_text: Optional[str]) -> deps.Found:
+    """What a fetched series names: in its patches, its server's dependencies field and
+    (when its text is given) its cover letter."""
+    from .. import mbox
+
+    s = got.series
+    found = [deps.find(cover_text or "", f"the cover letter of series {s.id}", server)]
+    patches = mbox.read(got.mbox, reorder=False).patches
+    for p in patches:
+        found.append(deps.find(_text(p.raw), f"patch {p.index}/{len(patches)} of series {s.id}", server))
+    from_server = tuple(
+        deps.Prereq(SeriesRef(SERIES, str(d)), f"dependencies: series {d}", f"the server's record of series {s.id}")
+        for d in s.dependencies
+    )
+    found.append(deps.Found(from_server, ()))
+    return deps.merge(found)
+
+
+def build(
+    client: "PatchworkClient",
+    root: "Optional[Fetched]",
+    first: deps.Found,
+    project: Optional[str],
+    server: str,
+    repo: "Repo",
+    base: str,
+    ui: UI,
+    newer: bool = True,
+) -> Chain:
+    """The chain of ``root`` (None: a local mbox), which names ``first``: resolved,
+    ordered, the bases the base commit has set aside, and (with ``newer``) their newer
+    versions asked for in the background."""
+    chain = resolve(client, root, first, project, server, ui)
+    in_base(repo, base, chain)
+    if newer:
+        ask_newer(client, chain)
+    return chain
+
+
+def resolve(
+    client: "PatchworkClient",
+    root: "Optional[Fetched]",
+    first: deps.Found,
+    project: Optional[str],
+    server: str,
+    ui: UI,
+) -> Chain:
+    """The chain of ``root`` (None: a local mbox), whose own prerequisites are ``first``."""
+    top = Node(root, None, 0, name="the mbox")
+    nodes: Dict[int, Node] = {top.id: top}
+    ignored: List[str] = []
+    level: List[Tuple[int, deps.Prereq]] = [(top.id, p) for p in first.prereqs]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > deps.MAX_DEPTH:
+            raise InputError(
+                f"the prerequisites of {top.label()} go deeper than {deps.MAX_DEPTH} levels",
+                "apply the series alone with --no-deps, and its bases by hand",
+            )
+        ui.progress(f"Looking up {len(level)} prerequisite(s) ...")
+        found = _series_of(client, level, project)
+        new: Dict[int, Tuple[deps.Prereq, Optional[int]]] = {}
+        for (parent, prereq), (sid, cover) in zip(level, found):
+            if sid == parent:
+                continue  # a series naming its own mail
+            if sid not in nodes[parent].needs:
+                nodes[parent].needs.append(sid)
+            if sid not in nodes and sid not in new:
+                new[sid] = (prereq, cover)
+        fetched = _fetch_all(client, {sid: cover for sid, (_, cover) in new.items()})
+        level = []
+        for sid, got in fetched.items():
+            nodes[sid] = Node(got, new[sid][0], depth)
+            named = prerequisites(got, server, got.cover_text())
+            ignored += [f"{line} ({where}): not followed, {why}" for line, where, why in named.ignored]
+            level += [(sid, p) for p in named.prereqs]
+    labels = {sid: n.label() for sid, n in nodes.items()}
+    order = deps.order(top.id, {sid: n.needs for sid, n in nodes.items()}, labels)
+    return Chain([nodes[sid] for sid in order], ignored=ignored)
+
+
+def plan_line(chain: Chain, root: "Source") -> str:
+    """``3 series: 500120 v2 (6 patches) -> 500233 v1 (1 patch) -> 500410 v1 (2 patches)``."""
+    parts = []
+    for node in chain.nodes:
+        n = len(node.got.series.patches) if node.got is not None else len(root.patches)
+        what = f"{node.series.id} v{node.series.version}" if node.got is not None else "the mbox"
+        skipped = " in the base" if node.id in chain.skipped else ""
+        parts.append(f"{what} ({n} patch{'es' if n != 1 else ''}{skipped})")
+    return f"{len(chain.nodes)} series: " + " -> ".join(parts)
+
+
+def summary(chain: "Optional[Chain]", root: "Source", patches: Sequence["Patch"]) -> List["ChainItem"]:
+    """Each series of the chain (the one asked for alone, without a chain): applied or
+    not, and why not."""
+    from .options import ChainItem
+
+    out = []
+    for node in chain.bases if chain is not None else []:
+        s = node.series
+        why = chain.skipped.get(s.id, "") if chain is not None else ""
+        out.append(ChainItem(s.id, s.version, s.name or "", len(s.patches), not why, why))
+    out.append(ChainItem(root.series_id, root.version, root.name or "", len(patches), True, ""))
+    return out
+
+
+def _series_of(
+    client: "PatchworkClient", level: Sequence[Tuple[int, deps.Prereq]], project: Optional[str]
+) -> List[Tuple[int, Optional[int]]]:
+    """The series (and cover letter, when known) each prerequisite of a level names,
+    asked all at once: a Message-ID is looked for among cover letters and patches
+    together."""
+    asked: List[Tuple[deps.Prereq, List["Future[object]"]]] = []
+    for _, p in level:
+        ref = p.ref
+        if ref.kind == SERIES:
+            asked.append((p, []))
+        elif ref.kind in (PATCH_ID, COVER_ID):
+            asked.append((p, [client.submit(client.series_of_patch, int(ref.value), ref.kind == COVER_ID)]))
+        elif ref.kind == MSGID:
+            kinds = ("covers", "patches")
+            asked.append((p, [client.submit(client.find_mail, kind, ref.value, project) for kind in kinds]))
+        else:  # deps.find keeps no other kind
+            raise InputError(f"{p.line} ({p.where}) names no series", "apply the series alone with --no-deps")
+    out: List[Tuple[int, Optional[int]]] = []
+    for p, futures in asked:
+        try:
+            out.append(_one(client, p, futures))
+        except NotFoundError as exc:
+            if exc.message.startswith(p.line):
+                raise
+            raise NotFoundError(
+                f"{p.line} ({p.where}): {exc.message}", "apply the series alone with --no-deps"
+            ) from None
+    return out
+
+
+def _one(client: "PatchworkClient", p: deps.Prereq, futures: Sequence["Future[object]"]) -> Tuple[int, Optional[int]]:
+    """(series id, cover letter id when known) of one prerequisite, from its look-ups."""
+    ref = p.ref
+    if ref.kind == SERIES:
+        return int(ref.value), None
+    if ref.kind in (PATCH_ID, COVER_ID):
+        sid = process.result(futures[0], what="prerequisite")
+        assert isinstance(sid, int)
+        return sid, int(ref.value) if ref.kind == COVER_ID else None
+    # Among the cover letters first: a hit there makes the patches' answer moot.
+    hit = process.result(futures[0], what="prerequisite") or process.result(futures[1], what="prerequisite")
+    if hit is None:
+        raise NotFoundError(
+            f"{p.line} ({p.where}) names a mail {client.host} does not know",
+            "check the Message-ID; or apply the series alone with --no-deps",
+        )
+    return hit.series_id, hit.cover_id  # type: ignore[attr-defined]
+
+
+def _fetch_all(client: "PatchworkClient", wanted: Dict[int, Optional[int]]) -> Dict[int, "Fetched"]:
+    """Each series' JSON and mbox, and its cover letter's text and replies, at once where
+    the cover letter is known already; else once its JSON names it."""
+    from ..patchwork.client import Fetched
+
+    asked = {
+        sid: (
+            client.submit(client.series, sid),
+            client.submit(client.series_mbox, sid),
+            client.ask_cover(cover) if cover is not None else None,
+        )
+        for sid, cover in wanted.items()
+    }
+    out: Dict[int, Fetched] = {}
+    for sid, (f_series, f_mbox, cover) in asked.items():
+        series = process.result(f_series, what="prerequisite series")
+        if cover is None and series.cover is not None:
+            cover = client.ask_cover(series.cover.id)
+        mbox = process.result(f_mbox, what="prerequisite mbox")
+        out[sid] = Fetched(series, mbox, cover[0] if cover else None, cover[1] if cover else None)
+    return out
+
+
+# ------------------------------------------------------------------ already in the base
+
+
+def in_base(repo: "Repo", base: str, chain: Chain) -> None:
+    """Set aside the bases the base commit already has (chain.skipped); refuse one it
+    has in part."""
+    from .. import mbox
+
+    if not chain.bases:
+        return
+    patches = {n.series.id: mbox.read(n.got.mbox, reorder=False).patches for n in chain.bases if n.got is not None}
+    history = repo.git.run(["log", f"-n{LOOKBACK}", "--format=%B%x00", base, "--"]).stdout.decode(
+        "utf-8", "surrogateescape"
+    )
+    by_msgid = {sid: {p.msgid for p in ps if p.msgid and p.msgid in history} for sid, ps in patches.items()}
+    unsure = {sid: [p for p in ps if p.msgid not in by_msgid[sid]] for sid, ps in patches.items()}
+    by_patch_id: Dict[int, Set[str]] = {sid: set() for sid in patches}
+    if any(unsure.values()):
+        known = _base_patch_ids(repo, base)
+        for sid, ps in unsure.items():
+            for p, pid in zip(ps, _patch_ids(repo, ps)):
+                if pid and pid in known:
+                    by_patch_id[sid].add(p.msgid)
+    for node in chain.bases:
+        sid = node.series.id
+        have = len(by_msgid[sid]) + len(by_patch_id[sid])
+        total = len(patches[sid])
+        if have == total and total:
+            how = "by their Message-IDs" if by_msgid[sid] and not by_patch_id[sid] else "by their content"
+            chain.skipped[sid] = f"already in the base ({how})"
+        elif have:
+            raise RepoStateError(
+                f"series {node.label()}, a prerequisite, is only partly in the base: {have} of its {total} patches",
+                "apply on a base that has all of it or none of it (--base REF), or the series alone (--no-deps)",
+            )
+
+
+def _base_patch_ids(repo: "Repo", base: str) -> Set[str]:
+    log = repo.git.run(["log", "-p", "--no-merges", f"-n{PATCH_ID_LOOKBACK}", "--format=commit %H", base, "--"])
+    ids = repo.git.run(["patch-id", "--stable"], input=log.stdout).stdout.decode()
+    return {line.split()[0] for line in ids.splitlines() if line.strip()}
+
+
+def _patch_ids(repo: "Repo", patches: Sequence[object]) -> List[str]:
+    """git patch-id of each patch's diff, in order ("" where it has none)."""
+    chunks = []
+    for i, p in enumerate(patches, start=1):
+        raw = getattr(p, "raw", b"")
+        chunks.append(b"commit %040x\n" % i + raw + b"\n")
+    out = repo.git.run(["patch-id", "--stable"], input=b"".join(chunks)).stdout.decode()
+    found = {int(line.split()[1], 16): line.split()[0] for line in out.splitlines() if len(line.split()) == 2}
+    return [found.get(i, "") for i in range(1, len(patches) + 1)]
+
+
+# ------------------------------------------------------------------ newer versions
+
+
+def ask_newer(client: "PatchworkClient", chain: Chain) -> None:
+    """Ask, in the background, whether each base has a newer version (told as a
+    warning once the series applied: what is named is what is applied)."""
+    from ..versions import find, order_key
+
+    def newest(s: "Series") -> "Optional[Series]":
+        later = [v for v in find(client, s) if order_key(v) > order_key(s)]
+        return max(later, key=order_key) if later else None
+
+    for node in chain.bases:
+        if node.series.id not in chain.skipped:
+            chain.newer[node.series.id] = client.submit(newest, node.series)
+
+
+def newer_warnings(chain: Chain) -> List[str]:
+    out = []
+    for node in chain.bases:
+        future = chain.newer.get(node.series.id)
+        if future is None:
+            continue
+        try:
+            newer = process.result(future, what="newer versions")
+        except Exception:  # noqa: BLE001 -- a warning we could not make is no failure
+            continue
+        if newer is not None:
+            out.append(
+                f"series {node.label()}, a prerequisite, has a newer version: v{newer.version} (series {newer.id});"
+                " what the series names was applied"
+            )
+    return out
