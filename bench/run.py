@@ -130,6 +130,7 @@ class Project:
         variant: str = "",
         on: Optional[str] = None,
         blurb: str = "",
+        topic: str = "change",
     ) -> bytes:
         """``count`` commits of clustered real edits on a throwaway branch (from ``on``,
         else the base), as `git format-patch --cover-letter --thread` gives them, with
@@ -146,7 +147,7 @@ class Project:
             stream.append(
                 self._commit(
                     ref,
-                    f"{cluster[n % len(cluster)].split('/')[1]}: change {n + 1} of {count}",
+                    f"{cluster[n % len(cluster)].split('/')[1]}: {topic} {n + 1} of {count}",
                     picked,
                     edit=tag,
                     parent=(on or self.base) if n == 0 else None,
@@ -373,6 +374,28 @@ def main() -> int:
             rows.append(Row("apply a chain of 3 series of 3 patches", a, b, None, "vs 3 bare downloads + git am"))
             notes.append(f"requests for the chain of 3: {_requests_per_apply(pw, chain[-1], proj, reset)}")
             print(f"  measured chain ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+            # A maintainer's morning: pwapply status over 20 branches applied from 20
+            # series (some with review tags arrived since), next to asking the same with
+            # 20 runs of pwapply check, one a branch.
+            for k in range(20):
+                mbox = proj.series(f"life{k}", 4, cover=f"Life series {k}", topic=f"topic {k} step")
+                sid = pw.add_series("bench", mbox, date=f"2026-02-{k + 1:02d}T10:00:00")
+                git(proj.repo, "checkout", "-q", "main")
+                timed([PWAPPLY, str(sid), "-b", f"life-{k}", "-q"], proj.repo)
+                if k % 3 == 0:
+                    pw.add_patch_reply(pw.patch_ids(sid)[1], "Reviewed-by: Rev Iewer <rev@example.org>\n")
+            git(proj.repo, "checkout", "-q", "main")
+            status = [PWAPPLY, "status"]
+            checks = ["sh", "-ec", f"for k in $(seq 0 19); do {PWAPPLY} check -q main..life-$k; done"]
+            b, a = rounds(runs, [(checks, proj.repo), (status, proj.repo)])
+            asked = []
+            for argv in (status, checks):
+                pw.reset()
+                timed(argv, proj.repo)
+                asked.append(pw.count())
+            rows.append(Row("status of 20 branches / 20 checks", a, b, None, f"{asked[0]} vs {asked[1]} requests"))
+            print(f"  measured status ({time.perf_counter() - t0:.0f} s)", flush=True)
 
         # The pre-push check: the same push with and without the hook.
         remote = os.path.join(root, "remote.git")

@@ -248,6 +248,7 @@ def repo(tmp_path: Path) -> Repo:
 def pw() -> Iterator[FakePatchwork]:
     with FakePatchwork() as server:
         yield server
+    assert server.errors == [], "the fake server failed to answer:\n" + "\n".join(server.errors)
 
 
 class CLI:
@@ -294,6 +295,7 @@ def tls_pw(tmp_path: Path) -> Iterator[Tuple[FakePatchwork, Path]]:
     ca.cert_pem.write_to_path(str(ca_file))
     with FakePatchwork(ssl_context=ctx) as server:
         yield server, ca_file
+    assert server.errors == [], "the fake server failed to answer:\n" + "\n".join(server.errors)
 
 
 def msgids(mbox: bytes) -> List[str]:

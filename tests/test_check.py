@@ -71,8 +71,11 @@ def test_superseded_series_is_refused(pushable, pw, applied):
     before = git(Path(pushable.path), "ls-remote", "origin")
     proc = push(pushable, "main")
     assert proc.returncode != 0
-    assert "is superseded by v2 (series" in proc.stderr and "pwapply 2" in proc.stderr
-    assert proc.stderr.count("error: ") >= 3  # one line per commit
+    # One line for the whole series, with its commits counted (not one a commit).
+    assert proc.stderr.count("error: ") == 1 + ("failed to push" in proc.stderr), proc.stderr
+    assert "error: series 1 v1, 3 commits: superseded by v2 (series 2); apply the new version: pwapply 2" in (
+        proc.stderr
+    )
     assert git(Path(pushable.path), "ls-remote", "origin") == before
 
 
@@ -89,13 +92,30 @@ def test_patch_state(pushable, pw, applied, state, refused):
         assert ("error: " if refused else "warning: ") in proc.stderr
 
 
+@pytest.mark.parametrize("where", ["patch", "cover letter"])
+def test_a_nack_given_on_the_list_refuses_the_push(pushable, pw, applied, where):
+    nack = "I do not think this is right.\n\nNacked-by: Stern Reviewer <stern@example.org>\n"
+    if where == "patch":
+        pw.add_patch_reply(pw.patch_ids(applied)[1], nack)
+    else:
+        pw.add_cover_reply(applied, nack)
+    proc = push(pushable, "main", "--dry-run")
+    assert proc.returncode != 0
+    nacked = [line for line in proc.stderr.splitlines() if "was nacked on the list" in line]
+    assert len(nacked) == (1 if where == "patch" else 3), proc.stderr  # a nack of the cover letter: every patch
+    assert all(line.startswith("error: ") and "(Stern Reviewer <stern@example.org>)" in line for line in nacked)
+    pushable.git("config", "pwapply.check.nacked", "warn")
+    proc = push(pushable, "main", "--dry-run")
+    assert proc.returncode == 0 and "warning: " in proc.stderr and "was nacked" in proc.stderr
+
+
 def test_missing_review_tags_warn_with_the_command(pushable, pw, applied):
     pw.add_patch_reply(pw.patch_ids(applied)[0], "Reviewed-by: Late Reviewer <late@example.org>\n")
     pw.add_cover_reply(applied, "Tested-by: Tess Ter <tess@example.org>\n")
     proc = push(pushable, "main")
     assert proc.returncode == 0, proc.stderr
     assert "lacks Reviewed-by: Late Reviewer <late@example.org>, Tested-by: Tess Ter" in proc.stderr
-    assert f"pwapply {applied} -b" in proc.stderr
+    assert "add them to the branch's commits: pwapply update" in proc.stderr
 
 
 def test_failed_ci_checks_warn(pushable, pw, applied):
@@ -184,7 +204,7 @@ def test_chained_hook_still_runs_and_can_refuse(repo, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     assert hooks.install(str(hooks_dir))[1] is True
     assert hooks.install(str(hooks_dir))[1] is False  # twice: nothing changes
-    assert (hooks_dir / hooks.CHAINED).exists()
+    assert (hooks_dir / "pre-push.pwapply-chained").exists()
     proc = push(repo, "main")
     assert proc.returncode == 0, proc.stderr
     text = log.read_text()
@@ -195,7 +215,7 @@ def test_chained_hook_still_runs_and_can_refuse(repo, tmp_path, monkeypatch):
     assert push(repo, "main").returncode != 0
     hooks.uninstall(str(hooks_dir))
     assert theirs.read_text().startswith("#!/bin/sh\ncat >>")
-    assert not (hooks_dir / hooks.CHAINED).exists()
+    assert not (hooks_dir / "pre-push.pwapply-chained").exists()
 
 
 def test_hooks_install_follows_core_hookspath(repo, cli, tmp_path):

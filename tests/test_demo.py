@@ -12,7 +12,7 @@ def test_demo_runs_end_to_end_offline(tmp_path):
     assert "Applied 3 patches of series 1 v1" in out and "Applied 4 patches of series 2 v2" in out
     assert "-:  ------- > 4:" in out and "main: Initialise verbose" in out
     assert "v1 push refused: yes; v2 push accepted: yes" in out
-    assert "is superseded by v2" in proc.stderr
+    assert "superseded by v2" in proc.stderr
     assert (target / "project" / ".git").is_dir()
 
 

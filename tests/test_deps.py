@@ -296,7 +296,7 @@ def test_a_superseded_base_is_applied_as_named_with_a_warning(repo, pw, cli):
     # And the pre-push check says so of its commit, like of any commit.
     result = cli("check", f"{repo.base}..HEAD", cwd=repo.path)
     assert result.exit_code == 1
-    assert f"v1 (series {a1}) is superseded by v2 (series {a2})" in result.stderr
+    assert f"error: series {a1} v1, 1 commit: superseded by v2 (series {a2})" in result.stderr
 
 
 def test_a_conflict_in_the_middle_of_the_chain_names_the_series(repo, pw, cli):

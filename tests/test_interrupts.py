@@ -117,6 +117,52 @@ def test_every_step_has_two_outcomes(repo, pw, tmp_path, mode):
     assert all(steps[i] == commit_step for i in first_late.values()), first_late
 
 
+def test_every_step_of_an_update_has_two_outcomes(repo, pw, tmp_path):
+    """pwapply update's one commit point is the move of the branch: before it nothing is
+    changed, from it on the review tags are on the branch."""
+    sid = pw.add_series("qemu-devel", repo.series(EDITS))
+    applied = pwapply(repo.path, Path(os.environ["TMPDIR"]), [str(sid), "--server", pw.url])
+    assert applied.returncode == 0, applied.stderr
+    pw.add_cover_reply(sid, "Reviewed-by: Rev Iewer <rev@example.org>\n")
+    copies = Copies(repo.path, tmp_path / "copies")
+
+    work, tmpdir = copies.make()
+    before = repo_state(work, str(tmpdir))
+    steps_file = tmp_path / "steps.txt"
+    done = pwapply(work, tmpdir, ["update"], PWAPPLY_TEST_STEPS=str(steps_file))
+    assert done.returncode == 0, done.stderr
+    after = repo_state(work, str(tmpdir))
+    assert after != before and after["status"] == before["status"] == ""
+    steps = steps_file.read_text().split("\n")[:-1]
+    assert "before git update-ref" in steps
+
+    def one(case: Tuple[str, str]) -> Tuple[str, str, int, str, Dict[str, str]]:
+        at, how = case
+        work, tmpdir = copies.make()
+        proc = pwapply(work, tmpdir, ["update"], PWAPPLY_TEST_SIGNAL=f"{at}@{how}")
+        return at, how, proc.returncode, proc.stderr, repo_state(work, str(tmpdir))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(one, [(s, how) for s in steps for how in HOWS]))
+    first_late: Dict[str, int] = {}
+    for at, how, code, err, state in outcomes:
+        where = f"signal {how} at {at!r}: exit {code}\n{err}"
+        assert "Traceback" not in err, where
+        if code == 130:
+            assert "interrupted: nothing was changed in your repository" in err, where
+            assert state == before, where
+        else:
+            assert code == 0, where
+            assert "interrupted after the branch was moved" in err, where
+            assert state == after, where
+            first_late.setdefault(how, steps.index(at))
+    for at, how, code, _, _ in outcomes:
+        if how in first_late:
+            assert (code == 0) == (steps.index(at) >= first_late[how]), (at, how, code)
+    assert set(first_late) == set(HOWS)
+    assert all(steps[i] == "before git update-ref" for i in first_late.values()), first_late
+
+
 POST_CHECKOUT = """#!/bin/sh
 # A slow post-checkout hook (git-lfs's, on a big tree): says it runs, then waits.
 touch "{marker}"

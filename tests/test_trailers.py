@@ -110,3 +110,24 @@ def test_link_templates(template, expected):
 def test_bad_link_template():
     with pytest.raises(ValueError):
         trailers.link_trailer("{nope}", msgid="m@x", url="", project="")
+
+
+def test_add_before_puts_new_tags_before_the_link():
+    msg = (
+        "Subject\n\nBody.\n\nSigned-off-by: A <a@x>\nReviewed-by: R <r@x>\n"
+        "Link: https://pw/patch/1/\nSigned-off-by: M <m@x>\n"
+    )
+    new = [trailers.Trailer("Tested-by", "T <t@x>"), trailers.Trailer("Reviewed-by", "R <r@x>")]
+    out = trailers.add_before(msg, new, lambda t: t.key.lower() == "link")
+    assert out.splitlines()[5:] == [
+        "Reviewed-by: R <r@x>",
+        "Tested-by: T <t@x>",
+        "Link: https://pw/patch/1/",
+        "Signed-off-by: M <m@x>",
+    ]
+    assert trailers.add_before(out, new, lambda t: t.key.lower() == "link") == out  # never twice
+    no_link = "Subject\n\nSigned-off-by: A <a@x>\n"
+    assert (
+        trailers.add_before(no_link, new[:1], lambda t: t.key.lower() == "link").splitlines()[-1]
+        == "Tested-by: T <t@x>"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import mbox, process, trailers
 from .apply.am import Run, am_options, apply_in, apply_runs, describe_failure
@@ -271,16 +271,30 @@ def _apply_side(
 def _strip_side(repo: Repo, side: Side) -> Side:
     """The same commits without the trailers added after posting (Link or Message-ID to
     one of the series' patches, review tags), so that gaining a Reviewed-by is no change."""
-    ids = {p.msgid for p in side.series.patches if p.msgid}
+    tip = _strip(repo, side.base, side.tip, {p.msgid for p in side.series.patches if p.msgid})
+    return Side(side.series, side.base, tip, side.origin, side.count, side.notes)
+
+
+def _strip(repo: Repo, base: str, tip: str, ids: Optional[Set[str]]) -> str:
+    """base..tip rewritten without review tags and Link/Message-ID trailers (those naming
+    one of ``ids``; all of them when None)."""
 
     def drop(t: trailers.Trailer) -> bool:
         key = t.key.lower()
         if key in REVIEW_KEYS:
             return True
-        return key in LINK_KEYS and any(i in t.value for i in ids)
+        return key in LINK_KEYS and (ids is None or any(i in t.value for i in ids))
 
     def edit(_: int, message: str) -> str:
         return trailers.strip(message, drop)
 
-    tip, _ = rewrite_messages(repo, side.base, side.tip, edit)
-    return Side(side.series, side.base, tip, side.origin, side.count, side.notes)
+    new_tip, _ = rewrite_messages(repo, base, tip, edit)
+    return new_tip
+
+
+def summary(repo: Repo, old: Tuple[str, str], new: Tuple[str, str]) -> int:
+    """One line a commit: how the commits of two applied branches, each (base, tip),
+    pair up and which changed (`git range-diff --no-patch`), the trailers added after
+    posting left out."""
+    a, b = (_strip(repo, base, tip, None) for base, tip in (old, new))
+    return repo.git.show(["range-diff", "--no-patch", f"{old[0]}..{a}", f"{new[0]}..{b}"], pager=False)

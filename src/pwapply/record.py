@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 MAX_ENTRIES = 20000
 
@@ -27,10 +27,35 @@ class Applied:
     version: int
 
 
+@dataclass(frozen=True)
+class Branch:
+    """A branch pwapply made: what it was made of, and where."""
+
+    name: str
+    server: str
+    project: str
+    series: Tuple[int, ...]  # the chain, the series asked for last
+    version: int  # of the series asked for
+    base: str  # the commit it was made on
+    tip: str  # its tip when pwapply made it
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A commit being pushed whose patch is to be marked accepted once the push is seen
+    on the remote (pwapply hooks install --accept)."""
+
+    commit: str
+    msgid: str
+    server: str
+
+
 @dataclass
 class Record:
     patches: Dict[str, Applied] = field(default_factory=dict)  # Message-ID -> what it was applied from
     commits: Dict[str, str] = field(default_factory=dict)  # commit_key(author, subject) -> Message-ID
+    branches: Dict[str, Branch] = field(default_factory=dict)  # branch name -> how pwapply made it
+    pending: Dict[str, Pending] = field(default_factory=dict)  # commit id -> its acceptance, after the push
 
     def lookup(self, msgid: str) -> Optional[Applied]:
         return self.patches.get(msgid)
@@ -42,6 +67,12 @@ class Record:
 
 def path(common_dir: str) -> str:
     return os.path.join(common_dir, "pwapply", "applied.json")
+
+
+def pending_marker(common_dir: str) -> str:
+    """A file that exists while acceptances wait for a push: the reference-transaction
+    hook looks for it before it starts pwapply (a fetch then costs no Python start)."""
+    return os.path.join(common_dir, "pwapply", "accept-pending")
 
 
 def commit_key(author: str, subject: str) -> str:
@@ -69,7 +100,33 @@ def load(common_dir: str) -> Record:
     for key, msgid in (commits if isinstance(commits, dict) else {}).items():
         if isinstance(msgid, str):
             record.commits[key] = msgid
+    branches = data.get("branches")
+    for name, entry in (branches if isinstance(branches, dict) else {}).items():
+        branch = _branch(name, entry)
+        if branch is not None:
+            record.branches[name] = branch
+    pending = data.get("pending")
+    for commit, entry in (pending if isinstance(pending, dict) else {}).items():
+        if isinstance(entry, dict) and isinstance(entry.get("msgid"), str) and isinstance(entry.get("server"), str):
+            record.pending[commit] = Pending(commit, entry["msgid"], entry["server"])
     return record
+
+
+def _branch(name: str, entry: Any) -> Optional[Branch]:
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return Branch(
+            name,
+            str(entry["server"]),
+            str(entry.get("project", "")),
+            tuple(int(i) for i in entry["series"]),
+            int(entry.get("version", 1)),
+            str(entry["base"]),
+            str(entry["tip"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _applied(msgid: str, entry: Any) -> Optional[Applied]:
@@ -87,10 +144,19 @@ def _applied(msgid: str, entry: Any) -> Optional[Applied]:
         return None
 
 
-def add(common_dir: str, applied: Iterable[Applied], commits: Iterable[Tuple[str, str, str]]) -> None:
-    """Remember applied patches and the (author, subject, msgid) of the commits made.
-    Never fails the apply: a record that cannot be written only costs lookups later."""
+def add(
+    common_dir: str,
+    applied: Iterable[Applied],
+    commits: Iterable[Tuple[str, str, str]],
+    branch: Optional[Branch] = None,
+) -> None:
+    """Remember applied patches, the (author, subject, msgid) of the commits made and the
+    branch made.  Never fails the apply: a record that cannot be written only costs
+    lookups later."""
     record = load(common_dir)
+    if branch is not None:
+        record.branches.pop(branch.name, None)
+        record.branches[branch.name] = branch
     for a in applied:
         record.patches.pop(a.msgid, None)  # re-insert: the newest last
         record.patches[a.msgid] = a
@@ -98,7 +164,19 @@ def add(common_dir: str, applied: Iterable[Applied], commits: Iterable[Tuple[str
         key = commit_key(author, subject)
         record.commits.pop(key, None)
         record.commits[key] = msgid
-    for table in (record.patches, record.commits):
+    save(common_dir, record)
+
+
+def update(common_dir: str, change: "Callable[[Record], None]") -> None:
+    """Read the record, change it, write it back (never failing the command)."""
+    record = load(common_dir)
+    change(record)
+    save(common_dir, record)
+
+
+def save(common_dir: str, record: Record) -> None:
+    """Write the record atomically, bounded in size; a write that fails is let go."""
+    for table in (record.patches, record.commits, record.branches, record.pending):
         while len(table) > MAX_ENTRIES:
             table.pop(next(iter(table)))
     data = {
@@ -107,6 +185,18 @@ def add(common_dir: str, applied: Iterable[Applied], commits: Iterable[Tuple[str
             for a in record.patches.values()
         },
         "commits": record.commits,
+        "branches": {
+            b.name: {
+                "server": b.server,
+                "project": b.project,
+                "series": list(b.series),
+                "version": b.version,
+                "base": b.base,
+                "tip": b.tip,
+            }
+            for b in record.branches.values()
+        },
+        "pending": {p.commit: {"msgid": p.msgid, "server": p.server} for p in record.pending.values()},
     }
     target = path(common_dir)
     try:
@@ -115,5 +205,10 @@ def add(common_dir: str, applied: Iterable[Applied], commits: Iterable[Tuple[str
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(tmp, target)
+        marker = pending_marker(common_dir)
+        if record.pending:
+            open(marker, "a").close()
+        elif os.path.exists(marker):
+            os.unlink(marker)
     except OSError:
         pass

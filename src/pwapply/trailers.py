@@ -147,6 +147,26 @@ def add(message: str, new: Iterable[Trailer]) -> str:
     return out
 
 
+def add_before(message: str, new: Iterable[Trailer], before: Callable[[Trailer], bool]) -> str:
+    """As add(), but the new trailers go right before the first trailer of the block for
+    which ``before`` holds (the Link pwapply added: review tags go before it, in
+    DESIGN.md's order); at the end of the block when none does."""
+    have = existing(message) + below_title(message)
+    todo: List[Trailer] = []
+    for t in new:
+        if not any(t.same_as(h) for h in have) and not any(t.same_as(x) for x in todo):
+            todo.append(t)
+    if not todo:
+        return message
+    lines = message.split("\n")
+    start, end = find_block(message)
+    for i in range(start, end):
+        anchor = parse_trailer_line(lines[i])
+        if anchor is not None and before(anchor):
+            return "\n".join(lines[:i] + [x.line() for x in todo] + lines[i:])
+    return add(message, todo)
+
+
 def below_title(message: str) -> List[Trailer]:
     lines = message.split("\n")
     i = 0
@@ -166,6 +186,20 @@ def tags_from_reply(text: str) -> List[Trailer]:
             t = Trailer(key, value)
             if not any(t.same_as(o) for o in out):
                 out.append(t)
+    return out
+
+
+_NACK_RE = re.compile(r"^(Nacked-by)[ \t]*:[ \t]*(\S.*?)\s*$", re.I | re.M)
+
+
+def nacks_from_reply(text: str) -> List[Trailer]:
+    """The Nacked-by lines of a reply's body (never added to a commit: told by check)."""
+    out: List[Trailer] = []
+    for m in _NACK_RE.finditer(text or ""):
+        value = clean_value(m.group(2))
+        t = Trailer("Nacked-by", value)
+        if value and not any(t.same_as(o) for o in out):
+            out.append(t)
     return out
 
 

@@ -9,6 +9,7 @@ whose patch subjects are the same.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
@@ -91,6 +92,36 @@ def find(client: "PatchworkClient", current: "Series") -> List["Series"]:
         if same_series(current, s):
             found[s.id] = s
     return sorted(found.values(), key=order_key)
+
+
+def find_many(client: "PatchworkClient", series: Sequence["Series"]) -> Dict[int, List["Series"]]:
+    """find() for each of ``series``, with one listing for all those of one submitter
+    in one project (from the earliest one's window on) instead of one listing each."""
+    groups: Dict[Tuple[str, int], List["Series"]] = {}
+    alone: List["Series"] = []
+    for s in series:
+        if s.project and s.submitter_id is not None:
+            groups.setdefault((s.project, s.submitter_id), []).append(s)
+        else:
+            alone.append(s)
+    asked_alone = [(s, client.submit(find, client, s)) for s in alone]
+    asked = []
+    for (project, submitter), members in groups.items():
+        since = min((_since(s.date) or "" for s in members), default="") or None
+        listing = client.submit(
+            functools.partial(client.series_list, project=project, submitter=submitter, since=since)
+        )
+        asked.append((members, listing))
+    out: Dict[int, List["Series"]] = {}
+    for members, listing in asked:
+        candidates: List["Series"] = process.result(listing, what="versions")
+        for current in members:
+            found = {current.id: current}
+            found.update({c.id: c for c in candidates if c.id != current.id and same_series(current, c)})
+            out[current.id] = sorted(found.values(), key=order_key)
+    for s, future in asked_alone:
+        out[s.id] = process.result(future, what="versions")
+    return out
 
 
 @dataclass(frozen=True)

@@ -128,9 +128,9 @@ def hand_over(
         outcome = am(repo.git, repo.git_dir, path, am_options)
     if outcome.ok:
         commits = [*commits, *gitrepo.commits_between(repo, tip, "HEAD")]
-        remember(repo, [*done, *rest], commits)
         result.tip = commits[-1].id if commits else tip
         result.commits = [(c.id, c.subject) for c in commits]
+        remember(repo, [*done, *rest], commits, result)
         which = (
             f"the last {len(rest)} patches (from {rest[0].label} {rest[0].number}/{rest[0].total} on)"
             if labelled
@@ -159,9 +159,10 @@ def hand_over(
     )
 
 
-def remember(repo: Repo, entries: Sequence[Entry], commits: Sequence[Commit]) -> None:
+def remember(repo: Repo, entries: Sequence[Entry], commits: Sequence[Commit], result: Optional[Result] = None) -> None:
     """Note which series each applied Message-ID belongs to, and which commit came from
-    which patch, for `pwapply check` (see record.py)."""
+    which patch, for `pwapply check`; and the branch made, for `pwapply status` and
+    `update` (see record.py)."""
     from .. import record
 
     applied = [
@@ -170,4 +171,9 @@ def remember(repo: Repo, entries: Sequence[Entry], commits: Sequence[Commit]) ->
         if e.source.series_id is not None and e.source.server and is_msgid(e.patch.msgid)
     ]
     made = [(c.author, c.subject, e.patch.msgid) for c, e in zip(commits, entries) if is_msgid(e.patch.msgid)]
-    record.add(repo.common_dir, applied, made)
+    branch = None
+    root = entries[-1].source if entries else None
+    if result is not None and result.branch and root is not None and root.series_id is not None and root.server:
+        chain = tuple(dict.fromkeys(e.source.series_id for e in entries if e.source.series_id is not None))
+        branch = record.Branch(result.branch, root.server, root.project, chain, root.version, result.base, result.tip)
+    record.add(repo.common_dir, applied, made, branch)

@@ -104,7 +104,7 @@ def run(
             new_tip, commits = rewrite_messages(repo, base, attempt.tip, edit(entries), plan.sign)
             process.commit()  # the commit point: from here on the run completes, whatever signal comes
             result = finish(repo, base, new_tip, commits, target, root)
-            remember(repo, entries, commits)
+            remember(repo, entries, commits, result)
     result.series = chains.summary(chain, root, patches)
     result.notes.extend([*root.notes, *bases.notes])
     result.warnings.extend(warnings)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
-from ..git.repo import Repo, commits_for_check, has_upstream, open_repo
+from ..git.repo import Commit, Repo, commits_for_check, has_upstream, open_repo
 from ..git.run import Logger
 from .gather import Context, run
 from .rules import Report, severities
@@ -73,7 +73,36 @@ def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logge
     strict = opts.strict
     if strict is None:
         strict = loaded[0].flag("pwapply.check.strict") if loaded else False
-    return Checked(report, strict)
+    checked = Checked(report, strict)
+    if opts.pre_push and loaded and not checked.failed and loaded[0].flag("pwapply.acceptonpush"):
+        _to_accept(repo, commits, loaded[0].server)
+    return checked
+
+
+def _to_accept(repo: Repo, commits: List[Commit], server: Optional[str]) -> None:
+    """Note the commits being pushed whose patches are to be marked accepted once the push
+    is seen on the remote (pwapply hooks install --accept: reference-transaction)."""
+    from .. import record
+    from .rules import links
+
+    if not server:
+        return
+    known = record.load(repo.common_dir)
+    wanted = []
+    for c in commits:
+        for host, msgid in links(c.message):
+            applied = known.lookup(msgid)
+            target = host or (applied.server if applied else None) or server
+            if target.rstrip("/") == server.rstrip("/"):
+                wanted.append(record.Pending(c.id, msgid, server))
+                break
+
+    def add(r: record.Record) -> None:
+        for p in wanted:
+            r.pending[p.commit] = p
+
+    if wanted:
+        record.update(repo.common_dir, add)
 
 
 def revs_to_check(repo: Repo, revs: List[str], pre_push: bool, read_stdin: Callable[[], str]) -> List[str]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from .. import process, record, trailers
-from .rules import Commit, Facts, Finding, Report, judge, links, lost_trailers
+from .. import process, record
+from .rules import Commit, Finding, Report, judge, links, lost_trailers, per_series
 
 if TYPE_CHECKING:
     from ..patchwork.client import Connection, PatchworkClient
+    from ..patchwork.models import SeriesFacts
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def run(
             report.unreachable.append(f"{host}: {getattr(outcome, 'message', None) or outcome}")
         else:
             report.findings.extend(outcome)
+    report.findings = per_series(report.findings)
     return report
 
 
@@ -111,55 +113,26 @@ def _ask(
     sev: Mapping[str, str],
 ) -> List[Finding]:
     """Group the commits by series (recorded, or looked up once per series) and judge."""
-
-    from .. import mbox
-    from ..patchwork.client import request_pool
-    from ..versions import find, order_key
+    from ..facts import Want, gather
 
     host = server.split("://", 1)[-1]
+    want = Want(newer=sev["superseded"] != "off", tags=sev["tags"] != "off" or sev["nacked"] != "off")
     with client:
         series_of: Dict[str, int] = {}
         for _, msgid in items:
             applied = data.lookup(msgid)
             if applied is not None and applied.server.rstrip("/") == server:
                 series_of[msgid] = applied.series_id
-        facts: Dict[int, Facts] = {}
-
-        def gather(sid: int) -> Facts:
-            s = client.series(sid)
-            f = Facts(series=s)
-            with request_pool() as pool:
-                versions = pool.submit(find, client, s) if sev["superseded"] != "off" else None
-                states = pool.submit(client.patch_states, sid)
-                want_tags = sev["tags"] != "off"
-                box = pool.submit(client.series_mbox, sid) if want_tags else None
-                comments = pool.submit(client.cover_comments, s.cover.id) if want_tags and s.cover else None
-                if versions is not None:
-                    newer = [v for v in versions.result() if order_key(v) > order_key(s)]
-                    f.newer = max(newer, key=order_key) if newer else None
-                f.patches = {p.msgid: p for p in states.result()}
-                cover_tags: List[trailers.Trailer] = []
-                for body in comments.result() if comments else ():
-                    cover_tags += [
-                        t for t in trailers.tags_from_reply(body) if not any(t.same_as(o) for o in cover_tags)
-                    ]
-                if box is not None:
-                    for p in mbox.read(box.result(), reorder=False).patches:
-                        text = p.raw.decode("utf-8", "replace").split("\n---", 1)[0]
-                        f.tags[p.msgid] = trailers.tags_from_reply(text) + cover_tags
-            return f
-
-        pending = [m for _, m in items if m not in series_of]
-        for msgid in pending:
+        facts: Dict[int, SeriesFacts] = {}
+        for msgid in [m for _, m in items if m not in series_of]:
             if msgid in series_of:
                 continue  # learnt from an earlier lookup's patch list
             sid, _ = client.series_of_msgid(msgid, project, cover_first=False)
-            facts[sid] = gather(sid)
+            facts.update(gather(client, [sid], want))
             for other in facts[sid].patches:
                 series_of.setdefault(other, sid)
             series_of.setdefault(msgid, sid)
-        for sid in sorted(set(series_of.values()) - set(facts)):
-            facts[sid] = gather(sid)
+        facts.update(gather(client, sorted(set(series_of.values()) - set(facts)), want))
         out: List[Finding] = []
         for commit, msgid in items:
             known = series_of.get(msgid)

@@ -19,7 +19,7 @@ from .. import trailers
 from ..resolve import MSGID, resolve
 
 if TYPE_CHECKING:
-    from ..patchwork.models import PatchState, Series
+    from ..patchwork.models import SeriesFacts
 
 
 class Commit(Protocol):
@@ -35,8 +35,15 @@ class Commit(Protocol):
     def message(self) -> str: ...
 
 
-CHECKS = ("superseded", "state", "tags", "checks", "trailer")
-DEFAULT_SEVERITY = {"superseded": "error", "state": "error", "tags": "warn", "checks": "warn", "trailer": "error"}
+CHECKS = ("superseded", "state", "nacked", "tags", "checks", "trailer")
+DEFAULT_SEVERITY = {
+    "superseded": "error",
+    "state": "error",
+    "nacked": "error",
+    "tags": "warn",
+    "checks": "warn",
+    "trailer": "error",
+}
 BAD_STATES = {"rejected", "superseded", "changes-requested", "not-applicable"}
 DOUBTFUL_STATES = {"rfc", "deferred"}
 LINK_KEYS = ("link", "message-id")
@@ -49,10 +56,35 @@ class Finding:
     subject: str
     problem: str
     todo: str
+    series: str = ""  # "series 500888 v1" for a finding about the whole series (told once for it)
+    commits: int = 1  # how many commits a series' finding stands for
 
     def line(self) -> str:
         label = "error" if self.severity == "error" else "warning"
+        if self.series:
+            many = f"{self.commits} commit{'s' if self.commits != 1 else ''}"
+            return f"{label}: {self.series}, {many}: {self.problem}; {self.todo}"
         return f"{label}: {self.commit[:12]} {self.subject}: {self.problem}; {self.todo}"
+
+
+def per_series(findings: Sequence[Finding]) -> List[Finding]:
+    """A finding about a whole series once for it, with how many of the commits it
+    stands for (a push of a superseded 44-patch series is one line, not 44), where the
+    first of them stood."""
+    out: List[Finding] = []
+    seen: Dict[Tuple[str, str], int] = {}
+    for f in findings:
+        if not f.series:
+            out.append(f)
+            continue
+        key = (f.series, f.problem)
+        if key in seen:
+            first = out[seen[key]]
+            out[seen[key]] = Finding(**{**first.__dict__, "commits": first.commits + 1})
+        else:
+            seen[key] = len(out)
+            out.append(f)
+    return out
 
 
 @dataclass
@@ -109,17 +141,7 @@ def lost_trailers(
     return found
 
 
-@dataclass
-class Facts:
-    """What the server says about one series."""
-
-    series: "Series"
-    newer: Optional["Series"] = None
-    patches: Dict[str, "PatchState"] = field(default_factory=dict)  # msgid -> state
-    tags: Dict[str, List[trailers.Trailer]] = field(default_factory=dict)  # msgid -> tags on the list
-
-
-def judge(commit: Commit, msgid: str, facts: Facts, sev: Mapping[str, str], host: str) -> List[Finding]:
+def judge(commit: Commit, msgid: str, facts: "SeriesFacts", sev: Mapping[str, str], host: str) -> List[Finding]:
     out: List[Finding] = []
     s = facts.series
     if facts.newer is not None and sev["superseded"] != "off":
@@ -129,8 +151,9 @@ def judge(commit: Commit, msgid: str, facts: Facts, sev: Mapping[str, str], host
                 sev["superseded"],
                 commit.id,
                 commit.subject,
-                f"v{s.version} (series {s.id}) is superseded by v{n.version} (series {n.id})",
+                f"superseded by v{n.version} (series {n.id})",
                 f"apply the new version: pwapply {n.id}",
+                series=f"series {s.id} v{s.version}",
             )
         )
     state = facts.patches.get(msgid)
@@ -161,9 +184,19 @@ def judge(commit: Commit, msgid: str, facts: Facts, sev: Mapping[str, str], host
                 "look at them before pushing: " + (state.web_url or f"series {s.id}"),
             )
         )
+    nacks = facts.nacks.get(msgid, [])
+    if nacks and sev["nacked"] != "off":
+        out.append(
+            Finding(
+                sev["nacked"],
+                commit.id,
+                commit.subject,
+                "was nacked on the list (" + ", ".join(t.value for t in nacks) + ")",
+                "drop it from the push, or settle it with the reviewer first",
+            )
+        )
     if sev["tags"] != "off":
-        have = trailers.existing(commit.message) + trailers.below_title(commit.message)
-        missing = [t for t in facts.tags.get(msgid, []) if not any(t.same_as(h) for h in have)]
+        missing = missing_tags(commit.message, facts.tags.get(msgid, []))
         if missing:
             out.append(
                 Finding(
@@ -171,7 +204,13 @@ def judge(commit: Commit, msgid: str, facts: Facts, sev: Mapping[str, str], host
                     commit.id,
                     commit.subject,
                     "lacks " + ", ".join(t.line() for t in missing),
-                    f"re-apply to collect them: pwapply {s.id} -b <new branch>",
+                    "add them to the branch's commits: pwapply update",
                 )
             )
     return out
+
+
+def missing_tags(message: str, given: Sequence[trailers.Trailer]) -> List[trailers.Trailer]:
+    """The review tags given on the list that a commit's message does not carry."""
+    have = trailers.existing(message) + trailers.below_title(message)
+    return [t for t in given if not any(t.same_as(h) for h in have)]

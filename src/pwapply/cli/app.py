@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import InputError, require_timeout
-from . import boundary, context, options, render
+from . import boundary, context, life, options, render
 from .console import Console
 
 if TYPE_CHECKING:
@@ -355,7 +355,7 @@ def check_cmd(
     tags they lack, failed CI checks, lost Link trailers.
 
     Exit 1 when the push should not go on. Severity of each check:
-    git config pwapply.check.<superseded|state|tags|checks|trailer> error|warn|off
+    git config pwapply.check.<superseded|state|nacked|tags|checks|trailer> error|warn|off
     """
     from ..check.command import CheckOptions
     from .check import check
@@ -375,35 +375,65 @@ def check_cmd(
 
 # ----------------------------------------------------------------------- hooks
 
-hooks_app = typer.Typer(help="Install or remove the pre-push hook that runs pwapply check.", no_args_is_help=True)
+hooks_app = typer.Typer(
+    help="Install or remove the hooks: the pre-push check, and (--accept) marking pushed patches accepted.",
+    no_args_is_help=True,
+)
 app.add_typer(hooks_app, name="hooks")
 
 
-@hooks_app.command("install", epilog="Example:  pwapply hooks install")
-def hooks_install() -> None:
+@hooks_app.command("install", epilog="Examples:  pwapply hooks install  |  pwapply hooks install --accept")
+def hooks_install(
+    accept: bool = typer.Option(
+        False,
+        "--accept",
+        help="Also mark the patches of pushed commits accepted on Patchwork once the push succeeded "
+        "(a reference-transaction hook; git config pwapply.acceptOnPush).",
+    ),
+) -> None:
     """Install the pre-push hook in this repository (an existing one keeps running)."""
-    _hooks(install=True)
+    _hooks(install=True, accept=accept)
 
 
 @hooks_app.command("uninstall", epilog="Example:  pwapply hooks uninstall")
 def hooks_uninstall() -> None:
-    """Remove the pre-push hook, putting back the one it replaced."""
-    _hooks(install=False)
+    """Remove pwapply's hooks, putting back the ones they replaced."""
+    _hooks(install=False, accept=True)
 
 
-def _hooks(install: bool) -> None:
+def _hooks(install: bool, accept: bool) -> None:
     console = Console(quiet=False, verbose=False)
 
     def body(guard: Any) -> int:
         from .. import hooks
-        from ..git.repo import open_repo
+        from ..git.repo import open_repo, set_config
 
         repo = open_repo()
-        what, _ = (hooks.install if install else hooks.uninstall)(repo.hooks)
-        console.info(what)
+        names = [hooks.PRE_PUSH, hooks.ACCEPT] if accept else [hooks.PRE_PUSH]
+        for name in names:
+            what, _ = (hooks.install if install else hooks.uninstall)(repo.hooks, name)
+            console.info(what)
+        if accept:
+            set_config(repo, "pwapply.acceptOnPush", "true" if install else None)
         return 0
 
     raise typer.Exit(boundary.run(console, body, "the hooks are as they were"))
+
+
+# ----------------------------------------------------------------------- branches over their life
+
+app.command("status", epilog="Examples:  pwapply status  |  pwapply status -v  |  pwapply status --all --json")(
+    life.status_cmd
+)
+app.command(
+    "update",
+    epilog="Examples:  pwapply update  |  pwapply update pw/foo-v2 --dry-run  |  pwapply update --to-latest",
+)(life.update_cmd)
+app.command(
+    "accept",
+    epilog="Examples:  pwapply accept  |  pwapply accept origin/master~3..origin/master --dry-run"
+    "  |  git config pwapply.acceptState awaiting-upstream",
+)(life.accept_cmd)
 
 
 # ----------------------------------------------------------------------- demo

@@ -3,12 +3,15 @@ for programs (--json).  Typer-free: the pre-push hook's fast path renders with i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from .console import Console
 
 if TYPE_CHECKING:
     from ..apply.options import Result
+    from ..branches.accept import Accepted, Mark
+    from ..branches.status import BranchStatus
+    from ..branches.update import Update
     from ..check.command import Checked
     from ..versions import Listing
 
@@ -116,6 +119,122 @@ def checked(console: Console, checked: "Checked") -> int:
     elif report.checked:
         console.info(f"pwapply: {report.checked} commit(s) from Patchwork checked")
     return 1 if checked.failed else 0
+
+
+def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) -> None:
+    """`pwapply status`: a line a branch, the current one marked."""
+    if as_json:
+        out(
+            [
+                {
+                    "branch": r.name,
+                    "current": r.current,
+                    "exists": r.exists,
+                    "series": r.series,
+                    "version": r.version,
+                    "server": r.server,
+                    "commits": r.commits,
+                    "merged": r.merged,
+                    "newer": {"series": r.newer[0], "version": r.newer[1]} if r.newer else None,
+                    "tags": [{"commit": c, "subject": s, "tag": t.line()} for c, s, t in r.tags],
+                    "states": r.states,
+                    "failed_checks": r.failed_checks,
+                    "asked": r.asked,
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        console.info("pwapply made no branch here yet (or they were all deleted: pwapply status --all)")
+        return
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        facts = []
+        if not r.exists:
+            facts.append("deleted")
+        if r.newer:
+            facts.append(f"v{r.newer[1]} posted (series {r.newer[0]}): pwapply update --to-latest")
+        if r.tags:
+            n = len(r.tags)
+            facts.append(f"{n} review tag{'s' if n != 1 else ''} to add: pwapply update")
+        facts += [f"{n} {state}" for state, n in sorted(r.states.items())]
+        if r.failed_checks:
+            facts.append(f"CI checks failed on {r.failed_checks}")
+        if r.merged:
+            facts.append("merged upstream")
+        if not facts:
+            facts.append("up to date" if r.asked else "not asked")
+        many = f"{r.commits} commit{'s' if r.commits != 1 else ''}"
+        mark = "*" if r.current else " "
+        print(f"{mark} {r.name:<{width}}  series {r.series} v{r.version}, {many}: {', '.join(facts)}")
+        if console.verbose:
+            for commit, subject, tag in r.tags:
+                print(f"      + {tag.line()}   ({commit[:12]} {subject})")
+
+
+def updated(console: Console, up: "Update", dry_run: bool, as_json: bool, late: Optional[int] = None) -> None:
+    """`pwapply update`: what was (or would be) added, and what the user should know."""
+    if as_json:
+        out(
+            {
+                "branch": up.branch,
+                "series": up.series,
+                "version": up.version,
+                "added": [{"commit": c, "subject": s, "tags": [t.line() for t in tags]} for c, s, tags in up.added],
+                "old_tip": up.old_tip,
+                "new_tip": up.new_tip or None,
+                "updated": up.done,
+                "newer": {"series": up.newer[0], "version": up.newer[1]} if up.newer else None,
+                "published_on": up.published,
+            }
+        )
+    n = sum(len(tags) for _, _, tags in up.added)
+    if not up.added:
+        console.info(f"{up.branch}: no review tag to add (series {up.series} v{up.version})")
+    else:
+        verb = "would add" if dry_run else "added"
+        console.info(f"{up.branch}: {verb} {n} review tag{'s' if n != 1 else ''} to {len(up.added)} commit(s)")
+        for commit, subject, tags in up.added:
+            console.info(f"  {commit[:12]} {subject}: " + ", ".join(t.line() for t in tags))
+        if up.done:
+            old = up.old_tip[:12]
+            console.info(f"  moved from {old} to {up.new_tip[:12]} (git branch -f {up.branch} {old} undoes it)")
+    if up.published:
+        console.warn(
+            f"its commits are on {', '.join(up.published)}: "
+            + ("updating would rewrite" if dry_run or not up.done else "this rewrote")
+            + " published history"
+        )
+    if up.newer:
+        sid, version = up.newer
+        console.info(f"note: v{version} is posted (series {sid}): pwapply update --to-latest, or pwapply {sid}")
+    if late is not None and up.done:
+        console.warn(
+            "interrupted after the branch was moved: pwapply finished the update rather than leave it half done"
+        )
+
+
+def accepted(console: Console, result: "Accepted", host: str, dry_run: bool) -> None:
+    """`pwapply accept`: what was marked, what was not and why."""
+    marks = result.to_mark if dry_run else result.marked
+    verb = "would mark" if dry_run else "marked"
+    if marks:
+        console.info(f"{verb} {len(marks)} patch{'es' if len(marks) != 1 else ''} {result.state} on {host}:")
+        for m in marks:
+            console.info(f"  {m.commit[:12]} {m.subject} (patch {m.patch_id})")
+    elif not result.skipped:
+        console.info("no commit names a patch: nothing to mark")
+    for commit, subject, why in result.skipped:
+        console.warn(f"{commit[:12]} {subject}: {why}")
+
+
+def accepted_after_push(console: Console, marks: Sequence["Mark"], warnings: Sequence[str], state: str) -> None:
+    """`pwapply accept --pending`, from the reference-transaction hook: one line."""
+    if marks:
+        console.info(f"pwapply: marked {len(marks)} pushed patch{'es' if len(marks) != 1 else ''} {state}")
+    for warning in warnings:
+        console.warn(warning)
 
 
 def out(data: Any) -> None:

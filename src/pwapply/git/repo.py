@@ -316,3 +316,78 @@ def commits_for_check(repo: Repo, revs: Sequence[str]) -> List[Commit]:
         if len(parts) == 4:
             out.append(Commit(parts[0], parts[1], parts[2], parts[3]))
     return out
+
+
+# ------------------------------------------------------------------ branches over their life
+
+
+@dataclass(frozen=True)
+class Head:
+    name: str  # "pw/foo-v2"
+    tip: str
+    upstream: str  # "refs/remotes/origin/master", or ""
+
+
+def heads(repo: Repo) -> Dict[str, Head]:
+    """Every local branch, its tip and its upstream, in one process."""
+    raw = repo.git.out(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(upstream)", "refs/heads"])
+    out = {}
+    for line in raw.splitlines():
+        ref, tip, upstream = (line.split("\0") + ["", ""])[:3]
+        name = ref[len("refs/heads/") :]
+        out[name] = Head(name, tip, upstream)
+    return out
+
+
+def default_upstream(repo: Repo) -> str:
+    """The remote's default branch: refs/remotes/origin/HEAD's target, else origin's
+    main or master (a clone made by `git init` and `git remote add` has no origin/HEAD),
+    else ""."""
+    candidates = ["refs/remotes/origin/HEAD", "refs/remotes/origin/main", "refs/remotes/origin/master"]
+    out = repo.git.out(["for-each-ref", "--format=%(refname) %(symref)", *candidates])
+    found = dict((line.split(" ", 1) + [""])[:2] for line in out.splitlines() if line)
+    for name in candidates:
+        if name in found:
+            return found[name].strip() or name
+    return ""
+
+
+def in_upstream(repo: Repo, upstream: str, tip: str, base: str) -> Tuple[int, int]:
+    """(commits of base..tip whose change ``upstream`` has, commits in all), by patch-id
+    (git cherry: a commit merged as it was posted, or rebased)."""
+    proc = repo.git.run(["cherry", upstream, tip, base], check=False)
+    lines = [line for line in proc.stdout.decode().splitlines() if line[:1] in "+-"]
+    return sum(1 for line in lines if line.startswith("-")), len(lines)
+
+
+def merges_between(repo: Repo, base: str, tip: str) -> List[str]:
+    return repo.git.out(["rev-list", "--merges", f"{base}..{tip}"]).split()
+
+
+def is_ancestor(repo: Repo, ancestor: str, commit: str) -> bool:
+    return repo.git.run(["merge-base", "--is-ancestor", ancestor, commit], check=False).returncode == 0
+
+
+def not_pushed(repo: Repo, commits: Sequence[str]) -> List[str]:
+    """Those of ``commits`` that no remote-tracking branch has."""
+    if not commits:
+        return []
+    listed = repo.git.out(["rev-list", "--no-walk", *commits, "--not", "--remotes"]).split()
+    return [c for c in commits if c in set(listed)]
+
+
+def remote_branches_with(repo: Repo, commit: str) -> List[str]:
+    """The remote-tracking branches that have ``commit``."""
+    return repo.git.out(["for-each-ref", "--format=%(refname:short)", "--contains", commit, "refs/remotes"]).split()
+
+
+def exists(repo: Repo, commit: str) -> bool:
+    return repo.git.run(["cat-file", "-e", f"{commit}^{{commit}}"], check=False).returncode == 0
+
+
+def set_config(repo: Repo, key: str, value: Optional[str]) -> None:
+    """Set a key of the repository's config; None unsets it."""
+    if value is None:
+        repo.git.run(["config", "--unset-all", key], check=False)
+    else:
+        repo.git.run(["config", key, value])

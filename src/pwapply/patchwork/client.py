@@ -170,6 +170,36 @@ class PatchworkClient(Transport):
         )
         return models.text(data.get("content")) if isinstance(data, dict) else ""
 
+    def set_state(self, patch_id: int, state: str, commit_ref: Optional[str] = None) -> None:
+        """Change a patch's state (and the commit it went in as), as a maintainer of its
+        project: 403 for anyone else, 400 for a state the server does not have."""
+        import json
+
+        what = f"the state of patch {patch_id}"
+        if not self.sends_token:
+            raise NetworkError(
+                f"no token to send to {self.host}: changing {what} needs one",
+                "set the token of a maintainer: git config pwapply.token <token> (or PWAPPLY_TOKEN)",
+            )
+        data = {"state": state, **({"commit_ref": commit_ref} if commit_ref else {})}
+        status, _, body = self._request(
+            "PATCH", f"{self.api}/patches/{patch_id}/", what, body=json.dumps(data).encode()
+        )
+        if status == 400:
+            detail = body.decode("utf-8", "replace")
+            raise NetworkError(
+                f"{self.host} refused {what}: {detail[:200]}",
+                "check git config pwapply.acceptState against the server's states",
+            )
+        if status == 404:
+            raise NotFoundError(f"patch {patch_id} not found on {self.host}", "was it deleted?")
+        if status in (401, 403):
+            raise NetworkError(
+                f"{self.host} refused to change {what} (HTTP {status}): not a maintainer of its project?",
+                "only the project's maintainers (or the patch's delegate or submitter) may; check pwapply.token",
+            )
+        self._check_status(status, what)
+
     # ------------------------------------------------------------------ fetch plans
 
     def fetch(

@@ -168,22 +168,31 @@ class Transport:
         return url
 
     def _get(self, url: str, what: str, stream_limit: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
-        """GET with retries of 5xx/429 and redirects: on this host (a relative Location,
-        or the same host upgraded to https) they are followed; to another host, refused.
-        Asked from the main thread, the request runs in the pool and the main thread
-        waits on it as on anything else: a signal ends the wait at once (process.result)."""
+        """GET (see _request)."""
+        return self._request("GET", url, what, stream_limit)
+
+    def _request(
+        self, method: str, url: str, what: str, stream_limit: Optional[int] = None, body: Optional[bytes] = None
+    ) -> Tuple[int, Dict[str, str], bytes]:
+        """A request with retries of 5xx/429 and redirects: on this host (a relative
+        Location, or the same host upgraded to https) they are followed; to another host,
+        refused.  ``body`` goes as JSON.  Asked from the main thread, the request runs
+        in the pool and the main thread waits on it as on anything else: a signal ends
+        the wait at once (process.result)."""
         if threading.current_thread() is threading.main_thread():
-            asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self.submit(self._get, url, what, stream_limit)
+            asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self.submit(
+                self._request, method, url, what, stream_limit, body
+            )
             return process.result(asked, what=what)
         url = self._url(url)
         attempt = hops = 0
         while True:
             attempt += 1
             started = time.monotonic()
-            status, headers, body = self._get_once(url, what, stream_limit)
+            status, headers, answer = self._once(method, url, what, stream_limit, body)
             if self._log:
                 ms = (time.monotonic() - started) * 1000
-                self._log(f"GET {url} -> {status} ({ms:.0f} ms, {len(body)} bytes)")
+                self._log(f"{method} {url} -> {status} ({ms:.0f} ms, {len(answer)} bytes)")
             if status in (301, 302, 303, 307, 308) and headers.get("location"):
                 hops += 1
                 if hops > MAX_REDIRECTS:
@@ -196,7 +205,7 @@ class Transport:
                     self._log(f"retrying in {delay:g} s")
                 (self._sleep or time.sleep)(delay)
                 continue
-            return status, headers, body
+            return status, headers, answer
 
     def _remaining(self) -> float:
         return self._deadline - time.monotonic()
@@ -234,26 +243,29 @@ class Transport:
             )
         return target
 
-    def _get_once(self, url: str, what: str, stream_limit: Optional[int]) -> Tuple[int, Dict[str, str], bytes]:
+    def _once(
+        self, method: str, url: str, what: str, stream_limit: Optional[int], body: Optional[bytes]
+    ) -> Tuple[int, Dict[str, str], bytes]:
         remaining = self._remaining()
         if remaining <= 0:
             raise self._too_slow(what, answered=False)
-        label = "GET " + re.sub(r"\d+", "N", urlsplit(url).path)
+        label = f"{method} " + re.sub(r"\d+", "N", urlsplit(url).path)
         step(f"before {label}")
         try:
-            return self._get_timed(url, what, stream_limit, remaining)
+            return self._timed(method, url, what, stream_limit, remaining, body)
         finally:
             step(f"after {label}")
 
-    def _get_timed(
-        self, url: str, what: str, stream_limit: Optional[int], remaining: float
+    def _timed(
+        self, method: str, url: str, what: str, stream_limit: Optional[int], remaining: float, body: Optional[bytes]
     ) -> Tuple[int, Dict[str, str], bytes]:
         import httpx
 
         client = self._upgraded if self._upgraded is not None and url.startswith("https:") else self._http
         answered = False
         try:
-            with client.stream("GET", url, timeout=httpx.Timeout(remaining)) as resp:
+            content = {"content": body, "headers": {"Content-Type": "application/json"}} if body is not None else {}
+            with client.stream(method, url, timeout=httpx.Timeout(remaining), **content) as resp:  # type: ignore[arg-type]
                 answered = True
                 declared = resp.headers.get("content-length")
                 if stream_limit is not None and declared and declared.isdigit() and int(declared) > stream_limit:

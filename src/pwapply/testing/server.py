@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .. import naming
-from .store import VERSIONS, Fault, Store
+from .store import STATES, VERSIONS, Fault, Store
 
 HTML_404 = (
     b'<!DOCTYPE html>\n<html lang="en"><head><title>Not Found</title></head><body><h1>Not Found</h1>'
@@ -43,6 +43,10 @@ class FakePatchwork(Store):
         self.hangups: List[str] = []  # paths of stalled requests whose client hung up first
         self._hung_up = threading.Condition()
         self.faults: List[Fault] = []
+        self.tokens: Dict[str, bool] = {}  # API token -> whether its user maintains the projects
+        self.changes: List[Tuple[int, str, Optional[str]]] = []  # (patch id, state, commit_ref) set by PATCH
+        self.errors: List[str] = []  # tracebacks of requests the server failed to answer (a bug of ours)
+        self.stopped = False
         self._lock = threading.Lock()
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -66,6 +70,8 @@ class FakePatchwork(Store):
             pw = server
 
         self._httpd = _Server((self.host, 0), Handler)
+        self._httpd.pw = self
+        self.stopped = False
         if self.ssl_context is not None:
             self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
@@ -92,6 +98,7 @@ class FakePatchwork(Store):
                     httpd._handle_request_noblock()  # type: ignore[attr-defined]
 
     def stop(self) -> None:
+        self.stopped = True  # what a handler still running meets from now on is no one's concern
         if self._httpd is not None:
             os.write(self._wake[1], b"x")
             if self._thread is not None:
@@ -130,17 +137,23 @@ class FakePatchwork(Store):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    pw: FakePatchwork
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up early (a size cap, a timeout, Ctrl-C, a redirect it
         # refuses while a second request is still being answered) is what the fault
         # tests do on purpose: not worth a traceback on the test's stderr.  Over TLS the
-        # hang-up is an SSLEOFError, not a ConnectionError.
+        # hang-up is an SSLEOFError, not a ConnectionError.  Nor is what a handler still
+        # running meets once the server was stopped.  Anything else is a bug of the
+        # fake server: kept in ``errors`` (the tests' fixture fails on it), and printed.
         import ssl
         import sys
+        import traceback
 
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLEOFError)):
+        if self.pw.stopped or isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLEOFError)):
             return
+        with self.pw._lock:
+            self.pw.errors.append(traceback.format_exc())
         super().handle_error(request, client_address)
 
 
@@ -180,10 +193,16 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); nothing to tell it
 
-    def _get(self) -> None:
+    def do_PATCH(self) -> None:  # noqa: N802
+        try:
+            self._get(method="PATCH")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _get(self, method: str = "GET") -> None:
         pw = self.pw
         with pw._lock:
-            pw.requests.append(("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
+            pw.requests.append((method, self.path, {k.lower(): v for k, v in self.headers.items()}))
         if pw.delay:
             time.sleep(pw.delay)
         for f in list(pw.faults):
@@ -226,6 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     def _route(self) -> None:
+        if self.command == "PATCH":
+            return self._patch()
         pw = self.pw
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -301,6 +322,39 @@ class _Handler(BaseHTTPRequestHandler):
             if len(segs) == 3 and segs[2] == "comments":
                 return self._page(pw.comments_json(mail, api), query, parts.path)
         return self._html_404()
+
+    def _patch(self) -> None:
+        """PATCH /api/[v/]patches/N/: a state change, as Patchwork answers it."""
+        pw = self.pw
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        m = re.match(r"^/api/(?:(\d+\.\d+)/)?patches/(\d+)/$", urlsplit(self.path).path)
+        mail = pw.mails.get(("patch", int(m.group(2)))) if m else None
+        if m is None or mail is None:
+            return self._json({"detail": "Not found."}, status=404)
+        api = f"{m.group(1)}/" if m.group(1) else ""
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Token ") :] if auth.startswith("Token ") else None
+        if token is None:
+            return self._json({"detail": "Authentication credentials were not provided."}, status=403)
+        if token not in pw.tokens:
+            return self._json({"detail": "Invalid token."}, status=401)
+        if not pw.tokens[token]:
+            return self._json({"detail": "You do not have permission to perform this action."}, status=403)
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return self._json({"detail": "JSON parse error"}, status=400)
+        state = data.get("state", mail.state)
+        if state not in STATES:
+            expected = ", ".join(STATES)
+            return self._json({"state": [f"Invalid state {state}. Expected one of: {expected}."]}, status=400)
+        mail.state = state
+        if "commit_ref" in data:
+            mail.commit_ref = data["commit_ref"]
+        with pw._lock:
+            pw.changes.append((mail.id, state, data.get("commit_ref")))
+        return self._json(pw.mail_json(mail, api))
 
     def _series_list(self, query: Dict[str, str], api: str, version: str) -> List[Dict[str, Any]]:
         pw = self.pw

@@ -16,6 +16,18 @@ from .. import mbox as mboxmod
 from .. import naming
 
 VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
+STATES = (
+    "new",
+    "under-review",
+    "accepted",
+    "rejected",
+    "rfc",
+    "not-applicable",
+    "changes-requested",
+    "awaiting-upstream",
+    "superseded",
+    "deferred",
+)
 _TAG_RE = re.compile(r"^(Tested|Reviewed|Acked|Signed-off|Nacked|Reported)-by:.*$", re.M | re.I)
 _DEPENDS_RE = re.compile(r"^Depends-on:\s*(\S+)", re.M | re.I)
 
@@ -51,6 +63,7 @@ class Mail:
     replies: List[Tuple[str, str, str]] = field(default_factory=list)  # (name, email, body)
     state: str = "new"
     check: str = "pending"
+    commit_ref: Optional[str] = None
 
 
 class Store:
@@ -308,7 +321,7 @@ class Store:
         if mail.kind == "patch":
             data.update(
                 {
-                    "commit_ref": None,
+                    "commit_ref": mail.commit_ref,
                     "pull_url": None,
                     "state": mail.state,
                     "archived": False,

@@ -1,0 +1,113 @@
+"""`pwapply update [BRANCH]`: the review tags given on the list since a branch was
+applied, added to its commits where the apply would have put them (before the Link),
+never twice.
+
+Only messages change: trees, authors and author dates stay, so a checked-out branch
+needs no change of its work tree or index.  Commits on top that pwapply did not make
+keep their messages (their ids change with their parents').  The branch moves with
+``update-ref NEW OLD``, which refuses a concurrent change; that is the commit point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from .. import process, record
+from ..check.rules import LINK_KEYS, links, missing_tags
+from ..errors import InputError, RepoStateError
+from ..git import repo as gitrepo
+from ..git.rewrite import rewrite_messages
+
+if TYPE_CHECKING:
+    from ..git.repo import Repo
+    from ..patchwork.client import PatchworkClient
+    from ..trailers import Trailer
+
+
+@dataclass
+class Update:
+    branch: str
+    series: int
+    version: int
+    added: List[Tuple[str, str, List["Trailer"]]] = field(default_factory=list)  # (commit, subject, tags)
+    old_tip: str = ""
+    new_tip: str = ""
+    newer: Optional[Tuple[int, int]] = None  # (series id, version) of a newer version
+    published: List[str] = field(default_factory=list)  # remote-tracking branches that have its commits
+    done: bool = False  # the branch was moved
+
+
+def find(repo: "Repo", name: Optional[str]) -> record.Branch:
+    """The recorded branch ``name`` (the current one when None)."""
+    if name is None:
+        if not repo.head_ref or not repo.head_ref.startswith("refs/heads/"):
+            raise InputError("HEAD is not on a branch", "name the branch: pwapply update BRANCH")
+        name = repo.head_ref[len("refs/heads/") :]
+    made = record.load(repo.common_dir).branches.get(name)
+    if made is None:
+        raise InputError(
+            f"pwapply did not make branch {name}",
+            "pwapply status lists the branches it made; pwapply update BRANCH names one",
+        )
+    return made
+
+
+def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update:
+    """What an update of ``made`` would add (and whether a newer version exists)."""
+    from ..facts import Want, gather
+
+    tip = gitrepo.branch_tip(repo, made.name)
+    if tip is None:
+        raise InputError(f"branch {made.name} no longer exists", "pwapply status --all shows it as deleted")
+    if not gitrepo.is_ancestor(repo, made.base, tip):
+        raise RepoStateError(
+            f"branch {made.name} is no longer on the commit pwapply applied it on ({made.base[:12]})",
+            "it was rebased: apply the series again (pwapply SERIES -b NAME)",
+        )
+    merges = gitrepo.merges_between(repo, made.base, tip)
+    if merges:
+        raise RepoStateError(
+            f"branch {made.name} has a merge among its commits ({merges[0][:12]}): its messages are not rewritten",
+            "update the branch by hand, or apply the series again on a new branch",
+        )
+    up = Update(made.name, made.series[-1], made.version, old_tip=tip)
+    facts = gather(client, made.series, Want(newer=True, states=False, tags=True))
+    root = facts.get(made.series[-1])
+    if root is not None and root.newer is not None:
+        up.newer = (root.newer.id, root.newer.version)
+    tags: Dict[str, List["Trailer"]] = {m: t for f in facts.values() for m, t in f.tags.items()}
+    for commit in gitrepo.commits_for_check(repo, [f"{made.base}..{tip}"]):
+        for _, msgid in links(commit.message):
+            new = missing_tags(commit.message, tags.get(msgid, []))
+            if new:
+                up.added.append((commit.id, commit.subject, new))
+    if up.added:
+        up.published = gitrepo.remote_branches_with(repo, up.added[0][0])
+    return up
+
+
+def apply(repo: "Repo", made: record.Branch, up: Update, sign: Optional[str]) -> None:
+    """Rewrite the messages and move the branch (the commit point)."""
+    from .. import trailers
+
+    by_commit = {c: tags for c, _, tags in up.added}
+    ids = repo.git.out(["rev-list", "--reverse", "--topo-order", f"{made.base}..{up.old_tip}"]).split()
+
+    def edit(i: int, message: str) -> str:
+        new = by_commit.get(ids[i - 1]) if i <= len(ids) else None
+        if not new:
+            return message
+        return trailers.add_before(message, new, lambda t: t.key.lower() in LINK_KEYS)
+
+    new_tip, _ = rewrite_messages(repo, made.base, up.old_tip, edit, sign)
+    process.commit()  # the commit point: from here on the update completes
+    gitrepo.update_ref(repo, f"refs/heads/{made.name}", new_tip, up.old_tip, "pwapply: update, review tags added")
+    up.new_tip, up.done = new_tip, True
+    record.update(repo.common_dir, lambda r: _moved(r, made, new_tip))
+
+
+def _moved(r: record.Record, made: record.Branch, tip: str) -> None:
+    r.branches[made.name] = record.Branch(
+        made.name, made.server, made.project, made.series, made.version, made.base, tip
+    )

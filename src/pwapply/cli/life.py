@@ -1,0 +1,165 @@
+"""The commands for branches over their life: `pwapply status`, `update` and `accept`.
+Thin, as app.py's: parse, run the library under the boundary, render."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, List, Optional
+
+import typer
+
+from ..errors import require_timeout
+from . import boundary, context, options, render
+from .console import Console
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..git.repo import Repo
+
+
+def _repo_and_settings(console: Console, server: Optional[str] = None) -> "tuple[Repo, Settings]":
+    from ..config import load
+    from ..git.repo import open_repo
+
+    repo = open_repo(log=console.debug if console.verbose else None)
+    return repo, load(repo.git, repo.top, flags={"server": server}, env=os.environ)
+
+
+def status_cmd(
+    every: bool = typer.Option(False, "--all", help="Also the branches pwapply made that were deleted since."),
+    offline: bool = typer.Option(False, "--offline", help="Only what git knows: no request."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", metavar="SECONDS", help="Give up on the servers after this long, e.g. --timeout 5."
+    ),
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    as_json: bool = options.JSON,
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="List the review tags; show requests and git commands."
+    ),
+) -> None:
+    """The branches pwapply made here, and what changed since: a newer version, review
+    tags their commits lack, patch states, failed checks, merged upstream."""
+    console = Console(quiet=False, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from ..branches.status import status
+
+        require_timeout(timeout)
+        repo, settings = _repo_and_settings(console)
+        conn = context.connection(console, settings, timeout, ca_bundle)
+        rows, warnings = status(repo, conn.client, every=every, offline=offline, timeout=timeout)
+        render.statuses(console, rows, as_json)
+        for warning in warnings:
+            console.warn(warning)
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "nothing was changed"))
+
+
+def update_cmd(
+    branch: Optional[str] = typer.Argument(None, metavar="[BRANCH]", help="A branch pwapply made (default: HEAD's)."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Show what would be added; change nothing."),
+    to_latest: bool = typer.Option(
+        False, "--to-latest", help="When a newer version is posted, apply it as its own branch, and compare."
+    ),
+    timeout: float = options.TIMEOUT,
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    as_json: bool = options.JSON,
+    verbose: bool = options.VERBOSE,
+    quiet: bool = options.QUIET,
+) -> None:
+    """Add the review tags given on the list since a branch was applied to its commits,
+    before their Link trailers; trees, authors and dates stay as they are."""
+    console = Console(quiet=quiet, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from ..apply.options import signing_key
+        from ..branches import update as updating
+
+        require_timeout(timeout)
+        repo, settings = _repo_and_settings(console)
+        made = updating.find(repo, branch)
+        conn = context.connection(console, settings, timeout, ca_bundle)
+        with conn.client(made.server) as client:
+            up = updating.plan(repo, client, made)
+        if to_latest and up.newer is not None:
+            return _to_latest(console, repo, settings, conn, made, up.newer[0], as_json)
+        if up.added and not dry_run:
+            updating.apply(repo, made, up, signing_key(settings.flag("commit.gpgsign"), ()))
+        render.updated(console, up, dry_run, as_json, late=guard.late)
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "nothing was changed in your repository"))
+
+
+def _to_latest(console: Console, repo: "Repo", settings: Any, conn: Any, made: Any, newest: int, as_json: bool) -> int:
+    """--to-latest: the newest version applied as its own branch (a normal apply, on the
+    commit the old branch was made on), and the range-diff summary of the old branch
+    against it."""
+    from ..apply import pipeline
+    from ..apply.options import Options
+    from ..diff import summary
+    from ..process import Lock
+    from ..resolve import SERIES, SeriesRef
+    from ..ui import UI
+
+    ui = UI(progress=console.progress, info=console.info, debug=console.debug if console.verbose else None)
+    with Lock(repo.common_dir):
+        ref = SeriesRef(SERIES, str(newest), server=made.server)
+        result = pipeline.run(ref, settings, repo, Options(base=made.base), conn, ui)
+    render.applied(console, result, as_json)
+    if not result.commits:
+        return 0
+    console.info(f"what changed since {made.name}:")
+    summary(repo, (made.base, made.name), (result.base, result.tip))
+    return 0
+
+
+def accept_cmd(
+    revs: Optional[List[str]] = typer.Argument(
+        None, metavar="[REVRANGE]...", help="Commits, e.g. origin/master~5..origin/master (default: HEAD's branch)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="List what would be marked; change nothing."),
+    force: bool = typer.Option(False, "--force", help="Mark commits no remote-tracking branch has yet, too."),
+    pending: bool = typer.Option(
+        False, "--pending", help="Mark what pushes recorded (pwapply hooks install --accept runs this)."
+    ),
+    timeout: float = options.TIMEOUT,
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    verbose: bool = options.VERBOSE,
+    quiet: bool = options.QUIET,
+) -> None:
+    """Mark the patches of pushed commits accepted on Patchwork (git config
+    pwapply.acceptState for another state), with the commit each went in as.
+
+    Needs the token of one of the project's maintainers.  A commit whose Link names
+    another server than the configured one is not marked: the token goes nowhere else.
+    """
+    console = Console(quiet=quiet, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from ..branches import accept as accepting
+        from ..config import require_server
+
+        require_timeout(timeout)
+        repo, settings = _repo_and_settings(console)
+        state = settings.gitconfig.get("pwapply.acceptstate") or "accepted"
+        conn = context.connection(console, settings, timeout, ca_bundle)
+        if pending:
+            clients = {settings.server: conn.client(settings.server)} if settings.server and settings.token else {}
+            try:
+                marked, warnings = accepting.pending(repo, clients, state)
+            finally:
+                for c in clients.values():
+                    c.close()
+            render.accepted_after_push(console, marked, warnings, state)
+            return 0
+        commits = accepting.commits_to_accept(repo, list(revs or []))
+        with conn.client(require_server(settings.server)) as client:
+            result = accepting.accept(repo, client, commits, state=state, force=force, dry_run=dry_run)
+        render.accepted(console, result, client.host, dry_run)
+        if result.failure is not None:
+            raise result.failure
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "nothing more was marked"))
