@@ -732,3 +732,12 @@ def test_an_identity_chosen_by_includeif_gitdir_signs_off_in_the_scratch(repo, p
     assert set(repo.git("log", "--format=%cn <%ce>", f"{repo.base}..HEAD").splitlines()) == {
         "Work Maintainer <maint@work.example>"
     }
+
+
+def test_an_unedited_cover_letter_names_the_branch_after_the_first_patch(repo, pw, cli):
+    from conftest import EDITS
+
+    sid = pw.add_series("qemu-devel", repo.series(EDITS, cover_subject="*** SUBJECT HERE ***"))
+    result = cli(str(sid), "--server", pw.url, cwd=repo.path)
+    assert result.exit_code == 0, result.stderr
+    assert repo.git("symbolic-ref", "--short", "HEAD").strip() == "pw/file1-fix-line-3-v1"

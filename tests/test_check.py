@@ -155,14 +155,18 @@ def test_commits_without_trailers_make_no_request(pushable, pw):
 
 
 def test_server_down_lets_the_push_go_unless_strict(pushable, pw, applied):
+    host = pw.url.split("://")[1]
     pw.stop()
     proc = push(pushable, "main", "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    assert "warning: could not check against" in proc.stderr and "the push goes on" in proc.stderr
+    assert f"warning: could not reach {host} (" in proc.stderr and "): 3 commits not checked\n" in proc.stderr
+    assert "commit(s) from Patchwork checked" not in proc.stderr  # none was
     pushable.git("config", "pwapply.check.strict", "true")
     proc = push(pushable, "main", "--dry-run")
     assert proc.returncode != 0
-    assert "refusing the push" in proc.stderr
+    # Refusing, it is an error, not a warning.
+    assert f"error: could not reach {host} (" in proc.stderr
+    assert "3 commits not checked, and pwapply.check.strict refuses the push" in proc.stderr
 
 
 def test_total_time_is_bounded(pushable, pw, applied, cli):
@@ -171,7 +175,7 @@ def test_total_time_is_bounded(pushable, pw, applied, cli):
     pw.fault(r"^/api/", status=200, stall=60.0)
     result = cli("check", "--timeout", "1", cwd=pushable.path)
     assert result.exit_code == 0
-    assert "did not answer within 1 s" in result.stderr
+    assert "(no answer within 1 s): 3 commits not checked" in result.stderr
     assert pw.wait_for_hangup("/api/")
 
 
@@ -267,5 +271,28 @@ def test_links_without_a_known_server_are_reported(repo, cli):
     repo.git("commit", "-qm", "Subject\n\nBody.\n\nLink: https://lore.kernel.org/r/only-lore@example.org")
     result = cli("check", "HEAD~1..HEAD", cwd=repo.path)
     assert result.exit_code == 0
-    assert "no Patchwork server for 1 commit(s)" in result.stderr and "pwapply.server" in result.stderr
-    assert cli("check", "HEAD~1..HEAD", "--strict", cwd=repo.path).exit_code == 1
+    assert result.stderr.splitlines() == [
+        "warning: 1 commit names a patch, but no Patchwork server is configured: not checked",
+        "hint: git config pwapply.server https://patchwork.example.org",
+    ]
+    strict = cli("check", "HEAD~1..HEAD", "--strict", cwd=repo.path)
+    assert strict.exit_code == 1
+    assert strict.stderr.startswith("error: 1 commit names a patch, but no Patchwork server is configured: ")
+
+
+def test_nothing_to_check_says_so(repo, cli):
+    repo.write("a.txt", "a\n")
+    repo.commit("Subject without trailers")
+    result = cli("check", "HEAD~1..HEAD", cwd=repo.path)
+    assert (result.exit_code, result.stderr) == (0, "pwapply: 1 commit, none from Patchwork: nothing to check\n")
+    result = cli("check", "HEAD..HEAD", cwd=repo.path)
+    assert (result.exit_code, result.stderr) == (0, "pwapply: no commit to check (the range is empty)\n")
+
+
+def test_an_unknown_revision_is_bad_input(repo, cli):
+    result = cli("check", "nosuch..HEAD", cwd=repo.path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: not a revision or range of this repository: nosuch..HEAD",
+        "hint: give commits it has, e.g. origin/master..HEAD",
+    ]

@@ -31,6 +31,9 @@ def test_slug_fallbacks():
     assert naming.series_slug(None, "[PATCH] foo: bar", 3) == "foo-bar"
     assert naming.series_slug(None, None, 3) == "series-3"
     assert naming.series_slug("!!!", "???", 9) == "series-9"
+    # A cover letter sent as git format-patch left it names nothing.
+    assert naming.series_slug("*** SUBJECT HERE ***", "[PATCH 1/2] io: fix it", 5) == "io-fix-it"
+    assert naming.series_slug("[PATCH v2 0/2] *** SUBJECT HERE ***", None, 5) == "series-5"
 
 
 def test_one_huge_word_is_cut():

@@ -49,7 +49,8 @@ KNOWN_PROJECTS: Tuple[Tuple[str, str, Optional[str]], ...] = (
 DEFAULT_TIMEOUT = 30.0
 
 # The keys `pwapply config` shows, in order.
-KEYS = ("server", "project", "token", "branchFormat", "linkFormat")
+B4_CHECK = "b4.am-perpatch-check-cmd"  # QEMU's: scripts/checkpatch.pl -q --terse --no-summary --mailback -
+KEYS = ("server", "project", "token", "branchFormat", "linkFormat", "checkPatchesCmd")
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,22 @@ class Settings:
                 src = v.source if v else "unset"
             out.append((key, shown, src))
         return out
+
+
+def with_credential(settings: Settings, git: "Git", timeout: float) -> Tuple[Settings, str]:
+    """The settings with the token git's credential helpers have for the configured
+    server, when no token is set: (settings, "") or (settings unchanged, why not, when a
+    helper failed or hung).  Never for a server named only by a URL the user pasted."""
+    if settings.token or not settings.server or settings.source("server") == "URL given":
+        return settings, ""
+    from .git.credential import fill
+
+    token, why = fill(git, settings.server, timeout)
+    if not token:
+        return settings, why
+    values = dict(settings.values)
+    values["token"] = Value(token, "git credential")
+    return Settings(values=values, remotes=settings.remotes, gitconfig=settings.gitconfig), ""
 
 
 def require_server(server: Optional[str]) -> str:
@@ -244,6 +261,13 @@ def build(
             (b4config.get("b4.linkmask"), ".b4-config b4.linkmask"),
         ],
     )
+    pick(
+        "checkPatchesCmd",
+        [
+            (gitconfig.get("pwapply.checkpatchescmd"), "git config pwapply.checkPatchesCmd"),
+            (b4config.get(B4_CHECK), f".b4-config {B4_CHECK}"),
+        ],
+    )
     return Settings(values=values, remotes=dict(remotes), gitconfig=dict(gitconfig))
 
 
@@ -265,7 +289,9 @@ def load(
     gitconfig, remotes = read_config(git)
     b4: Dict[str, str] = {}
     if repo_top:
-        b4 = read_config_file(git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask"))
+        b4 = read_config_file(
+            git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask", B4_CHECK)
+        )
     return build(
         flags=flags,
         env=env,

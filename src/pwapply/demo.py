@@ -43,6 +43,14 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
     from .git.run import Git, program
     from .testing import FakePatchwork
 
+    if keep is not None and os.path.lexists(keep) and not (os.path.isdir(keep) and not os.listdir(keep)):
+        from .errors import InputError
+
+        what = "a directory that is not empty" if os.path.isdir(keep) else "not a directory"
+        raise InputError(
+            f"--dir {keep}: {what} (the demo builds its project there)",
+            "give a new or empty directory, e.g. pwapply demo --dir /tmp/pwdemo2, or none for a temporary one",
+        )
     root = keep or tempfile.mkdtemp(prefix="pwapply-demo-")
     os.makedirs(root, exist_ok=True)
     env = dict(os.environ, **IDENTITY)
@@ -92,6 +100,11 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
             if show(title, argv) != 0:
                 echo(f"demo: the step '{title}' failed; everything is in {root}")
                 return 1
+            if argv[1:] == [str(v2), "--base", "main"]:
+                # The headline: a commit as pwapply made it, with its trailers.
+                echo("")
+                echo("$ git log -1 --format=%B pw/make-the-tool-sturdier-v2~3        # one commit, as applied")
+                echo(git("log", "-1", "--format=%B", "pw/make-the-tool-sturdier-v2~3").rstrip())
         git("checkout", "-q", "pw/make-the-tool-sturdier-v1")
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v1        # the hook refuses the superseded v1")

@@ -289,9 +289,11 @@ def join(patches: Sequence[Patch]) -> bytes:
     return b"".join(out)
 
 
-def parse_range(spec: str, total: int) -> List[int]:
-    """``1-3,5`` -> [1, 2, 3, 5] (1-based, in order, no repeats); InputError if out of range."""
-    picked: List[int] = []
+def range_parts(spec: str) -> List[Tuple[int, Optional[int]]]:
+    """``1-3,5,7-`` -> [(1, 3), (5, 5), (7, None)] (None: to the end); InputError when it
+    is not such a list.  Checked before any request; parse_range checks it against the
+    series."""
+    parts: List[Tuple[int, Optional[int]]] = []
     for part in (spec or "").split(","):
         part = part.strip()
         if not part:
@@ -300,7 +302,20 @@ def parse_range(spec: str, total: int) -> List[int]:
         if not m:
             raise InputError(f"bad --patches range {spec!r}", "use numbers and ranges like 1-3,5")
         lo = int(m.group(1))
-        hi = lo if m.group(2) is None else (int(m.group(2)) if m.group(2) else total)
+        hi = lo if m.group(2) is None else (int(m.group(2)) if m.group(2) else None)
+        if lo < 1 or (hi is not None and hi < lo):
+            raise InputError(f"bad --patches range {spec!r}", "patches count from 1 and a range goes up: 1-3,5")
+        parts.append((lo, hi))
+    if not parts:
+        raise InputError(f"--patches {spec!r} selects nothing", "use numbers and ranges like 1-3,5")
+    return parts
+
+
+def parse_range(spec: str, total: int) -> List[int]:
+    """``1-3,5`` -> [1, 2, 3, 5] (1-based, in order, no repeats); InputError if out of range."""
+    picked: List[int] = []
+    for lo, end in range_parts(spec):
+        hi = total if end is None else end
         if lo < 1 or hi > total or lo > hi:
             raise InputError(
                 f"--patches {spec!r} is outside this series of {total} patch(es)",

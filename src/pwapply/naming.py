@@ -53,9 +53,16 @@ def slugify(text: str, limit: int = SLUG_MAX) -> str:
     return slug
 
 
+# What git format-patch --cover-letter leaves when the cover letter was sent unedited.
+_PLACEHOLDER = re.compile(r"\*\*\*\s*SUBJECT HERE\s*\*\*\*", re.I)
+
+
 def series_slug(name: Optional[str], first_subject: Optional[str], series_id: Optional[int]) -> str:
-    """Slug of the series name, else of the first patch's subject, else ``series-<id>``."""
+    """Slug of the series name, else of the first patch's subject, else ``series-<id>``.
+    A cover letter sent as format-patch left it (``*** SUBJECT HERE ***``) has no name."""
     for candidate in (name, first_subject):
+        if candidate and _PLACEHOLDER.search(candidate):
+            continue
         slug = slugify(strip_subject_prefixes(candidate or ""))
         if slug:
             return slug

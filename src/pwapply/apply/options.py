@@ -5,10 +5,15 @@ below reads the settings again), and what came of it (Result)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from ..config import Settings
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .checks import Checked
+
+DEFAULT_CHECK_TIMEOUT = 60.0  # seconds each per-patch check may take
 
 
 @dataclass
@@ -26,9 +31,15 @@ class Options:
     allow_incomplete: bool = False
     resolve: bool = False
     no_deps: bool = False  # apply the series alone, not what it is based on
+    check_patches: Optional[bool] = None  # run the per-patch check (None: git config pwapply.checkPatches)
 
     def check(self) -> None:
-        """Refuse combinations that cannot mean anything, before any work."""
+        """Refuse combinations that cannot mean anything, and malformed values, before
+        any work."""
+        if self.patches is not None:
+            from ..mbox import range_parts
+
+            range_parts(self.patches)
         if self.no_branch and (self.branch or self.force):
             raise InputError(
                 "--no-branch cannot be combined with --branch or --force",
@@ -55,9 +66,23 @@ class Plan:
     link_format: Optional[str]  # None: a Link to the patch's page (or lore without a server)
     link: bool
     sign: Optional[str]  # the key git am would sign with ("" git's default); None: unsigned
+    check_cmd: Optional[str] = None  # the per-patch check to run; None: none
+    check_timeout: float = DEFAULT_CHECK_TIMEOUT
+    check_note: str = ""  # why the check asked for by git config does not run
 
     @classmethod
     def make(cls, settings: Settings, opts: Options) -> "Plan":
+        wanted = opts.check_patches if opts.check_patches is not None else settings.flag("pwapply.checkpatches")
+        command = settings.get("checkPatchesCmd") if wanted else None
+        note = ""
+        if wanted and not command:
+            if opts.check_patches:
+                raise InputError(
+                    "--check-patches: no per-patch check command is set for this repository",
+                    "git config pwapply.checkPatchesCmd 'scripts/checkpatch.pl -q --terse --no-summary --mailback -' "
+                    "(or am-perpatch-check-cmd in .b4-config)",
+                )
+            note = "pwapply.checkPatches is on, but no check command is set here (pwapply.checkPatchesCmd)"
         return cls(
             server=settings.server,
             project=settings.project,
@@ -65,7 +90,25 @@ class Plan:
             link_format=settings.get("linkFormat") if opts.link else None,
             link=opts.link,
             sign=signing_key(settings.flag("commit.gpgsign"), opts.passthrough),
+            check_cmd=command,
+            check_timeout=_seconds(settings.gitconfig.get("pwapply.checkpatchestimeout"), DEFAULT_CHECK_TIMEOUT),
+            check_note=note,
         )
+
+
+def _seconds(value: Optional[str], default: float) -> float:
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise InputError(
+            f"pwapply.checkPatchesTimeout is {value!r}: not a number of seconds",
+            "git config pwapply.checkPatchesTimeout 60",
+        )
+    return seconds
 
 
 def signing_key(gpgsign: bool, am_options: Sequence[str]) -> Optional[str]:
@@ -110,4 +153,5 @@ class Result:
     checked_out: bool = False
     notes: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)  # told even with -q: something did not go as asked
+    checks: List["Checked"] = field(default_factory=list)  # what the per-patch check said of each patch
     series: List[ChainItem] = field(default_factory=list)  # the chain, bases first

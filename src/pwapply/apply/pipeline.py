@@ -32,6 +32,7 @@ from .trailer_plan import trailer_plan
 
 if TYPE_CHECKING:
     from ..mbox import Patch
+    from .checks import PatchChecks
     from ..patchwork.client import Connection
 
 HOOK_HINT = (
@@ -63,6 +64,7 @@ def run(
         if root.incomplete and not opts.allow_incomplete:
             raise InputError(root.incomplete, "apply what there is with --allow-incomplete")
         patches = pick(root.patches, opts.patches)
+        checks = _start_checks(plan, repo, patches, stack)  # they run while git am does
         target = _target(repo, opts, plan, root, named_tip)
         signoff = gitrepo.identity(repo) if opts.signoff else None
 
@@ -94,6 +96,7 @@ def run(
             for trailers in [trailer_plan(plan, r.source, signoff)]  # waits for each cover letter's replies
             for n, p in enumerate(r.patches, start=1)
         ]
+        checked = checks.results() if checks is not None else []  # before anything of the user's changes
         if attempt.failure is not None:
             at = sum(len(r.patches) for r in runs[: attempt.failed]) + attempt.failure.number - 1
             rest = entries[at:]
@@ -105,6 +108,9 @@ def run(
             process.commit()  # the commit point: from here on the run completes, whatever signal comes
             result = finish(repo, base, new_tip, commits, target, root)
             remember(repo, entries, commits, result)
+    result.checks = checked
+    if plan.check_note:
+        result.warnings.append(plan.check_note)
     result.series = chains.summary(chain, root, patches)
     result.notes.extend([*root.notes, *bases.notes])
     result.warnings.extend(warnings)
@@ -112,6 +118,15 @@ def run(
     if opts.link and unlinked:
         result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
     return result
+
+
+def _start_checks(plan: Plan, repo: Repo, patches: List["Patch"], stack: ExitStack) -> "Optional[PatchChecks]":
+    """The per-patch check of each patch picked, started now (ended with the stack)."""
+    if not plan.check_cmd or not patches:
+        return None
+    from .checks import PatchChecks
+
+    return stack.enter_context(PatchChecks(plan.check_cmd, repo.top, patches, plan.check_timeout))
 
 
 def _target(repo: Repo, opts: Options, plan: Plan, root: Source, named_tip: Optional[str]) -> Target:

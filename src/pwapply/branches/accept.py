@@ -48,7 +48,7 @@ def _host(url: str) -> str:
 def commits_to_accept(repo: "Repo", revs: Sequence[str]) -> List["Commit"]:
     """The commits of ``revs``; without any, those pwapply applied on the current branch."""
     if revs:
-        return gitrepo.commits_for_check(repo, list(revs))
+        return gitrepo.commits_for_check(repo, list(revs), given=True)
     name = repo.head_ref[len("refs/heads/") :] if repo.head_ref and repo.head_ref.startswith("refs/heads/") else None
     made = record.load(repo.common_dir).branches.get(name or "")
     if made is None:
@@ -90,7 +90,8 @@ def accept(
     if not client.sends_token and not dry_run:
         raise ConfigError(
             f"marking patches {state} on {_host(server)} needs the token of one of its maintainers",
-            "git config pwapply.token <token> (or PWAPPLY_TOKEN); --dry-run lists what would be marked",
+            "git config pwapply.token <token>, PWAPPLY_TOKEN, or a git credential helper's password for "
+            f"{server}; --dry-run lists what would be marked",
         )
     ids = _patch_ids(repo, client, [m.msgid for m in wanted])
     for m in wanted:

@@ -37,6 +37,7 @@ class CheckOptions:
 class Checked:
     report: Report
     strict: bool  # an unreachable server refuses the push
+    pre_push: bool = False  # as git's hook: say nothing when there was nothing to check
 
     @property
     def failed(self) -> bool:
@@ -49,7 +50,7 @@ def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logge
 
     repo = open_repo(log=log)
     rev_args = revs_to_check(repo, opts.revs, opts.pre_push, read_stdin)
-    commits = commits_for_check(repo, rev_args) if rev_args else []
+    commits = commits_for_check(repo, rev_args, given=bool(opts.revs) and not opts.pre_push) if rev_args else []
     loaded: List[Settings] = []  # filled only when a commit calls for the configuration
 
     def load_context() -> Context:
@@ -73,7 +74,7 @@ def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logge
     strict = opts.strict
     if strict is None:
         strict = loaded[0].flag("pwapply.check.strict") if loaded else False
-    checked = Checked(report, strict)
+    checked = Checked(report, strict, opts.pre_push)
     if opts.pre_push and loaded and not checked.failed and loaded[0].flag("pwapply.acceptonpush"):
         _to_accept(repo, commits, loaded[0].server)
     return checked

@@ -44,7 +44,8 @@ def run(
     for c in commits:
         for server, msgid in links(c.message):
             wanted.append((c, server, msgid))
-    report.checked = len({c.id for c, _, _ in wanted})
+    report.commits = len(commits)
+    report.ours = len({c.id for c, _, _ in wanted} | {c.id for c, _ in lost})
     if not lost and not wanted:
         return report  # nothing of ours: no config, no network
     ctx = load_context()
@@ -72,10 +73,7 @@ def run(
             by_server.setdefault(target.rstrip("/"), []).append((c, msgid))
         else:
             serverless.add(c.id)
-    if serverless:
-        report.unreachable.append(
-            f"no Patchwork server for {len(serverless)} commit(s) whose Link names none (git config pwapply.server URL)"
-        )
+    report.no_server = len(serverless)
     results: Dict[str, Union[List[Finding], Exception]] = {}
 
     def work() -> None:
@@ -91,15 +89,18 @@ def run(
         process.result(process.in_thread(work, "pwapply-check"), timeout, what="check")
     except FutureTimeout:
         pass  # the servers that did not answer are told below
-    for server in by_server:
+    for server, items in by_server.items():
         host = server.split("://", 1)[-1]
         outcome = results.get(server)
+        many = len({c.id for c, _ in items})
+        counted = f"{many} commit{'s' if many != 1 else ''}"
         if outcome is None:
-            report.unreachable.append(f"{host} did not answer within {timeout:g} s")
+            report.unreachable.append(f"{host} (no answer within {timeout:g} s): {counted}")
         elif isinstance(outcome, BaseException):
-            report.unreachable.append(f"{host}: {getattr(outcome, 'message', None) or outcome}")
+            report.unreachable.append(f"{host} ({getattr(outcome, 'message', None) or outcome}): {counted}")
         else:
             report.findings.extend(outcome)
+            report.checked += many
     report.findings = per_series(report.findings)
     return report
 

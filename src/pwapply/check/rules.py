@@ -90,11 +90,15 @@ def per_series(findings: Sequence[Finding]) -> List[Finding]:
 @dataclass
 class Report:
     findings: List[Finding] = field(default_factory=list)
-    unreachable: List[str] = field(default_factory=list)  # servers that could not be asked
-    checked: int = 0  # commits with a trailer
+    unreachable: List[str] = field(default_factory=list)  # "host (why): N commits" of servers not asked
+    no_server: int = 0  # commits naming a patch, with no server known to ask
+    commits: int = 0  # commits looked at
+    ours: int = 0  # of them, those naming a patch (or applied by pwapply)
+    checked: int = 0  # of them, those a server was asked about
 
     def errors(self, strict: bool) -> bool:
-        return any(f.severity == "error" for f in self.findings) or (strict and bool(self.unreachable))
+        unchecked = bool(self.unreachable) or self.no_server > 0
+        return any(f.severity == "error" for f in self.findings) or (strict and unchecked)
 
 
 # ------------------------------------------------------------------ pure parts

@@ -9,6 +9,7 @@ commands that use them, so ``--help`` and ``--version`` start fast.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, List, Optional
 
@@ -17,11 +18,11 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import InputError, require_timeout
-from . import boundary, context, life, options, render
+from . import admin, boundary, completion, context, life, options, render
 from .console import Console
 
 if TYPE_CHECKING:
-    from ..git.repo import Repo
+    pass
 
 NOTHING_CHANGED = "nothing was changed in your repository"
 EPILOG = (
@@ -31,15 +32,35 @@ EPILOG = (
 )
 
 
+ROOT_OPTIONS = ("--help", "-h", "--version", "-V", "--install-completion", "--show-completion")
+
+
 class DefaultToApply(TyperGroup):
-    """Route ``pwapply SERIES ...`` to ``pwapply apply SERIES ...``."""
+    """Route ``pwapply SERIES ...`` to ``pwapply apply SERIES ...``; a word close to a
+    command's name, that names no file here, is taken for a typo of it."""
 
     def parse_args(self, ctx: Any, args: List[str]) -> List[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
+        if args and args[0] in completion.OPTIONS:
+            raise typer.Exit(completion.run(args, typer.echo))
+        if args and args[0] not in self.commands and args[0] not in ROOT_OPTIONS:
+            typo = _typo(args[0], [name for name, cmd in self.commands.items() if not cmd.hidden])
+            if typo:
+                raise InputError(f"no command {args[0]!r}: did you mean {typo!r}?", f"pwapply {typo} --help")
             args = ["apply", *args]
         if "--" in args:  # what follows -- goes to git am, and only that
             ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1 :]
         return super().parse_args(ctx, args)
+
+
+def _typo(word: str, names: List[str]) -> Optional[str]:
+    """The command ``word`` is a typo of: a plain word (no digit, @, / or .: those are
+    series ids, Message-IDs, URLs and files), close to one name, naming no file here."""
+    import difflib
+
+    if not re.fullmatch(r"[a-z][a-z-]{1,20}", word) or os.path.exists(word):
+        return None
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 app = typer.Typer(
@@ -64,6 +85,16 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(
         False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    # Answered before Typer parses anything (DefaultToApply.parse_args): here for --help.
+    install_completion: Optional[str] = typer.Option(
+        None,
+        "--install-completion",
+        metavar="[SHELL]",
+        help="Install completion for bash, zsh or fish (default: yours).",
+    ),
+    show_completion: Optional[str] = typer.Option(
+        None, "--show-completion", metavar="[SHELL]", help="Print the completion script for bash, zsh or fish."
     ),
 ) -> None:
     pass
@@ -141,6 +172,13 @@ def apply_cmd(
         "--no-deps",
         help="Apply the series alone, not the series its Based-on:/Depends-on: lines name (default: those first).",
     ),
+    check_patches: Optional[bool] = typer.Option(
+        None,
+        "--check-patches/--no-check-patches",
+        help="Run the per-patch check (pwapply.checkPatchesCmd, or .b4-config am-perpatch-check-cmd, e.g. QEMU's "
+        "checkpatch.pl) on each patch and show what it finds; the apply goes on (default: git config "
+        "pwapply.checkPatches).",
+    ),
     timeout: float = options.TIMEOUT,
     max_mbox_size: float = typer.Option(
         64.0, "--max-mbox-size", metavar="MIB", help="Refuse a series mbox larger than this, e.g. --max-mbox-size 256."
@@ -180,6 +218,7 @@ def apply_cmd(
             allow_incomplete=allow_incomplete,
             resolve=resolve,
             no_deps=no_deps,
+            check_patches=check_patches,
         )
         preload = Preload()
         flags = {"server": server, "project": project, "link_format": link_format}
@@ -375,49 +414,7 @@ def check_cmd(
 
 # ----------------------------------------------------------------------- hooks
 
-hooks_app = typer.Typer(
-    help="Install or remove the hooks: the pre-push check, and (--accept) marking pushed patches accepted.",
-    no_args_is_help=True,
-)
-app.add_typer(hooks_app, name="hooks")
-
-
-@hooks_app.command("install", epilog="Examples:  pwapply hooks install  |  pwapply hooks install --accept")
-def hooks_install(
-    accept: bool = typer.Option(
-        False,
-        "--accept",
-        help="Also mark the patches of pushed commits accepted on Patchwork once the push succeeded "
-        "(a reference-transaction hook; git config pwapply.acceptOnPush).",
-    ),
-) -> None:
-    """Install the pre-push hook in this repository (an existing one keeps running)."""
-    _hooks(install=True, accept=accept)
-
-
-@hooks_app.command("uninstall", epilog="Example:  pwapply hooks uninstall")
-def hooks_uninstall() -> None:
-    """Remove pwapply's hooks, putting back the ones they replaced."""
-    _hooks(install=False, accept=True)
-
-
-def _hooks(install: bool, accept: bool) -> None:
-    console = Console(quiet=False, verbose=False)
-
-    def body(guard: Any) -> int:
-        from .. import hooks
-        from ..git.repo import open_repo, set_config
-
-        repo = open_repo()
-        names = [hooks.PRE_PUSH, hooks.ACCEPT] if accept else [hooks.PRE_PUSH]
-        for name in names:
-            what, _ = (hooks.install if install else hooks.uninstall)(repo.hooks, name)
-            console.info(what)
-        if accept:
-            set_config(repo, "pwapply.acceptOnPush", "true" if install else None)
-        return 0
-
-    raise typer.Exit(boundary.run(console, body, "the hooks are as they were"))
+app.add_typer(admin.hooks_app, name="hooks")
 
 
 # ----------------------------------------------------------------------- branches over their life
@@ -450,40 +447,23 @@ def demo_cmd(
 ) -> None:
     """Run the whole job on a scratch project, offline: apply v1 and v2 of a series from a
     local Patchwork-shaped server, diff them, and let the pre-push hook refuse v1."""
-    from .. import demo
-
-    raise typer.Exit(demo.run(lambda line: print(line, flush=True), keep=directory))
-
-
-# ----------------------------------------------------------------------- config
-
-
-@app.command("config", epilog="Example:  pwapply config  |  pwapply config --json")
-def config_cmd(
-    server: Optional[str] = options.SERVER,
-    project: Optional[str] = options.PROJECT,
-    as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON on stdout."),
-) -> None:
-    """Show each effective setting and where it came from (the token is never shown)."""
     console = Console(quiet=False, verbose=False)
 
     def body(guard: Any) -> int:
-        from ..config import load
-        from ..errors import PwapplyError
-        from ..git.repo import open_repo
-        from ..git.run import Git
+        from .. import demo
 
-        try:
-            repo: "Optional[Repo]" = open_repo()
-        except PwapplyError:
-            repo = None
-        git = repo.git if repo is not None else Git()
-        settings = load(git, repo.top if repo else None, flags={"server": server, "project": project}, env=os.environ)
-        render.settings(console, settings.rows(), as_json, bool(settings.server))
-        return 0
+        return demo.run(lambda line: print(line, flush=True), keep=directory)
 
     raise typer.Exit(boundary.run(console, body, "nothing was changed"))
 
 
+# ----------------------------------------------------------------------- config
+
+app.command("config", epilog="Example:  pwapply config  |  pwapply config --json")(admin.config_cmd)
+
+
 def main() -> None:
-    boundary.main(app)
+    if completion.asked(os.environ):
+        completion.setup()
+    # The same variable whatever the program is called as (git-pwapply, python -m pwapply).
+    boundary.main(lambda: app(complete_var=completion.VAR))

@@ -139,10 +139,14 @@ def accept_cmd(
 
     def body(guard: Any) -> int:
         from ..branches import accept as accepting
-        from ..config import require_server
+        from ..config import require_server, with_credential
 
         require_timeout(timeout)
         repo, settings = _repo_and_settings(console)
+        if not dry_run:  # the token may come from git's credential helpers
+            settings, why = with_credential(settings, repo.git, timeout)
+            if why:
+                console.warn(why)
         state = settings.gitconfig.get("pwapply.acceptstate") or "accepted"
         conn = context.connection(console, settings, timeout, ca_bundle)
         if pending:

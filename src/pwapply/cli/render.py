@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 from .console import Console
 
 if TYPE_CHECKING:
+    from ..apply.checks import Checked as PatchChecked
     from ..apply.options import Result
     from ..branches.accept import Accepted, Mark
     from ..branches.status import BranchStatus
@@ -32,6 +33,16 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
                 "checked_out": result.checked_out,
                 "notes": result.notes,
                 "warnings": result.warnings,
+                "checks": [
+                    {
+                        "patch": c.number,
+                        "subject": c.subject,
+                        "status": c.status,
+                        "output": c.output,
+                        "why": c.why or None,
+                    }
+                    for c in result.checks
+                ],
                 "chain": [
                     {
                         "series": c.series_id,
@@ -55,12 +66,36 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
         console.info(
             f"  moved from {result.old_tip[:12]} (git branch -f {result.branch} {result.old_tip[:12]} restores it)"
         )
+    patch_checks(console, result.checks)
     for note in result.notes:
         console.info(f"note: {note}")
     for warning in result.warnings:
         console.warn(warning)
     target = result.branch or "HEAD"
     console.info(f"next: git log --oneline {result.base[:12]}..{target}   # then build and test")
+
+
+def patch_checks(console: Console, checked: Sequence["PatchChecked"]) -> None:
+    """What the per-patch check said: its findings under each patch, a warning for a
+    check that did not run as it should (one for a command that cannot be started)."""
+    if not checked:
+        return
+    found = [c for c in checked if c.status == "findings"]
+    clean = sum(1 for c in checked if c.status == "clean")
+    console.info(
+        f"per-patch check: {len(found)} of {len(checked)} patch{'es' if len(checked) != 1 else ''} "
+        f"with findings, {clean} clean"
+    )
+    for c in found:
+        console.info(f"  [{c.number}/{c.total}] {c.subject}")
+        for line in c.output:
+            console.info(f"      {line}")
+    missing = [c for c in checked if c.status == "missing"]
+    if missing:
+        console.warn(f"the per-patch check did not run: {missing[0].why}")
+    for c in checked:
+        if c.status in ("failed", "timeout"):
+            console.warn(f"the per-patch check of [{c.number}/{c.total}] {c.subject}: {c.why}")
 
 
 def versions(listing: "Listing", as_json: bool) -> None:
@@ -111,13 +146,29 @@ def checked(console: Console, checked: "Checked") -> int:
     for f in report.findings:
         if f.severity == "error" or not console.quiet:
             console.say(f.line())
+    label = "error" if checked.strict else "warning"
+    verdict = "not checked, and pwapply.check.strict refuses the push" if checked.strict else "not checked"
     for why in report.unreachable:
-        verdict = "refusing the push (pwapply.check.strict)" if checked.strict else "the push goes on"
-        console.say(f"warning: could not check against {why}; {verdict}")
+        console.say(f"{label}: could not reach {why} {verdict}")
+    if report.no_server:
+        n = report.no_server
+        console.say(
+            f"{label}: {n} commit{'s' if n != 1 else ''} {'name' if n != 1 else 'names'} a patch, "
+            f"but no Patchwork server is configured: {verdict}"
+        )
+        if not checked.failed:
+            console.say("hint: git config pwapply.server https://patchwork.example.org")
     if checked.failed:
         console.say("hint: fix the above, or push anyway with git push --no-verify")
     elif report.checked:
         console.info(f"pwapply: {report.checked} commit(s) from Patchwork checked")
+    elif not checked.pre_push and not report.ours:
+        # A hook stays quiet on a push of other commits; asked by hand, say what happened.
+        if report.commits:
+            n = report.commits
+            console.info(f"pwapply: {n} commit{'s' if n != 1 else ''}, none from Patchwork: nothing to check")
+        else:
+            console.info("pwapply: no commit to check (the range is empty)")
     return 1 if checked.failed else 0
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ..errors import GitError, NotARepositoryError
+from ..errors import GitError, InputError, NotARepositoryError
 from .run import Git, Logger, Running, first_line
 
 
@@ -293,14 +293,15 @@ def log_messages(repo: Repo, rev: str, limit: int) -> List[Commit]:
     return out
 
 
-def commits_for_check(repo: Repo, revs: Sequence[str]) -> List[Commit]:
-    """The commits ``revs`` select, oldest first, in one process; revisions the
-    repository lacks (a remote's tip not fetched) are ignored."""
+def commits_for_check(repo: Repo, revs: Sequence[str], *, given: bool = False) -> List[Commit]:
+    """The commits ``revs`` select, oldest first, in one process.  Revisions the
+    repository lacks (a remote's tip not fetched) are ignored, unless the user ``given``
+    them: then an unknown one is an InputError."""
     proc = repo.git.run(
         [
             "log",
             "--reverse",
-            "--ignore-missing",
+            *([] if given else ["--ignore-missing"]),
             "--date=raw",
             "--format=%H%x00%an <%ae> %ad%x00%s%x00%B%x00%x01",
             *revs,
@@ -309,6 +310,12 @@ def commits_for_check(repo: Repo, revs: Sequence[str]) -> List[Commit]:
         check=False,
     )
     if proc.returncode != 0:
+        said = proc.stderr.decode("utf-8", "replace")
+        if given and ("unknown revision" in said or "bad revision" in said):
+            raise InputError(
+                f"not a revision or range of this repository: {' '.join(revs)}",
+                "give commits it has, e.g. origin/master..HEAD",
+            )
         raise GitError(["git", "log", *revs], proc.returncode, proc.stdout, proc.stderr)
     out: List[Commit] = []
     for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0\x01"):

@@ -22,6 +22,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -206,6 +207,45 @@ def program(argv: Sequence[str], *, cwd: Optional[str] = None, env: Optional[Map
     return code if code is not None else 1
 
 
+def run_program(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[str],
+    stdin: bytes,
+    timeout: float,
+    on_start: Optional[Callable[["subprocess.Popen[bytes]"], None]] = None,
+) -> Tuple[int, bytes, bytes]:
+    """Run a program that is not git (a per-patch check) with ``stdin``, in a process
+    group of its own, ended whole when ``timeout`` runs out (TimeoutError) or the block
+    is left; (exit code, stdout, stderr).  OSError when it cannot be started.
+    ``on_start`` sees the process once it runs (to end it from elsewhere)."""
+    deadline = time.monotonic() + timeout
+    with child(
+        list(argv),
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as proc:
+        try:
+            if on_start is not None:
+                on_start(proc)
+            out, err = communicate(proc, stdin, deadline=deadline)
+        finally:
+            end_group(proc)
+    return proc.returncode, out, err
+
+
+def end_group(proc: "subprocess.Popen[Any]") -> None:
+    """SIGTERM to what is left of a process group started with start_new_session (its
+    leader's children too, e.g. the perl of a shell script)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except OSError:  # gone already
+        pass
+
+
 @contextmanager
 def child(argv: Sequence[str], **kw: Any) -> Iterator["subprocess.Popen[bytes]"]:
     """A child process for the block: started and on the books before a signal can
@@ -216,7 +256,8 @@ def child(argv: Sequence[str], **kw: Any) -> Iterator["subprocess.Popen[bytes]"]
     try:
         process.checkpoint()  # an interrupted run starts nothing more
         with process.hold():
-            proc = subprocess.Popen(list(argv), start_new_session=process.committed(), **kw)
+            kw.setdefault("start_new_session", process.committed())
+            proc = subprocess.Popen(list(argv), **kw)
         yield proc
     finally:
         if proc is not None and proc.poll() is None:
@@ -227,10 +268,14 @@ def communicate(
     proc: "subprocess.Popen[bytes]",
     input: Optional[bytes] = None,
     on_line: Optional[Callable[[bytes], None]] = None,
+    deadline: Optional[float] = None,
 ) -> Tuple[bytes, bytes]:
     """Feed ``input``, read stdout and stderr to their end, and wait for the child to
-    exit; a signal ends the wait at once (``child`` then stops it).  ``on_line`` sees
-    each line of stdout as it comes."""
+    exit; a signal ends the wait at once (``child`` then stops it), and so does the
+    ``deadline`` (time.monotonic()), with TimeoutError.  ``on_line`` sees each line of
+    stdout as it comes."""
+    import time
+
     out: List[bytes] = []
     err: List[bytes] = []
     readers: Dict[int, List[bytes]] = {}
@@ -247,7 +292,10 @@ def communicate(
             writer = None
     partial = b""
     while readers or writer is not None:
-        ready_r, ready_w = process.wait_fds(list(readers), None, [writer] if writer is not None else [])
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise TimeoutError
+        ready_r, ready_w = process.wait_fds(list(readers), left, [writer] if writer is not None else [])
         if writer is not None and writer in ready_w:
             try:
                 pending = pending[os.write(writer, pending[:65536]) :]
@@ -273,7 +321,8 @@ def communicate(
         on_line(partial)
     _close(proc.stdout)
     _close(proc.stderr)
-    wait(proc)
+    if wait(proc, None if deadline is None else max(0.0, deadline - time.monotonic())) is None:
+        raise TimeoutError
     return b"".join(out), b"".join(err)
 
 
