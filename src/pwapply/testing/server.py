@@ -159,6 +159,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     pw: FakePatchwork
+    body: bytes = b""  # the request's body (PATCH), read before anything answers
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stalls
 
@@ -201,6 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _get(self, method: str = "GET") -> None:
         pw = self.pw
+        # The body is read before anything answers (a fault too): left unread on a
+        # kept-alive connection, it would be taken for the next request on it.
+        length = int(self.headers.get("Content-Length") or 0)
+        self.body = self.rfile.read(length) if length else b""
         with pw._lock:
             pw.requests.append((method, self.path, {k.lower(): v for k, v in self.headers.items()}))
         if pw.delay:
@@ -326,8 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _patch(self) -> None:
         """PATCH /api/[v/]patches/N/: a state change, as Patchwork answers it."""
         pw = self.pw
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.body
         m = re.match(r"^/api/(?:(\d+\.\d+)/)?patches/(\d+)/$", urlsplit(self.path).path)
         mail = pw.mails.get(("patch", int(m.group(2)))) if m else None
         if m is None or mail is None:
