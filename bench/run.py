@@ -53,6 +53,26 @@ ENV["PATH"] = BIN + os.pathsep + ENV.get("PATH", "")
 PWAPPLY = shutil.which("pwapply", path=ENV["PATH"]) or "pwapply"
 
 
+# Changed lines (- and +) per patch in the real series recorded from a Patchwork server
+# (../shared/fixtures/patchwork-real/mbox): 3 to 18, most under 10; one file each, one to
+# three hunks.  The bench's patches cycle through these.
+HUNK_LINES = (8, 8, 13, 7, 5, 8, 8, 18, 8, 7, 5, 4, 7, 4, 3)
+
+
+def settle(repo: str) -> None:
+    """Make the checkout look like a user's: files written a while ago, the index
+    refreshed after them.  A tree checked out in the same second as its index was
+    written leaves every entry "racily clean", and then each index write (git am makes
+    two a patch) re-reads files to be sure: twice the cost of a real tree's git am."""
+    then = time.time() - 3600
+    for top, dirs, files in os.walk(repo):
+        if ".git" in dirs:
+            dirs.remove(".git")
+        for name in files:
+            os.utime(os.path.join(top, name), (then, then))
+    git(repo, "update-index", "-q", "--really-refresh")
+
+
 def git(repo: str, *args: str, input: Optional[bytes] = None) -> bytes:
     return subprocess.run(["git", *args], cwd=repo, env=ENV, input=input, check=True, capture_output=True).stdout
 
@@ -85,6 +105,7 @@ class Project:
             stream.append(self._commit("refs/heads/main", f"History commit {n}", picked, edit=f"h{n}"))
         git(self.repo, "fast-import", "--quiet", input=b"".join(stream))
         git(self.repo, "reset", "-q", "--hard", "main")  # the one full checkout
+        settle(self.repo)
         self.base = git(self.repo, "rev-parse", "HEAD").decode().strip()
 
     def _text(self, path: str) -> List[str]:
@@ -113,8 +134,15 @@ class Project:
         for i, path in enumerate(paths):
             lines = self._text(path)
             if not first:
-                k = (len(edit) * 13 + i * 7) % len(lines)
-                lines[k] = f"/* {edit}: changed line {k + 1} of {path} */\n"
+                # Shaped as the real series recorded from Patchwork (../shared/fixtures):
+                # one or two hunks a file, of 3 to 18 changed lines, the span cycling.
+                seed = len(edit) * 13 + i * 7 + sum(map(ord, edit))
+                span = HUNK_LINES[seed % len(HUNK_LINES)] // 2 or 1  # lines replaced: - and + each
+                hunks = 1 + seed % 2
+                for h in range(hunks):
+                    k = (seed + h * 15) % (len(lines) - span)
+                    for j in range(k, k + span):
+                        lines[j] = f"/* {edit}: changed line {j + 1} of {path} */\n"
             data = "".join(lines).encode()
             out.append(f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(data) + data)
         out.append(b"\n")
@@ -273,7 +301,14 @@ def main() -> int:
     ap.add_argument("--rtt", type=float, default=0.0, help="seconds added to every request (e.g. 0.05)")
     ap.add_argument("--runs", type=int, default=0, help="runs per measurement (default 5, --quick 2)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    ap.add_argument("--repo", metavar="PATH", help="measure on this checkout of yours (with --mbox) instead")
+    ap.add_argument("--mbox", metavar="FILE", help="a series as git format-patch or Patchwork gives it")
+    ap.add_argument("--base", metavar="REF", default="HEAD", help="apply on REF (default HEAD)")
     args = ap.parse_args()
+    if args.repo or args.mbox:
+        if not (args.repo and args.mbox):
+            ap.error("--repo and --mbox go together")
+        return on_repo(args.repo, args.mbox, args.base, args.rtt, args.runs or 5)
     runs = args.runs or (2 if args.quick else 5)
     files, dirs, history = (2000, 40, 20) if args.quick else (35000, 350, 300)
     sizes = (3, 16) if args.quick else (3, 16, 50, 500)
@@ -449,6 +484,72 @@ def main() -> int:
     missed = [r.name for r in rows if r.verdict() == "MISSED"]
     if missed:
         print("targets missed: " + "; ".join(missed))
+    return 0
+
+
+def on_repo(repo: str, mbox_path: str, base: str, rtt: float, runs: int) -> int:
+    """The apply rows on a maintainer's own checkout and series: the series is served by
+    FakePatchwork on loopback (``rtt`` added per request), and pwapply, the bare
+    commands and git-pw (when installed) apply it from ``base`` in turn.  The checkout
+    must be clean; it is left on the branch it was on, the bench's branches removed."""
+    repo = os.path.abspath(repo)
+    if git(repo, "status", "--porcelain", "--untracked-files=no").strip():
+        print("bench: the checkout has changes: commit or stash them first", file=sys.stderr)
+        return 2
+    start = (
+        git(repo, "symbolic-ref", "-q", "--short", "HEAD").decode().strip()
+        or git(repo, "rev-parse", "HEAD").decode().strip()
+    )
+    base_id = git(repo, "rev-parse", "--verify", f"{base}^{{commit}}").decode().strip()
+    with open(mbox_path, "rb") as fh:
+        data = fh.read()
+    root = tempfile.mkdtemp(prefix="pwapply-bench-")
+    home = os.path.join(root, "home")
+    os.makedirs(home)
+    ENV.update(HOME=home, XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_CONFIG_HOME=os.path.join(home, ".config"))
+    mbox_file = os.path.join(root, "series.mbox")
+    rows: List[Row] = []
+    try:
+        with FakePatchwork() as pw:
+            pw.delay = rtt
+            sid = pw.add_series("bench", data, date="2026-05-01T10:00:00")
+            n = len(pw.patch_ids(sid))
+            url = f"{pw.url}/series/{sid}/mbox/"
+            gitpw = shutil.which("git-pw", path=ENV["PATH"])
+            fetch = f"curl -sf -o {mbox_file} {url}" if shutil.which("curl") else None
+            if fetch is None:
+                code = f"import urllib.request as u; open('{mbox_file}', 'wb').write(u.urlopen('{url}').read())"
+                fetch = f'{sys.executable} -c "{code}"'
+
+            def reset() -> None:
+                git(repo, "checkout", "-q", "-f", "--detach", base_id)
+                for br in ("bench-pw", "bench-base", "bench-gitpw"):
+                    subprocess.run(["git", "branch", "-q", "-D", br], cwd=repo, env=ENV, capture_output=True)
+
+            reset()
+            bare = ["sh", "-ec", f"{fetch}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
+            ours = [PWAPPLY, str(sid), "-b", "bench-pw", "-q", "--server", pw.url, "--project", "bench", "--no-deps"]
+            commands: List[Tuple[Sequence[str], str]] = [(bare, repo), (ours, repo)]
+            if gitpw:
+                pwconf = f"-c pw.server={pw.url}/api/1.2/ -c pw.project=bench"
+                commands.append(
+                    (["sh", "-ec", f"git checkout -q -b bench-gitpw; git {pwconf} pw series apply {sid}"], repo)
+                )
+            b, a, *g = rounds(runs, commands, reset)
+            per = statistics.median(t for t, _ in a) / n * 1000
+            bare_per = statistics.median(t for t, _ in b) / n * 1000
+            rows.append(Row(f"apply {n} patches", a, b, None, f"{per:.1f} ms/patch; bare {bare_per:.1f} ms/patch"))
+            if g:
+                rows.append(Row("  pwapply / git-pw series apply", a, g[0], None))
+    finally:
+        subprocess.run(["git", "checkout", "-q", "-f", start], cwd=repo, env=ENV, capture_output=True)
+        for br in ("bench-pw", "bench-base", "bench-gitpw"):
+            subprocess.run(["git", "branch", "-q", "-D", br], cwd=repo, env=ENV, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"{'measurement':<44} {'pwapply':>9} {'baseline':>9} {'ratio':>7}  note")
+    for r in rows:
+        print(f"{r.name:<44} {r.a:>8.3f}s {r.b:>8.3f}s {r.ratio:>7.2f}  {r.note}")
+    print(f"rtt added per request: {rtt:g} s; {runs} interleaved runs per line; medians; on {repo} from {base}")
     return 0
 
 
