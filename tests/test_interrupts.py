@@ -64,6 +64,35 @@ class Copies:
         return case / "work", case / "tmp"
 
 
+Outcome = Tuple[str, str, int, str, Dict[str, str]]  # step, how, exit code, stderr, repository state
+
+
+def two_outcomes(
+    outcomes: List[Outcome], steps: List[str], before: Dict[str, str], after: Dict[str, str], late_says: List[str]
+) -> Dict[str, int]:
+    """Each run stopped at a step either undid everything (exit 130, the repository as
+    ``before``) or completed (exit 0, as ``after``, saying ``late_says``); for each way
+    of signalling, the index of the first step that completed."""
+    first_late: Dict[str, int] = {}
+    for at, how, code, err, state in outcomes:
+        where = f"signal {how} at {at!r}: exit {code}\n{err}"
+        assert "Traceback" not in err, where
+        if code == 130:
+            assert "interrupted: nothing was changed in your repository" in err, where
+            assert state == before, where
+        else:
+            assert code == 0, where
+            assert (
+                "after the branch was made" in err
+                or "after your branch was moved" in err
+                or ("after the branch was moved" in err)
+            ), where
+            assert all(text in err for text in late_says), where
+            assert state == after, where
+            first_late.setdefault(how, steps.index(at))
+    return first_late
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_every_step_has_two_outcomes(repo, pw, tmp_path, mode):
     sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
@@ -95,19 +124,7 @@ def test_every_step_has_two_outcomes(repo, pw, tmp_path, mode):
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = list(pool.map(one, cases))
 
-    first_late: Dict[str, int] = {}
-    for at, how, code, err, state in outcomes:
-        where = f"signal {how} at {at!r}: exit {code}\n{err}"
-        assert "Traceback" not in err, where
-        if code == 130:
-            assert "interrupted: nothing was changed in your repository" in err, where
-            assert state == before, where
-        else:
-            assert code == 0, where
-            assert "after the branch was made" in err or "after your branch was moved" in err, where
-            assert "pwapply finished the job" in err, where
-            assert state == after, where
-            first_late.setdefault(how, steps.index(at))
+    first_late = two_outcomes(outcomes, steps, before, after, ["pwapply finished the job"])
     # One commit point: every step before it undoes, every step from it on completes.
     for at, how, code, _, _ in outcomes:
         if how in first_late:
@@ -144,18 +161,7 @@ def test_every_step_of_an_update_has_two_outcomes(repo, pw, tmp_path):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = list(pool.map(one, [(s, how) for s in steps for how in HOWS]))
-    first_late: Dict[str, int] = {}
-    for at, how, code, err, state in outcomes:
-        where = f"signal {how} at {at!r}: exit {code}\n{err}"
-        assert "Traceback" not in err, where
-        if code == 130:
-            assert "interrupted: nothing was changed in your repository" in err, where
-            assert state == before, where
-        else:
-            assert code == 0, where
-            assert "interrupted after the branch was moved" in err, where
-            assert state == after, where
-            first_late.setdefault(how, steps.index(at))
+    first_late = two_outcomes(outcomes, steps, before, after, ["interrupted after the branch was moved"])
     for at, how, code, _, _ in outcomes:
         if how in first_late:
             assert (code == 0) == (steps.index(at) >= first_late[how]), (at, how, code)
