@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
-from urllib.parse import urlsplit
 
 from .errors import InputError
-from .resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef, resolve
+from .resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef, host_of, resolve
 
 MAX_DEPTH = 10  # how many levels of prerequisites a chain may have
 
@@ -59,7 +58,7 @@ def find(text: str, where: str, server: Optional[str]) -> Found:
             ignored.append((line, where, "it names no Message-ID or Patchwork URL"))
             continue
         if ref.server is not None and not _same_server(ref.server, server):
-            ignored.append((line, where, f"it names another server ({_host(ref.server)})"))
+            ignored.append((line, where, f"it names another server ({host_of(ref.server)})"))
             continue
         if not any(p.ref == ref for p in prereqs):
             prereqs.append(Prereq(ref, line, where))
@@ -74,13 +73,8 @@ def _first_token(value: str) -> str:
     return value.split()[0].rstrip(",;.)") if value.split() else value
 
 
-def _host(url: str) -> str:
-    """host[:port] of a URL."""
-    return (urlsplit(url).netloc or url).lower()
-
-
 def _same_server(url: str, server: Optional[str]) -> bool:
-    return server is not None and _host(url) == _host(server)
+    return server is not None and host_of(url) == host_of(server)
 
 
 def merge(found: Iterable[Found]) -> Found:

@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from .patchwork.client import Connection, PatchworkClient
     from .patchwork.models import Series
 
-REVIEW_KEYS = {"reviewed-by", "acked-by", "tested-by", "nacked-by"}
-LINK_KEYS = {"link", "message-id"}
-
 
 @dataclass
 class DiffOptions:
@@ -281,9 +278,9 @@ def _strip(repo: Repo, base: str, tip: str, ids: Optional[Set[str]]) -> str:
 
     def drop(t: trailers.Trailer) -> bool:
         key = t.key.lower()
-        if key in REVIEW_KEYS:
+        if key in trailers.REVIEW_KEYS:
             return True
-        return key in LINK_KEYS and (ids is None or any(i in t.value for i in ids))
+        return key in trailers.LINK_KEYS and (ids is None or any(i in t.value for i in ids))
 
     def edit(_: int, message: str) -> str:
         return trailers.strip(message, drop)

@@ -200,3 +200,8 @@ def _resolve_msgid_url(url: str, segs: List[str]) -> SeriesRef:
         if is_msgid(seg):
             return SeriesRef(MSGID, normalize_msgid(seg))
     raise InputError(f"this URL holds no Message-ID: {_clip(url)!r}", _HINT)
+
+
+def host_of(url: str) -> str:
+    """host[:port] of a URL, lowercase (the string itself when it has none)."""
+    return (urlsplit(url).netloc or url).lower()

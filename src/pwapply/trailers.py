@@ -21,6 +21,11 @@ _TOKEN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("Signed-off-by: ", "(cherry picked from commit ")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
+# Trailers added to a patch after it was posted: the review tags, and the Link (or
+# Message-ID) that names the patch.  diff strips them, update puts tags before the Link.
+REVIEW_KEYS = frozenset({"reviewed-by", "acked-by", "tested-by", "nacked-by"})
+LINK_KEYS = frozenset({"link", "message-id"})
+
 # Tags a reviewer gives in a reply that apply to what they replied to.  A reply to the
 # cover letter gives them to every patch of the series (Patchwork does not).
 COVER_TAGS = ("Reviewed-by", "Acked-by", "Tested-by", "Reported-by")

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from .patchwork.models import Series
 
 WINDOW_DAYS = 730  # how far back to look for earlier versions
-REVIEW_KEYS = {"reviewed-by", "acked-by", "tested-by", "nacked-by"}
-LINK_KEYS = {"link", "message-id"}
 
 
 # ------------------------------------------------------------------ matching (pure)

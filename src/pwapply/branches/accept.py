@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
-from urllib.parse import urlsplit
 
 from .. import process, record
 from ..check.rules import links
 from ..errors import ConfigError, InputError, NetworkError, PwapplyError
 from ..git import repo as gitrepo
+from ..resolve import host_of
 
 if TYPE_CHECKING:
     from ..git.repo import Commit, Repo
@@ -39,10 +39,6 @@ class Accepted:
     to_mark: List[Mark] = field(default_factory=list)  # --dry-run: what would be marked
     skipped: List[Tuple[str, str, str]] = field(default_factory=list)  # (commit, subject, why)
     failure: Optional[PwapplyError] = None  # the first refusal, after all the others were tried
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).netloc or url).lower()
 
 
 def commits_to_accept(repo: "Repo", revs: Sequence[str]) -> List["Commit"]:
@@ -75,8 +71,10 @@ def accept(
     wanted: List[Mark] = []
     for c in commits:
         for host, msgid in links(c.message):
-            if host is not None and _host(host) != _host(server):
-                out.skipped.append((c.id, c.subject, f"its Link names {_host(host)}, not {_host(server)}: not marked"))
+            if host is not None and host_of(host) != host_of(server):
+                out.skipped.append(
+                    (c.id, c.subject, f"its Link names {host_of(host)}, not {host_of(server)}: not marked")
+                )
                 continue
             wanted.append(Mark(c.id, c.subject, msgid))
             break
@@ -89,14 +87,14 @@ def accept(
         return out
     if not client.sends_token and not dry_run:
         raise ConfigError(
-            f"marking patches {state} on {_host(server)} needs the token of one of its maintainers",
+            f"marking patches {state} on {host_of(server)} needs the token of one of its maintainers",
             "git config pwapply.token <token>, PWAPPLY_TOKEN, or a git credential helper's password for "
             f"{server}; --dry-run lists what would be marked",
         )
     ids = _patch_ids(repo, client, [m.msgid for m in wanted])
     for m in wanted:
         if m.msgid not in ids:
-            out.skipped.append((m.commit, m.subject, f"<{m.msgid}> is no patch on {_host(server)}"))
+            out.skipped.append((m.commit, m.subject, f"<{m.msgid}> is no patch on {host_of(server)}"))
     wanted = [Mark(m.commit, m.subject, m.msgid, ids[m.msgid]) for m in wanted if m.msgid in ids]
     if dry_run:
         out.to_mark = wanted
@@ -120,7 +118,7 @@ def _patch_ids(repo: "Repo", client: "PatchworkClient", msgids: Sequence[str]) -
     unknown = []
     for msgid in msgids:
         applied = known.lookup(msgid)
-        if applied is not None and _host(applied.server) == _host(client.server):
+        if applied is not None and host_of(applied.server) == host_of(client.server):
             series[applied.series_id] = None
         else:
             unknown.append(msgid)
@@ -150,7 +148,7 @@ def pending(repo: "Repo", client_for: "Dict[str, PatchworkClient]", state: str) 
         client = client_for.get(server)
         mine = [p for p in pushed if p.server == server]
         if client is None:
-            warnings.append(f"no token for {_host(server)}: {len(mine)} patch(es) stay to be marked")
+            warnings.append(f"no token for {host_of(server)}: {len(mine)} patch(es) stay to be marked")
             continue
         commits = gitrepo.commits_for_check(repo, ["--no-walk", *[p.commit for p in mine]])
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from .. import process, record
-from ..check.rules import LINK_KEYS, links, missing_tags
+from ..check.rules import links, missing_tags
 from ..errors import InputError, RepoStateError
 from ..git import repo as gitrepo
 from ..git.rewrite import rewrite_messages
@@ -98,7 +98,7 @@ def apply(repo: "Repo", made: record.Branch, up: Update, sign: Optional[str]) ->
         new = by_commit.get(ids[i - 1]) if i <= len(ids) else None
         if not new:
             return message
-        return trailers.add_before(message, new, lambda t: t.key.lower() in LINK_KEYS)
+        return trailers.add_before(message, new, lambda t: t.key.lower() in trailers.LINK_KEYS)
 
     new_tip, _ = rewrite_messages(repo, made.base, up.old_tip, edit, sign)
     process.commit()  # the commit point: from here on the update completes

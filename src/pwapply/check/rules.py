@@ -46,7 +46,6 @@ DEFAULT_SEVERITY = {
 }
 BAD_STATES = {"rejected", "superseded", "changes-requested", "not-applicable"}
 DOUBTFUL_STATES = {"rfc", "deferred"}
-LINK_KEYS = ("link", "message-id")
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def links(message: str) -> List[Tuple[Optional[str], str]]:
     """(server or None, msgid) for each Link/Message-ID trailer that names a patch."""
     out: List[Tuple[Optional[str], str]] = []
     for t in trailers.existing(message) + trailers.below_title(message):
-        if t.key.lower() not in LINK_KEYS:
+        if t.key.lower() not in trailers.LINK_KEYS:
             continue
         value = t.value.strip()
         try:
