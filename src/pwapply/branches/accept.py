@@ -45,8 +45,7 @@ def commits_to_accept(repo: "Repo", revs: Sequence[str]) -> List["Commit"]:
     """The commits of ``revs``; without any, those pwapply applied on the current branch."""
     if revs:
         return gitrepo.commits_for_check(repo, list(revs), given=True)
-    name = repo.head_ref[len("refs/heads/") :] if repo.head_ref and repo.head_ref.startswith("refs/heads/") else None
-    made = record.load(repo.common_dir).branches.get(name or "")
+    made = record.load(repo.common_dir).branches.get(repo.branch or "")
     if made is None:
         raise InputError(
             "the current branch was not made by pwapply: which commits?",

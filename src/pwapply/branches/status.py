@@ -55,14 +55,13 @@ def status(
     made = record.load(repo.common_dir).branches
     heads = gitrepo.heads(repo)
     fallback = gitrepo.default_upstream(repo) if any(not heads[n].upstream for n in made if n in heads) else ""
-    current = repo.head_ref[len("refs/heads/") :] if repo.head_ref else None
     out: List[BranchStatus] = []
     messages: Dict[str, List[gitrepo.Commit]] = {}
     for name, b in made.items():
         head = heads.get(name)
         if head is None and not every:
             continue
-        st = BranchStatus(name, name == current, head is not None, b.series[-1], b.version, b.server, 0)
+        st = BranchStatus(name, name == repo.branch, head is not None, b.series[-1], b.version, b.server, 0)
         if head is not None:
             commits = gitrepo.commits_for_check(repo, [f"{b.base}..{head.tip}"])
             messages[name] = commits

@@ -10,7 +10,7 @@ keep their messages (their ids change with their parents').  The branch moves wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from .. import process, record
@@ -32,6 +32,7 @@ class Update:
     version: int
     added: List[Tuple[str, str, List["Trailer"]]] = field(default_factory=list)  # (commit, subject, tags)
     old_tip: str = ""
+    commits: List[str] = field(default_factory=list)  # base..old_tip, oldest first (no merge among them)
     new_tip: str = ""
     newer: Optional[Tuple[int, int]] = None  # (series id, version) of a newer version
     published: List[str] = field(default_factory=list)  # remote-tracking branches that have its commits
@@ -41,9 +42,9 @@ class Update:
 def find(repo: "Repo", name: Optional[str]) -> record.Branch:
     """The recorded branch ``name`` (the current one when None)."""
     if name is None:
-        if not repo.head_ref or not repo.head_ref.startswith("refs/heads/"):
+        name = repo.branch
+        if name is None:
             raise InputError("HEAD is not on a branch", "name the branch: pwapply update BRANCH")
-        name = repo.head_ref[len("refs/heads/") :]
     made = record.load(repo.common_dir).branches.get(name)
     if made is None:
         raise InputError(
@@ -78,6 +79,7 @@ def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update
         up.newer = (root.newer.id, root.newer.version)
     tags: Dict[str, List["Trailer"]] = {m: t for f in facts.values() for m, t in f.tags.items()}
     for commit in gitrepo.commits_for_check(repo, [f"{made.base}..{tip}"]):
+        up.commits.append(commit.id)
         for _, msgid in links(commit.message):
             new = missing_tags(commit.message, tags.get(msgid, []))
             if new:
@@ -92,10 +94,9 @@ def apply(repo: "Repo", made: record.Branch, up: Update, sign: Optional[str]) ->
     from .. import trailers
 
     by_commit = {c: tags for c, _, tags in up.added}
-    ids = repo.git.out(["rev-list", "--reverse", "--topo-order", f"{made.base}..{up.old_tip}"]).split()
 
-    def edit(i: int, message: str) -> str:
-        new = by_commit.get(ids[i - 1]) if i <= len(ids) else None
+    def edit(i: int, message: str) -> str:  # the i-th commit of base..old_tip, as plan() listed them
+        new = by_commit.get(up.commits[i - 1])
         if not new:
             return message
         return trailers.add_before(message, new, lambda t: t.key.lower() in trailers.LINK_KEYS)
@@ -104,10 +105,8 @@ def apply(repo: "Repo", made: record.Branch, up: Update, sign: Optional[str]) ->
     process.commit()  # the commit point: from here on the update completes
     gitrepo.update_ref(repo, f"refs/heads/{made.name}", new_tip, up.old_tip, "pwapply: update, review tags added")
     up.new_tip, up.done = new_tip, True
-    record.update(repo.common_dir, lambda r: _moved(r, made, new_tip))
 
+    def moved(r: record.Record) -> None:
+        r.branches[made.name] = replace(made, tip=new_tip)
 
-def _moved(r: record.Record, made: record.Branch, tip: str) -> None:
-    r.branches[made.name] = record.Branch(
-        made.name, made.server, made.project, made.series, made.version, made.base, tip
-    )
+    record.update(repo.common_dir, moved)

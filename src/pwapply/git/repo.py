@@ -27,6 +27,13 @@ class Repo:
     git: Git  # git at the top of the work tree
 
     @property
+    def branch(self) -> Optional[str]:
+        """The branch checked out (x of refs/heads/x), None when HEAD is detached."""
+        if self.head_ref and self.head_ref.startswith("refs/heads/"):
+            return self.head_ref[len("refs/heads/") :]
+        return None
+
+    @property
     def zero_id(self) -> str:
         """The id that means "no object" in this repository's hash."""
         return "0" * (64 if self.object_format == "sha256" else 40)
