@@ -9,14 +9,10 @@ own, ended together when the time is up.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from typing import Optional, Tuple
 from urllib.parse import urlsplit
 
-from .run import Git, child, communicate, first_line
+from .run import Git, first_line, run_program
 
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": ""}
 
@@ -37,26 +33,11 @@ def fill(git: Git, server: str, timeout: float) -> Tuple[Optional[str], str]:
     "" when no helper has one, else what went wrong)."""
     argv = ["git", *git.config, "credential", "fill"]
     git._show(argv)
-    env = git._env(NO_PROMPT)
-    deadline = time.monotonic() + timeout
-    with child(
-        argv,
-        cwd=git.cwd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,  # the helper with git: ended together
-    ) as proc:
-        try:
-            out, err = communicate(proc, request(server), deadline=deadline)
-        except TimeoutError:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            return None, f"git credential gave no answer within {timeout:g} s"
-    if proc.returncode != 0:
+    try:
+        code, out, err = run_program(argv, cwd=git.cwd, stdin=request(server), timeout=timeout, env=git._env(NO_PROMPT))
+    except TimeoutError:
+        return None, f"git credential gave no answer within {timeout:g} s"
+    if code != 0:
         # No helper had one, and git would have asked: "terminal prompts disabled".
         lines = [x for x in err.decode("utf-8", "replace").splitlines() if "terminal prompts disabled" not in x]
         said = first_line("\n".join(lines))

@@ -213,12 +213,14 @@ def run_program(
     cwd: Optional[str],
     stdin: bytes,
     timeout: float,
+    env: Optional[Mapping[str, str]] = None,
     on_start: Optional[Callable[["subprocess.Popen[bytes]"], None]] = None,
 ) -> Tuple[int, bytes, bytes]:
-    """Run a program that is not git (a per-patch check) with ``stdin``, in a process
-    group of its own, ended whole when ``timeout`` runs out (TimeoutError) or the block
-    is left; (exit code, stdout, stderr).  OSError when it cannot be started.
-    ``on_start`` sees the process once it runs (to end it from elsewhere)."""
+    """Run a program with ``stdin`` in a process group of its own (a per-patch check, or
+    git with the credential helper it starts), ended whole when ``timeout`` runs out
+    (TimeoutError) or the block is left; (exit code, stdout, stderr).  OSError when it
+    cannot be started.  ``on_start`` sees the process once it runs (to end it from
+    elsewhere)."""
     deadline = time.monotonic() + timeout
     with child(
         list(argv),
@@ -226,6 +228,7 @@ def run_program(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=env,
         start_new_session=True,
     ) as proc:
         try:
