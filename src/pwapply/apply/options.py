@@ -91,7 +91,11 @@ class Plan:
             link=opts.link,
             sign=signing_key(settings.flag("commit.gpgsign"), opts.passthrough),
             check_cmd=command,
-            check_timeout=_seconds(settings.gitconfig.get("pwapply.checkpatchestimeout"), DEFAULT_CHECK_TIMEOUT),
+            check_timeout=(
+                _seconds(settings.gitconfig.get("pwapply.checkpatchestimeout"), DEFAULT_CHECK_TIMEOUT)
+                if command
+                else DEFAULT_CHECK_TIMEOUT
+            ),
             check_note=note,
         )
 

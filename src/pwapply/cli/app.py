@@ -199,7 +199,6 @@ def apply_cmd(
         from ..apply.options import Options
         from ..patchwork.client import Preload
         from ..process import Lock
-        from ..ui import UI
 
         require_timeout(timeout)
         if not max_mbox_size > 0:
@@ -227,7 +226,7 @@ def apply_cmd(
         conn = context.connection(
             console, settings, timeout, ca_bundle, max_mbox=int(max_mbox_size * 1024 * 1024), preload=preload
         )
-        ui = UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        ui = context.ui(console)
         with Lock(repo.common_dir):
             result = pipeline.run(ref, settings, repo, opts, conn, ui, read_stdin=lambda: sys.stdin.buffer.read())
         # Before the commit point, a signal undoes everything (exit 130); from it on,
@@ -262,14 +261,13 @@ def versions_cmd(
 
     def body(guard: Any) -> int:
         from ..config import require_server
-        from ..ui import UI
         from ..versions import list_versions, need_server
 
         require_timeout(timeout)
         ref, _, settings = context.where(console, series, {"server": server, "project": project}, repo_needed=False)
         need_server(ref)
         conn = context.connection(console, settings, timeout, ca_bundle)
-        ui = UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        ui = context.ui(console)
         listing = list_versions(ref, require_server(settings.server), settings.project, conn, ui)
         render.versions(listing, as_json)
         return 0
@@ -329,13 +327,12 @@ def diff_cmd(
     def body(guard: Any) -> int:
         from ..apply.options import Options, Plan
         from ..diff import DiffOptions, diff
-        from ..ui import UI
 
         require_timeout(timeout)
         passthrough = _passthrough(ctx)
         ref, repo, settings = context.where(console, series, {"server": server, "project": project}, repo_needed=True)
         assert repo is not None
-        ui = UI(progress=console.progress, info=console.info, debug=console.debug if verbose else None)
+        ui = context.ui(console)
         opts = DiffOptions(
             against=against,
             base=base,

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..git.repo import Repo
     from ..patchwork.client import Connection, Preload
     from ..resolve import SeriesRef
+    from ..ui import UI
 
 
 def where(
@@ -66,3 +67,10 @@ def connection(
         token_server=settings.server,
         **kw,
     )
+
+
+def ui(console: Console) -> "UI":
+    """The callbacks the library reports progress through, onto ``console``."""
+    from ..ui import UI
+
+    return UI(progress=console.progress, info=console.info, debug=console.debug if console.verbose else None)

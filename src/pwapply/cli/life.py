@@ -101,9 +101,8 @@ def _to_latest(console: Console, repo: "Repo", settings: Any, conn: Any, made: A
     from ..diff import summary
     from ..process import Lock
     from ..resolve import SERIES, SeriesRef
-    from ..ui import UI
 
-    ui = UI(progress=console.progress, info=console.info, debug=console.debug if console.verbose else None)
+    ui = context.ui(console)
     with Lock(repo.common_dir):
         ref = SeriesRef(SERIES, str(newest), server=made.server)
         result = pipeline.run(ref, settings, repo, Options(base=made.base), conn, ui)
