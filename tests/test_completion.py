@@ -67,3 +67,12 @@ def test_a_file_with_that_name_is_a_series_not_a_typo(tmp_path):
     (tmp_path / "chek").write_text("not an mbox\n")
     proc = run("chek", cwd=tmp_path)
     assert "did you mean" not in proc.stderr
+
+
+def test_one_shell_at_most():
+    proc = run("--show-completion", "bash", "zsh")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "error: --show-completion takes one shell at most",
+        "hint: e.g. pwapply --show-completion bash",
+    ]

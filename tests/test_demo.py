@@ -14,6 +14,29 @@ def test_demo_runs_end_to_end_offline(tmp_path):
     assert "v1 push refused: yes; v2 push accepted: yes" in out
     assert "superseded by v2" in proc.stderr
     assert (target / "project" / ".git").is_dir()
+    # The headline, shown: a commit as applied, with its trailers.
+    assert "Tested-by: Tom Tester <tom@example.org>\nLink: http://127.0.0.1:" in proc.stdout
+
+    # The example of its own help, run again: the directory is taken, said in one line.
+    again = subprocess.run(
+        [sys.executable, "-m", "pwapply", "demo", "--dir", str(target)], capture_output=True, text=True
+    )
+    assert again.returncode == 2
+    assert again.stderr.splitlines() == [
+        f"error: --dir {target}: a directory that is not empty (the demo builds its project there)",
+        "hint: give a new or empty directory, e.g. pwapply demo --dir /tmp/pwdemo2, or none for a temporary one",
+    ]
+
+
+def test_demo_dir_that_is_a_file(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("mine\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pwapply", "demo", "--dir", str(target)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: --dir {target}: not a directory")
+    assert target.read_text() == "mine\n"
 
 
 def test_help_version_and_hook_path_import_no_http_or_gitpython(repo):

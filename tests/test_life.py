@@ -479,3 +479,66 @@ def test_status_asks_one_listing_of_versions_per_submitter(origin, pw, cli):
     rows = json.loads(cli("status", "--json", cwd=origin.path).stdout)
     assert [r["newer"] for r in rows] == [None, {"series": v2, "version": 2}, None]
     assert pw.count("/api/1.2/series/?") == 2, pw.paths()
+
+
+# ------------------------------------------------------------------ every refusal, seen
+
+
+def test_update_with_head_detached_asks_for_the_branch(two, origin, cli):
+    origin.git("checkout", "-q", "--detach")
+    state = origin.state()
+    result = cli("update", cwd=origin.path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: HEAD is not on a branch",
+        "hint: name the branch: pwapply update BRANCH",
+    ]
+    assert origin.state() == state
+
+
+def test_update_of_a_deleted_branch(two, origin, cli):
+    (a, a_branch), _ = two
+    origin.git("branch", "-q", "-D", a_branch)
+    result = cli("update", a_branch, cwd=origin.path)
+    assert result.exit_code == 2
+    assert (
+        f"error: branch {a_branch} no longer exists" in result.stderr and "hint: pwapply status --all" in result.stderr
+    )
+
+
+def test_update_of_a_rebased_branch_is_refused(two, origin, pw, cli):
+    (a, a_branch), _ = two
+    # Onto a commit that does not have the one pwapply applied it on (a rewritten history).
+    other = origin.git("commit-tree", "-m", "Initial import, rewritten", f"{origin.base}^{{tree}}").strip()
+    origin.git("checkout", "-q", a_branch)
+    origin.git("rebase", "-q", "--onto", other, origin.base)
+    pw.add_cover_reply(a, "Reviewed-by: R <r@example.org>\n")
+    state = origin.state()
+    result = cli("update", cwd=origin.path)
+    assert result.exit_code == 5
+    assert f"error: branch {a_branch} is no longer on the commit pwapply applied it on" in result.stderr
+    assert "hint: it was rebased" in result.stderr
+    assert origin.state() == state
+
+
+def test_accept_a_state_the_server_does_not_have(pushed, origin, pw, cli):
+    origin.git("config", "pwapply.acceptState", "merged")
+    result = cli("accept", cwd=origin.path, env={"PWAPPLY_TOKEN": TOKEN})
+    assert result.exit_code == 4
+    assert "refused the state of patch" in result.stderr and "Invalid state merged" in result.stderr
+    assert "hint: check git config pwapply.acceptState" in result.stderr
+    assert pw.changes == []
+
+
+def test_accept_with_a_token_the_server_does_not_know(pushed, origin, pw, cli):
+    result = cli("accept", cwd=origin.path, env={"PWAPPLY_TOKEN": "f" * 40})
+    assert result.exit_code == 4
+    assert "(HTTP 401): not a maintainer of its project?" in result.stderr and "hint: " in result.stderr
+    assert pw.changes == []
+
+
+def test_accept_of_an_unknown_revision(pushed, origin, pw, cli):
+    result = cli("accept", "nosuch..HEAD", cwd=origin.path, env={"PWAPPLY_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    assert "error: not a revision or range of this repository: nosuch..HEAD" in result.stderr
+    assert pw.changes == [] and pw.count() == 0

@@ -198,3 +198,17 @@ def test_an_interrupt_while_checks_run_changes_nothing_and_ends_them(repo, pw, s
         f.unlink()
     (scripts / "release").unlink()
     assert repo.state() == state
+
+
+def test_a_bad_check_timeout_is_refused_before_any_request(repo, pw, cli, series):
+    repo.git("config", "pwapply.checkPatchesCmd", "true")
+    repo.git("config", "pwapply.checkPatchesTimeout", "soon")
+    result = cli(str(series), "--check-patches", cwd=repo.path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: pwapply.checkPatchesTimeout is 'soon': not a number of seconds",
+        "hint: git config pwapply.checkPatchesTimeout 60",
+    ]
+    assert pw.count() == 0
+    # Not read where no check runs.
+    assert cli(str(series), "--no-check-patches", "-q", cwd=repo.path).exit_code == 0
