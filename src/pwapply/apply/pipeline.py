@@ -18,7 +18,7 @@ from ..config import Settings, require_server
 from ..errors import InputError
 from ..git import repo as gitrepo
 from ..git.repo import Repo
-from ..git.rewrite import rewrite_messages
+from ..git.rewrite import read_commits, rewrite_messages
 from ..git.scratch import Scratch
 from ..resolve import SeriesRef, is_msgid
 from ..ui import UI
@@ -90,6 +90,8 @@ def run(
         if attempt.failure is not None and not opts.resolve:
             label = f"{runs[attempt.failed or 0].label}: " if labelled else ""
             raise attempt.failure.error(HOOK_HINT if attempt.failure.hook else CONFLICT_HINT, label=label)
+        # The commits are read while the cover letters' replies may still be on their way.
+        read = read_commits(repo, base, attempt.tip) if attempt.failure is None else None
         entries = [
             Entry(p, r.source, trailers, r.label, n, len(r.patches))
             for r in runs
@@ -104,7 +106,7 @@ def run(
             # Raises where git am stops in the work tree; returns if it applied the rest there.
             result = hand_over(repo, base, attempt.failure, entries[:at], rest, plan.sign, options, target, labelled)
         else:
-            new_tip, commits = rewrite_messages(repo, base, attempt.tip, edit(entries), plan.sign)
+            new_tip, commits = rewrite_messages(repo, base, attempt.tip, edit(entries), plan.sign, read=read)
             process.commit()  # the commit point: from here on the run completes, whatever signal comes
             result = finish(repo, base, new_tip, commits, target, root)
             remember(repo, entries, commits, result)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import process
@@ -19,12 +20,31 @@ from .run import first_line
 _SIGNATURES = (b"gpgsig", b"gpgsig-sha256")  # the headers that hold a commit's signature
 
 
+@dataclass(frozen=True)
+class Read:
+    """The commits of base..tip as git stores them, oldest first."""
+
+    base: str
+    tip: str
+    ids: List[str]
+    objects: List[bytes]
+
+
+def read_commits(repo: Repo, base: str, tip: str) -> Read:
+    """base..tip read (rev-list, one cat-file): rewrite_messages() takes it, so a caller
+    can read while it waits for what the messages need (the cover letter's replies)."""
+    ids = repo.git.out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"]).split()
+    return Read(base, tip, ids, _read_objects(repo, ids) if ids else [])
+
+
 def rewrite_messages(
     repo: Repo,
     base: str,
     tip: str,
     edit: Callable[[int, str], str],
     sign: Optional[str] = None,
+    *,
+    read: Optional[Read] = None,
 ) -> Tuple[str, List[Commit]]:
     """Rewrite the message of every commit in base..tip with ``edit(index, message)``.
 
@@ -36,11 +56,13 @@ def rewrite_messages(
     makes them), and checked against what was meant.  A signature a commit had is
     dropped: it cannot survive a new message.
     Returns the new tip and, for each commit in order, its id, subject and author line.
+    ``read``: base..tip as read_commits() read it before (else it is read now).
     """
-    ids = repo.git.out(["rev-list", "--reverse", "--topo-order", f"{base}..{tip}"]).split()
+    if read is None or (read.base, read.tip) != (base, tip):
+        read = read_commits(repo, base, tip)
+    ids, objects = read.ids, read.objects
     if not ids:
         return tip, []
-    objects = _read_objects(repo, ids)
     algo = hashlib.sha256 if repo.object_format == "sha256" else hashlib.sha1
     parent_map = {base: base}
     new_ids: List[str] = []
