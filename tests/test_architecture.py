@@ -100,9 +100,18 @@ def test_only_the_command_line_uses_typer():
     assert offenders("cli", ("typer", "click")) == []
 
 
-def test_the_hook_path_modules_of_the_command_line_load_no_typer():
-    """The pre-push hook's fast path renders and maps errors without Typer."""
-    for name in ("cli.boundary", "cli.check", "cli.console", "cli.render", "cli.context"):
+def test_the_typer_free_paths_of_the_command_line_load_no_typer():
+    """The pre-push hook's fast path and the everyday apply's render and map errors
+    without Typer."""
+    for name in (
+        "cli.boundary",
+        "cli.check",
+        "cli.console",
+        "cli.render",
+        "cli.context",
+        "cli.apply",
+        "cli.apply_line",
+    ):
         path = SRC / (name.replace(".", "/") + ".py")
         assert [m for _, m in runtime_imports(path) if m.split(".")[0] in ("typer", "click")] == [], name
 

@@ -1,12 +1,15 @@
 """The entry point of the `pwapply` and `git-pwapply` commands.
 
-Two invocations are answered without loading Typer, because they run often and must be
-fast: `--version`, and `check --pre-push REMOTE URL` as the pre-push hook runs it on every
-push.  Everything else goes to the Typer app in cli/app.py.
+Three invocations are answered without loading Typer, because they run often and must be
+fast: `--version`; `check --pre-push REMOTE URL` as the pre-push hook runs it on every
+push; and `pwapply SERIES` with the apply command's options (cli/apply_line.py reads
+exactly that).
+Everything else goes to the Typer app in cli/app.py.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -29,6 +32,13 @@ def main() -> None:
         code = check(CheckOptions(pre_push=True), Console(quiet=False, verbose=False))
         sys.stdout.flush()
         sys.exit(code)
+    from .cli.apply_line import parse
+
+    args = parse(argv, os.environ)
+    if args is not None:  # the everyday `pwapply SERIES [options]`: no Typer
+        from .cli import apply, boundary
+
+        boundary.main(lambda: sys.exit(apply.run(args)))
     from .cli.app import main as full
 
     full()

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 import typer
 from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import InputError, require_timeout
-from . import admin, boundary, completion, context, life, options, render
+from . import admin, apply, boundary, completion, context, life, options, render
+from .apply_line import ApplyArgs
 from .console import Console
 
 if TYPE_CHECKING:
     pass
 
-NOTHING_CHANGED = "nothing was changed in your repository"
+NOTHING_CHANGED = apply.NOTHING_CHANGED
 EPILOG = (
     "Examples:  pwapply 500889  |  pwapply https://patchwork.ozlabs.org/project/qemu-devel/list/?series=500889"
     "  |  pwapply 20260421202110.306051-1-peterx@redhat.com  |  pwapply ./v2.mbox --no-branch"
@@ -100,15 +100,17 @@ def _root(
     pass
 
 
+def _extra(ctx: typer.Context) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """The words Typer left over: (stray ones, a mistake; what came after --)."""
+    passthrough: List[str] = ctx.meta.get("pwapply.passthrough", [])
+    return tuple(ctx.args[: len(ctx.args) - len(passthrough)]), tuple(passthrough)
+
+
 def _passthrough(ctx: typer.Context) -> List[str]:
     """What came after --; anything else left over is a mistake."""
-    passthrough: List[str] = ctx.meta.get("pwapply.passthrough", [])
-    stray = list(ctx.args[: len(ctx.args) - len(passthrough)]) if passthrough else list(ctx.args)
+    stray, passthrough = _extra(ctx)
     if stray:
-        raise InputError(
-            f"unexpected argument(s): {' '.join(stray)}",
-            "give one SERIES; options for git go after --, e.g. pwapply 500889 -- --reject",
-        )
+        raise InputError(f"unexpected argument(s): {' '.join(stray)}", apply.STRAY_HINT)
     return list(passthrough)
 
 
@@ -192,55 +194,35 @@ def apply_cmd(
 
     Anything after -- goes to git am, e.g. pwapply 500889 -- --whitespace=fix
     """
-    console = Console(quiet=quiet, verbose=verbose)
-
-    def body(guard: Any) -> int:
-        from ..apply import pipeline
-        from ..apply.options import Options
-        from ..patchwork.client import Preload
-        from ..process import Lock
-
-        require_timeout(timeout)
-        if not max_mbox_size > 0:
-            raise InputError("--max-mbox-size must be more than 0 MiB", "e.g. --max-mbox-size 64")
-        opts = Options(
-            base=base,
-            branch=branch,
-            no_branch=no_branch,
-            force=force,
-            checkout=not no_checkout,
-            three_way=three_way,
-            signoff=signoff,
-            patches=patches,
-            passthrough=_passthrough(ctx),
-            link=not no_link,
-            allow_incomplete=allow_incomplete,
-            resolve=resolve,
-            no_deps=no_deps,
-            check_patches=check_patches,
-        )
-        preload = Preload()
-        flags = {"server": server, "project": project, "link_format": link_format}
-        ref, repo, settings = context.where(console, series, flags, repo_needed=True, preload=preload)
-        assert repo is not None
-        conn = context.connection(
-            console, settings, timeout, ca_bundle, max_mbox=int(max_mbox_size * 1024 * 1024), preload=preload
-        )
-        ui = context.ui(console)
-        with Lock(repo.common_dir):
-            result = pipeline.run(ref, settings, repo, opts, conn, ui, read_stdin=lambda: sys.stdin.buffer.read())
-        # Before the commit point, a signal undoes everything (exit 130); from it on,
-        # the run completes and says it was interrupted late.
-        if guard.late is not None:
-            what = "the branch was made" if result.branch else "your branch was moved"
-            result.warnings.append(
-                f"interrupted ({boundary.signal_name(guard.late)}) after {what}: "
-                "pwapply finished the job rather than leave it half done"
-            )
-        render.applied(console, result, as_json)
-        return 0
-
-    raise typer.Exit(boundary.run(console, body, NOTHING_CHANGED))
+    stray, passthrough = _extra(ctx)
+    args = ApplyArgs(
+        series=series,
+        server=server,
+        project=project,
+        base=base,
+        branch=branch,
+        no_branch=no_branch,
+        force=force,
+        no_checkout=no_checkout,
+        three_way=three_way,
+        signoff=signoff,
+        patches=patches,
+        link_format=link_format,
+        no_link=no_link,
+        allow_incomplete=allow_incomplete,
+        resolve=resolve,
+        no_deps=no_deps,
+        check_patches=check_patches,
+        timeout=timeout,
+        max_mbox_size=max_mbox_size,
+        ca_bundle=ca_bundle,
+        as_json=as_json,
+        verbose=verbose,
+        quiet=quiet,
+        passthrough=passthrough,
+        stray=stray,
+    )
+    raise typer.Exit(apply.run(args))
 
 
 # ----------------------------------------------------------------------- versions

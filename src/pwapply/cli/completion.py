@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Callable, List, Mapping, Optional
 
 from ..errors import InputError
+from .apply_line import COMPLETE_VAR
 
 PROG = "pwapply"
-VAR = "_PWAPPLY_COMPLETE"
+VAR = COMPLETE_VAR
 SHELLS = ("bash", "zsh", "fish")
 OPTIONS = ("--show-completion", "--install-completion")
 
