@@ -23,6 +23,7 @@ def run(args: ApplyArgs) -> int:
     def body(guard: Any) -> int:
         from ..apply import pipeline
         from ..apply.options import Options
+        from ..patchwork import early
         from ..patchwork.client import Preload
         from ..process import Lock
 
@@ -47,7 +48,7 @@ def run(args: ApplyArgs) -> int:
             no_deps=args.no_deps,
             check_patches=args.check_patches,
         )
-        preload = Preload()
+        preload = None if early.running() else Preload()  # httpx is the early fetch's to load, if it runs
         flags = {"server": args.server, "project": args.project, "link_format": args.link_format}
         ref, repo, settings = context.where(console, args.series, flags, repo_needed=True, preload=preload)
         assert repo is not None

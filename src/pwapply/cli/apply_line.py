@@ -153,3 +153,10 @@ def _may_be_command(word: str) -> bool:
     or a typo of one, is Typer's to answer."""
     return 2 <= len(word) <= 21 and word[0] in _LOWER and all(c in _LOWER or c == "-" for c in word)
 
+
+def fetch_early(args: ApplyArgs) -> bool:
+    """Whether the early fetch (patchwork/early.py) may serve this apply: not an mbox
+    (a file, or - for stdin), and no -v (its log would miss the child's requests)."""
+    import os
+
+    return not args.verbose and args.series != "-" and not os.path.isfile(args.series)

@@ -216,6 +216,7 @@ class PatchworkClient(Transport):
         the caller applies the patches meanwhile and collects them with
         ``cover_comments()`` and ``cover_text()``.  The caller's ``meanwhile`` runs while
         the first requests are in flight."""
+        self.ready()
         f_series = self.submit(self.series, series_id)
         f_mbox = self.submit(self.series_mbox, series_id)
         later = self.ask_cover(known_cover, cover_text) if known_cover else (None, None)

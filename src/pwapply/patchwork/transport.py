@@ -94,11 +94,15 @@ class Transport:
             log(f"not sending the token to {self.host} over plain http")
         # Plain http needs no TLS context (building one loads the whole CA bundle); a
         # redirect to https gets a client of its own that verifies.
-        self._http = self._client(https=parts.scheme == "https", token=self.sends_token)
-        # --timeout bounds all of this client's network time (counted from here, after
-        # httpx is loaded), not each read: a server that answers a byte at a time cannot
-        # hold a run for long.
-        self._deadline = time.monotonic() + timeout
+        self._https = parts.scheme == "https"
+        self._make_lock = threading.Lock()
+        self._http_client: Optional["httpx.Client"] = None
+        # --timeout bounds all of this client's network time (counted from the moment
+        # its httpx client is made, httpx loaded), not each read: a server that answers
+        # a byte at a time cannot hold a run for long.
+        self._deadline: Optional[float] = None
+        if ca_bundle:
+            self.ready()  # a bad bundle is an error before anything else
         self._upgraded: Optional["httpx.Client"] = None
         self._moved: Optional[Tuple[str, str]] = None  # (from, to) after a move to https
         self._upgrade_lock = threading.Lock()
@@ -127,6 +131,25 @@ class Transport:
             headers=headers, timeout=httpx.Timeout(self.timeout), follow_redirects=False, verify=verify, trust_env=True
         )
 
+    @property
+    def _http(self) -> "httpx.Client":
+        """The httpx client, made (and httpx loaded) at the first request: a run served
+        by the early fetch (early.py) may need none."""
+        with self._make_lock:
+            if self._http_client is None:
+                self._http_client = self._client(https=self._https, token=self.sends_token)
+                self._deadline = time.monotonic() + self.timeout
+            return self._http_client
+
+    def ready(self) -> None:
+        """Make the httpx client now, in this thread: requests submitted next leave at
+        once, rather than after a worker has loaded httpx."""
+        self._http  # noqa: B018
+
+    def identity(self) -> Tuple[Any, ...]:
+        """Who asks which server, how: two clients of the same identity get the same answers."""
+        return (self.server, self._token, self.timeout, self.max_mbox, self._ca_bundle)
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
         """Run ``fn(*args)`` (requests of this client) in the client's pool; its future.
         Wait for it with process.result(), which a signal always ends."""
@@ -140,7 +163,8 @@ class Transport:
             # Not waiting: a request still running is one nobody will read (after an
             # error or Ctrl-C), and waiting for it would hold the exit up to --timeout.
             self._pool.shutdown(wait=False, cancel_futures=True)
-        self._http.close()
+        if self._http_client is not None:
+            self._http_client.close()
         if self._upgraded is not None:
             self._upgraded.close()
 
@@ -180,6 +204,7 @@ class Transport:
         in the pool and the main thread waits on it as on anything else: a signal ends
         the wait at once (process.result)."""
         if threading.current_thread() is threading.main_thread():
+            self.ready()
             asked: "Future[Tuple[int, Dict[str, str], bytes]]" = self.submit(
                 self._request, method, url, what, stream_limit, body
             )
@@ -208,6 +233,8 @@ class Transport:
             return status, headers, answer
 
     def _remaining(self) -> float:
+        if self._deadline is None:
+            return self.timeout
         return self._deadline - time.monotonic()
 
     def _too_slow(self, what: str, answered: bool) -> NetworkError:
@@ -246,6 +273,7 @@ class Transport:
     def _once(
         self, method: str, url: str, what: str, stream_limit: Optional[int], body: Optional[bytes]
     ) -> Tuple[int, Dict[str, str], bytes]:
+        self.ready()  # made (and the deadline set) before it is counted
         remaining = self._remaining()
         if remaining <= 0:
             raise self._too_slow(what, answered=False)
@@ -282,7 +310,7 @@ class Transport:
                             f"{what} is over the {_size(stream_limit)} limit",
                             "raise the limit with --max-mbox-size MIB if this is expected",
                         )
-                    if time.monotonic() > self._deadline:
+                    if self._remaining() < 0:
                         raise self._too_slow(what, answered=True)
                     chunks.append(chunk)
                 return resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks)
