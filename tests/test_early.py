@@ -62,7 +62,9 @@ def kill_the_child(pw: FakePatchwork, procs: Dict[str, "subprocess.Popen[str]"])
     parent = procs["run"].pid
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if int(stat(pid)[1]) == parent and not open(f"/proc/{pid}/comm").read().startswith("git"):
+            with open(f"/proc/{pid}/comm") as fh:
+                comm = fh.read()
+            if int(stat(pid)[1]) == parent and not comm.startswith("git"):
                 os.kill(int(pid), signal.SIGKILL)
         except OSError:
             pass
@@ -201,6 +203,7 @@ def fake_child(monkeypatch):
     child = FakeChild()
     yield child
     child.early.end()
+    child.proc.poll()  # reaped by end(): Popen learns it is over
     monkeypatch.setattr(early, "_early", None)
 
 
