@@ -75,6 +75,9 @@ def run(
         chain = None if opts.no_deps else bases.chain(chains.named_now(root, plan.server), stack)
         runs = _runs(chain, root, patches, plan.server)
         attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
+        # The new commits are read while the cover letter's text and replies may still be
+        # on their way (read again below if its text names bases and the chain is applied).
+        read = read_commits(repo, base, attempt.tip) if attempt.failure is None else None
         if chain is None and not opts.no_deps and root.got is not None:
             chain = bases.chain(chains.named_by_cover(root, plan.server), stack)
             if chain is not None:  # start again, on the chain
@@ -90,8 +93,6 @@ def run(
         if attempt.failure is not None and not opts.resolve:
             label = f"{runs[attempt.failed or 0].label}: " if labelled else ""
             raise attempt.failure.error(HOOK_HINT if attempt.failure.hook else CONFLICT_HINT, label=label)
-        # The commits are read while the cover letters' replies may still be on their way.
-        read = read_commits(repo, base, attempt.tip) if attempt.failure is None else None
         entries = [
             Entry(p, r.source, trailers, r.label, n, len(r.patches))
             for r in runs
