@@ -1,6 +1,9 @@
 import re
 import subprocess
 import sys
+from typing import Set
+
+import pytest
 
 from pwapply import __version__
 
@@ -64,11 +67,8 @@ def test_help_and_version_do_not_import_httpx():
     assert out.strip().splitlines()[-1] == "[]"
 
 
-def test_apply_does_not_import_httpx_command_line(repo, pw):
-    """httpx imports its CLI (click, rich, pygments) when they are installed: 60 ms of
-    every run.  The entry point keeps it out; -X importtime lists what was imported (by
-    this process: the early fetch's child, which inherits the same modules table, is off
-    here, as its stderr goes nowhere)."""
+def imported_by_an_apply(repo, pw, **env: str) -> Set[str]:
+    """The modules `pwapply SERIES` loads in its own process (-X importtime)."""
     import os
 
     from conftest import EDITS
@@ -79,13 +79,27 @@ def test_apply_does_not_import_httpx_command_line(repo, pw):
         cwd=repo.path,
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PWAPPLY_EARLY_FETCH="0"),
+        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **env),
     )
     assert proc.returncode == 0, proc.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+    return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+
+
+def test_apply_does_not_import_httpx_command_line(repo, pw):
+    """httpx imports its CLI (click, rich, pygments) when they are installed: 60 ms of
+    every run.  The entry point keeps it out.  The early fetch is off here: its child,
+    which inherits the same modules table, says nothing on stderr."""
+    imported = imported_by_an_apply(repo, pw, PWAPPLY_EARLY_FETCH="0")
     assert "httpx" in imported  # the request was made through httpx
-    # (not click: Typer itself may bring it, as the one Python 3.9 installs does)
     assert not {"rich", "pygments"} & imported, {"rich", "pygments"} & imported
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the early fetch forks on Linux only")
+def test_the_everyday_apply_loads_neither_typer_nor_httpx(repo, pw):
+    """Typer is not needed to read `pwapply SERIES`, nor httpx when the child fetched."""
+    imported = imported_by_an_apply(repo, pw)
+    assert "pwapply.apply.pipeline" in imported
+    assert not {"typer", "click", "httpx", "httpcore"} & imported
 
 
 def test_json_output(repo, pw, cli):

@@ -277,19 +277,3 @@ def test_an_error_for_the_series_is_raised_as_the_childs(repo, pw, fake_child):
         with pytest.raises(NotFoundError, match="series 7 not found"):
             early.take(ref, None, client, True)
     assert fake_child.ended()
-
-
-@needs_linux
-def test_the_everyday_apply_loads_neither_typer_nor_httpx(repo, pw):
-    """Typer is not needed to read `pwapply SERIES`, nor httpx when the child fetched."""
-    sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "pwapply", str(sid), "--server", pw.url, "-q"],
-        cwd=repo.path,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
-    assert "pwapply.apply.pipeline" in imported
-    assert not {"typer", "click", "httpx", "httpcore"} & imported
