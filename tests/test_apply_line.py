@@ -103,3 +103,32 @@ def test_any_command_line_it_reads_typer_reads_alike(monkeypatch, argv):
     mine = parse(argv, {})
     if mine is not None:  # when it reads a line, Typer reads it the same (nan included)
         assert repr(mine) == repr(typer_reads(argv, monkeypatch)), argv
+
+
+@pytest.mark.parametrize(
+    "argv,early",
+    [
+        (["500889"], True),
+        (["500889", "-q", "--no-deps"], True),
+        (["500889", "-v"], False),  # -v would not show the child's requests
+        (["-"], False),
+        (["500889", "extra"], False),  # refused at once
+        (["500889", "--timeout", "0"], False),
+        (["500889", "--max-mbox-size", "0"], False),
+    ],
+)
+def test_the_early_fetch_is_for_what_will_be_fetched(argv, early):
+    from pwapply.cli.apply_line import fetch_early
+
+    args = parse(argv, {})
+    assert args is not None
+    assert fetch_early(args) is early
+
+
+def test_an_mbox_file_is_not_fetched_early(tmp_path, monkeypatch):
+    from pwapply.cli.apply_line import fetch_early
+
+    (tmp_path / "500889").write_text("an mbox named like a series id\n")
+    monkeypatch.chdir(tmp_path)
+    args = parse(["500889"], {})
+    assert args is not None and not fetch_early(args)

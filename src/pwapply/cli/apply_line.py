@@ -156,7 +156,10 @@ def _may_be_command(word: str) -> bool:
 
 def fetch_early(args: ApplyArgs) -> bool:
     """Whether the early fetch (patchwork/early.py) may serve this apply: not an mbox
-    (a file, or - for stdin), and no -v (its log would miss the child's requests)."""
+    (a file, or - for stdin), no -v (its log would miss the child's requests), and
+    nothing the command refuses at once (a stray word, a limit of 0)."""
     import os
 
-    return not args.verbose and args.series != "-" and not os.path.isfile(args.series)
+    if args.verbose or args.stray or not (args.timeout > 0 and args.max_mbox_size > 0):
+        return False
+    return args.series != "-" and not os.path.isfile(args.series)
