@@ -132,3 +132,8 @@ def test_an_mbox_file_is_not_fetched_early(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     args = parse(["500889"], {})
     assert args is not None and not fetch_early(args)
+
+
+def test_apply_args_take_only_arguments():
+    with pytest.raises(TypeError, match="no argument 'values'"):
+        ApplyArgs(series="1", values={})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import typer
 from typer.core import TyperGroup
@@ -21,10 +21,6 @@ from . import admin, apply, boundary, completion, context, life, options, render
 from .apply_line import ApplyArgs
 from .console import Console
 
-if TYPE_CHECKING:
-    pass
-
-NOTHING_CHANGED = apply.NOTHING_CHANGED
 EPILOG = (
     "Examples:  pwapply 500889  |  pwapply https://patchwork.ozlabs.org/project/qemu-devel/list/?series=500889"
     "  |  pwapply 20260421202110.306051-1-peterx@redhat.com  |  pwapply ./v2.mbox --no-branch"

@@ -48,7 +48,7 @@ class ApplyArgs:
 
     def __init__(self, **values: Any) -> None:
         for name, value in values.items():
-            if not hasattr(ApplyArgs, name):
+            if name not in ApplyArgs.__annotations__:  # an argument, not a method
                 raise TypeError(f"no argument {name!r}")
             setattr(self, name, value)
 
