@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -237,6 +238,20 @@ EDITS = [
     ),
     ("docs/index.rst", "Welcome.\n", "Welcome to the project.\n", "docs: Say welcome properly"),
 ]
+
+
+def start_pwapply(repo: "Repo", *args: str, **env: str) -> "subprocess.Popen[str]":
+    """pwapply as its own process, in a session (and process group) of its own, as a
+    shell job is: stderr to read, stdout to nowhere."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pwapply", *args],
+        cwd=repo.path,
+        env=dict(os.environ, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture

@@ -14,24 +14,11 @@ from typing import Dict, List
 
 import pytest
 
-from conftest import EDITS, Repo
+from conftest import EDITS, Repo, start_pwapply
 from pwapply.testing import FakePatchwork
 
 BRANCH = "pw/improve-the-files-v2"
 REVIEW = "Reviewed-by: Rev Iewer <rev@example.org>"
-
-
-def start(repo: Repo, args: List[str], **env: str) -> "subprocess.Popen[str]":
-    """pwapply in a session of its own (its id is pwapply's pid)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pwapply", *args],
-        cwd=repo.path,
-        env=dict(os.environ, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def finish(proc: "subprocess.Popen[str]") -> str:
@@ -85,10 +72,10 @@ def test_the_child_fetches_what_pwapply_would_have(repo, pw, tmp_path):
     assert other.git("rev-parse", "HEAD") == repo.git("rev-parse", "HEAD")
     args = [str(sid), "--server", pw.url, "-q"]
 
-    finish(start(repo, args, PWAPPLY_TEST_STEPS=str(tmp_path / "steps")))
+    finish(start_pwapply(repo, *args, PWAPPLY_TEST_STEPS=str(tmp_path / "steps")))
     early_paths = sorted(pw.paths())
     pw.reset()
-    finish(start(other, args, PWAPPLY_EARLY_FETCH="0"))
+    finish(start_pwapply(other, *args, PWAPPLY_EARLY_FETCH="0"))
 
     steps = steps_of(tmp_path)
     assert "wait early fetch" in steps and not [s for s in steps if s.startswith("before GET")]
@@ -104,10 +91,10 @@ def test_an_error_the_child_meets_is_the_runs(repo, pw):
     not_found = {"Content-Type": "application/json"}
     pw.fault(r"^/api/series/\d+/$", status=404, body=b'{"detail": "Not found."}', headers=not_found)
     before = repo.state()
-    early = start(repo, [str(sid), "--server", pw.url])
+    early = start_pwapply(repo, str(sid), "--server", pw.url)
     err = finish(early)
     assert pw.count("/api/series/") == 1  # asked once, by the child
-    plain = start(repo, [str(sid), "--server", pw.url], PWAPPLY_EARLY_FETCH="0")
+    plain = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
     assert finish(plain) == err
     assert early.returncode == plain.returncode == 3
     assert err.startswith("error: ") and err.count("error:") == 1
@@ -126,7 +113,7 @@ def test_a_child_gone_mid_way_leaves_pwapply_to_ask_itself(repo, pw, tmp_path, a
         return True  # no answer: its asker is dead
 
     pw.fault(at, handler=kill, times=1)
-    procs["run"] = start(repo, [str(sid), "--server", pw.url, "-q"], PWAPPLY_TEST_STEPS=str(tmp_path / "steps"))
+    procs["run"] = start_pwapply(repo, str(sid), "--server", pw.url, "-q", PWAPPLY_TEST_STEPS=str(tmp_path / "steps"))
     err = finish(procs["run"])
     assert procs["run"].returncode == 0, err
     fragment = "/api/series/" if at.startswith("^") else "/comments/"
@@ -142,7 +129,7 @@ def test_an_interrupt_while_the_child_fetches_ends_both(repo, pw):
     sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
     pw.fault("/comments/", status=200, stall=120.0)
     before = repo.state()
-    proc = start(repo, [str(sid), "--server", pw.url], PWAPPLY_TEST_SIGNAL="wait cover comments@int-thread")
+    proc = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_TEST_SIGNAL="wait cover comments@int-thread")
     err = finish(proc)
     assert proc.returncode == 130, err
     assert repo.state() == before
@@ -156,7 +143,7 @@ def test_a_run_refused_before_it_looks_at_the_series_ends_the_child(repo, pw):
     sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
     pw.fault(r"^/api/series/\d+/$", status=200, stall=120.0)
     (repo.path / "src" / "file1.c").write_text("changed\n")
-    proc = start(repo, [str(sid), "--server", pw.url])
+    proc = start_pwapply(repo, str(sid), "--server", pw.url)
     err = finish(proc)
     assert proc.returncode == 5 and "tracked files have changes" in err
     assert in_session(proc.pid) == []

@@ -9,13 +9,11 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import EDITS, msgids
+from conftest import EDITS, msgids, start_pwapply
 from test_errors import check
 
 
@@ -237,19 +235,6 @@ while [ ! -e "{release}" ]; do sleep 0.05; done
 """
 
 
-def start(repo, *args, **env):
-    """pwapply as its own process (and process group, as a shell job is)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pwapply", *args],
-        cwd=repo.path,
-        env=dict(os.environ, **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
 def wait_for(cond, what):
     deadline = time.monotonic() + 20
     while not cond():
@@ -307,7 +292,7 @@ def test_interrupted_tree_check_leaves_nothing(repo, pw, sid, how, tmp_path):
     for path in (release, marker, pids):
         path.unlink()
     try:
-        proc = start(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
+        proc = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
         wait_for(marker.exists, "git status running")
         code, err = interrupt(proc, how)
         # A hook whose git was already gone names its new parent, init: not ours.
@@ -335,7 +320,7 @@ def test_interrupted_download_leaves_nothing(repo, pw, sid, how):
     # not say where pwapply is (test_early.py interrupts a run that waits for the child).
     pw.fault(r"^/series/\d+/mbox/$", status=200, delay=60.0, times=1)
     before = repo.state()
-    proc = start(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
+    proc = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
     wait_for(lambda: pw.count("/mbox/") > 0, "the mbox request")
     code, err = interrupt(proc, how)
     assert code == 130, err
@@ -351,7 +336,7 @@ def test_interrupted_git_am_leaves_nothing(repo, pw, sid, how, tmp_path):
     hook.chmod(0o755)
     before = repo.state()
     try:
-        proc = start(repo, str(sid), "--server", pw.url)
+        proc = start_pwapply(repo, str(sid), "--server", pw.url)
         wait_for(marker.exists, "git am running")
         code, err = interrupt(proc, how)
     finally:
