@@ -365,17 +365,13 @@ def main() -> int:
                     commands.append(
                         (["sh", "-ec", f"git checkout -q -b bench-gitpw; {gitpw} series apply {ids[n]}"], proj.repo)
                     )
-                if n <= 16:  # what the early fetch (patchwork/early.py) is worth
-                    commands.append((["env", "PWAPPLY_EARLY_FETCH=0", *ours], proj.repo))
                 b, a, *rest = rounds(runs, commands, reset)
-                g, off = (rest[:1], rest[1:]) if gitpw else ([], rest)
+                g = rest[:1]
                 target = None if args.quick or args.rtt < 0.05 else {3: 1.25, 16: 1.2, 50: 1.15, 500: 1.05}.get(n)
                 per = statistics.median(t for t, _ in a) / n * 1000
                 rows.append(Row(f"apply {n} patches", a, b, target, f"{per:.1f} ms/patch"))
                 if g:
                     rows.append(Row("  pwapply / git-pw series apply", a, g[0], None if args.quick else 0.75))
-                if off:
-                    rows.append(Row("  pwapply / without the early fetch", a, off[0], None))
                 print(f"  measured apply {n} ({time.perf_counter() - t0:.0f} s)", flush=True)
             notes.append(
                 f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}"

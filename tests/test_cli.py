@@ -3,7 +3,6 @@ import subprocess
 import sys
 from typing import Set
 
-import pytest
 
 from pwapply import __version__
 
@@ -87,19 +86,17 @@ def imported_by_an_apply(repo, pw, **env: str) -> Set[str]:
 
 def test_apply_does_not_import_httpx_command_line(repo, pw):
     """httpx imports its CLI (click, rich, pygments) when they are installed: 60 ms of
-    every run.  The entry point keeps it out.  The early fetch is off here: its child,
-    which inherits the same modules table, says nothing on stderr."""
-    imported = imported_by_an_apply(repo, pw, PWAPPLY_EARLY_FETCH="0")
+    every run.  The entry point keeps it out."""
+    imported = imported_by_an_apply(repo, pw)
     assert "httpx" in imported  # the request was made through httpx
     assert not {"rich", "pygments"} & imported, {"rich", "pygments"} & imported
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="the early fetch forks on Linux only")
-def test_the_everyday_apply_loads_neither_typer_nor_httpx(repo, pw):
-    """Typer is not needed to read `pwapply SERIES`, nor httpx when the child fetched."""
+def test_the_everyday_apply_loads_no_typer(repo, pw):
+    """Typer is not needed to read `pwapply SERIES`."""
     imported = imported_by_an_apply(repo, pw)
     assert "pwapply.apply.pipeline" in imported
-    assert not {"typer", "click", "httpx", "httpcore"} & imported
+    assert not {"typer", "click"} & imported
 
 
 def test_json_output(repo, pw, cli):

@@ -236,16 +236,6 @@ def test_checked_out_branch_is_not_forced(repo, pw, cli, sid):
     check(cli(str(sid), "--server", pw.url, "--force", cwd=repo.path), 5, "is checked out")
 
 
-def test_another_pwapply_running_exits_5(repo, pw, cli, sid):
-    import os
-
-    (repo.path / ".git" / "pwapply.lock").write_text(f"{os.getppid()}\n")
-    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 5, "another pwapply")
-    (repo.path / ".git" / "pwapply.lock").write_text("999999999\n")  # stale: taken over
-    assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
-    assert not (repo.path / ".git" / "pwapply.lock").exists()
-
-
 def test_server_values_cannot_inject_trailers_or_break_the_branch(repo, pw, cli):
     mbox = repo.series(EDITS[:1], version=1)
     sid = pw.add_series("qemu-devel", mbox, name="Evil\nSigned-off-by: Mallory <m@evil>\n../../x")

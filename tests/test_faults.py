@@ -279,9 +279,7 @@ exit 1
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupted_tree_check_leaves_nothing(repo, pw, sid, how, tmp_path):
     """Interrupted while git status looks at the work tree (and the scratch is being
-    made beside it): exit 130, no request, no git process left running.  No request of
-    pwapply's own, that is: the early fetch, off here, may have asked already (its child
-    is ended with the run: test_early.py)."""
+    made beside it): exit 130, no request, no git process left running."""
     marker, release, pids = tmp_path / "status-running", tmp_path / "release", tmp_path / "pids"
     hook = tmp_path / "fsmonitor"
     hook.write_text(FSMONITOR.format(pids=pids, marker=marker, release=release))
@@ -292,7 +290,7 @@ def test_interrupted_tree_check_leaves_nothing(repo, pw, sid, how, tmp_path):
     for path in (release, marker, pids):
         path.unlink()
     try:
-        proc = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
+        proc = start_pwapply(repo, str(sid), "--server", pw.url)
         wait_for(marker.exists, "git status running")
         code, err = interrupt(proc, how)
         # A hook whose git was already gone names its new parent, init: not ours.
@@ -315,12 +313,10 @@ def test_interrupted_tree_check_leaves_nothing(repo, pw, sid, how, tmp_path):
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "hang-up"])
 def test_interrupted_download_leaves_nothing(repo, pw, sid, how):
     # The answer would come after a minute: pwapply must not wait for it (communicate's
-    # 20 s timeout would fail the test).  pwapply's own request: the early fetch's child
-    # may ask before pwapply has even set up its signal handling, so its request would
-    # not say where pwapply is (test_early.py interrupts a run that waits for the child).
+    # 20 s timeout would fail the test).
     pw.fault(r"^/series/\d+/mbox/$", status=200, delay=60.0, times=1)
     before = repo.state()
-    proc = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_EARLY_FETCH="0")
+    proc = start_pwapply(repo, str(sid), "--server", pw.url)
     wait_for(lambda: pw.count("/mbox/") > 0, "the mbox request")
     code, err = interrupt(proc, how)
     assert code == 130, err

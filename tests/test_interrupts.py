@@ -30,9 +30,7 @@ MODES = {
     "new branch": [],
     "--no-branch": ["--no-branch"],
     "--force": ["-b", "review", "--force"],
-    "no early fetch": [],  # the requests made by pwapply itself, each a step (see ENVS)
 }
-ENVS = {"no early fetch": {"PWAPPLY_EARLY_FETCH": "0"}}
 
 
 def pwapply(work: Path, tmpdir: Path, args: List[str], **env: str) -> "subprocess.CompletedProcess[str]":
@@ -106,27 +104,22 @@ def test_every_step_has_two_outcomes(repo, pw, tmp_path, mode):
     work, tmpdir = copies.make()
     before = repo_state(work, str(tmpdir))
     steps_file = tmp_path / "steps.txt"
-    env = ENVS.get(mode, {})
-    done = pwapply(work, tmpdir, args, PWAPPLY_TEST_STEPS=str(steps_file), **env)
+    done = pwapply(work, tmpdir, args, PWAPPLY_TEST_STEPS=str(steps_file))
     assert done.returncode == 0, done.stderr
     after = repo_state(work, str(tmpdir))
     assert after != before
     steps = steps_file.read_text().split("\n")[:-1]
     assert "before git update-ref" in steps or mode == "--no-branch"
     waits = [s for s in steps if s.startswith("wait ")]
-    if env:  # pwapply's own requests, and its waits for them
-        assert {"wait series", "wait mbox"} <= set(waits)
-        assert "before GET /api/series/N/" in steps
-    else:  # the early fetch's child asked; pwapply waits for what it sends
-        assert {"wait early fetch", "wait series"} <= set(waits)
-        assert not [s for s in steps if s.startswith("before GET")]
+    assert {"wait series", "wait mbox"} <= set(waits)  # each request, and each wait for it, is a step
+    assert "before GET /api/series/N/" in steps
 
     cases = [(s, how) for s in steps for how in HOWS]
 
     def one(case: Tuple[str, str]) -> Tuple[str, str, int, str, Dict[str, str]]:
         at, how = case
         work, tmpdir = copies.make()
-        proc = pwapply(work, tmpdir, args, PWAPPLY_TEST_SIGNAL=f"{at}@{how}", **env)
+        proc = pwapply(work, tmpdir, args, PWAPPLY_TEST_SIGNAL=f"{at}@{how}")
         return at, how, proc.returncode, proc.stderr, repo_state(work, str(tmpdir))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -232,15 +225,12 @@ def test_ctrl_c_during_the_final_checkout_completes_it(repo, pw, tmp_path):
 def test_a_signal_as_a_wait_begins_ends_the_run(repo, pw, wait, path, fragment, how):
     """The server never answers; the signal lands in another thread than the main one
     as the main thread goes to sleep in its wait for that answer: the run ends at once
-    (else it would sleep until the server answered, here never).  pwapply's own
-    requests: test_early.py has the waits for the early fetch's child."""
+    (else it would sleep until the server answered, here never)."""
     sid = pw.add_series("qemu-devel", repo.series(EDITS, version=2))
     pw.fault(path, status=200, stall=120.0)
     before = repo.state()
     args = [str(sid), "--server", pw.url]
-    proc = pwapply(
-        repo.path, Path(os.environ["TMPDIR"]), args, PWAPPLY_TEST_SIGNAL=f"{wait}@{how}", PWAPPLY_EARLY_FETCH="0"
-    )
+    proc = pwapply(repo.path, Path(os.environ["TMPDIR"]), args, PWAPPLY_TEST_SIGNAL=f"{wait}@{how}")
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stderr
     assert repo.state() == before

@@ -3,7 +3,7 @@
 Three invocations are answered without loading Typer, because they run often and must be
 fast: `--version`; `check --pre-push REMOTE URL` as the pre-push hook runs it on every
 push; and `pwapply SERIES` with the apply command's options (cli/apply_line.py reads
-exactly that), whose series is fetched by a child from the start (patchwork/early.py).
+exactly that).
 Everything else goes to the Typer app in cli/app.py.
 """
 
@@ -32,22 +32,10 @@ def main() -> None:
         code = check(CheckOptions(pre_push=True), Console(quiet=False, verbose=False))
         sys.stdout.flush()
         sys.exit(code)
-    from .cli.apply_line import fetch_early, parse
+    from .cli.apply_line import parse
 
     args = parse(argv, os.environ)
     if args is not None:  # the everyday `pwapply SERIES [options]`: no Typer
-        if fetch_early(args):
-            from .patchwork import early
-
-            # The series' requests leave from a child while this process loads the rest.
-            early.start(
-                args.series,
-                no_deps=args.no_deps,
-                flags={"server": args.server, "project": args.project},
-                timeout=args.timeout,
-                ca_bundle=args.ca_bundle,
-                max_mbox=args.max_mbox,
-            )
         from .cli import apply, boundary
 
         boundary.main(lambda: sys.exit(apply.run(args)))

@@ -1,5 +1,5 @@
 """How a run stays interruptible, and safe when interrupted: signals, waits, the commit
-point, and the one-pwapply-at-a-time lock.  (Child processes are git/run.py's.)
+point, and the repository's lock.  (Child processes are git/run.py's.)
 
 - ``guard()`` is held by every command: SIGINT, SIGTERM and SIGHUP then raise
   KeyboardInterrupt in the main thread, and the kernel's signal wakeup byte goes to a
@@ -274,59 +274,100 @@ def in_thread(fn: Callable[[], T], name: str) -> "Future[T]":
 
 # ------------------------------------------------------------------------ the lock
 
+LOCK_WAIT = 60.0  # seconds a run waits for another's lock before it gives up
+_held: Dict[str, List[int]] = {}  # path -> [fd, depth]: this process's locks
 
-class Lock:
-    """One pwapply at a time per repository: ``<common dir>/pwapply.lock`` holds the pid."""
 
-    def __init__(self, common_dir: str) -> None:
-        self.path = os.path.join(common_dir, "pwapply.lock")
-        self.held = False
+def lock_path(common_dir: str) -> str:
+    return os.path.join(common_dir, "pwapply.lock")
 
-    def __enter__(self) -> "Lock":
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = _read_pid(self.path)
-                if pid and _alive(pid):
-                    raise RepoStateError(
-                        f"another pwapply (pid {pid}) is working in this repository",
-                        "wait for it to finish; if it is gone, remove " + self.path,
-                    ) from None
-                try:  # left behind by a process that died
-                    os.unlink(self.path)
-                except FileNotFoundError:
+
+@contextmanager
+def repo_lock(
+    common_dir: str, say: Callable[[str], None] = lambda _: None, wait: Optional[float] = None
+) -> Iterator[None]:
+    """Hold the repository's pwapply lock: what must not overlap between two runs (the
+    record's read-modify-write, the check that a branch is still as the run found it and
+    the update-ref that follows) runs inside; everything else runs side by side.
+
+    An ``fcntl.flock`` on ``<common dir>/pwapply.lock``, which the kernel drops with its
+    holder (a crash, SIGKILL): no pid is trusted, none can go stale.  The file is there
+    only while held: the holder removes it before it lets go, and a run that got a file
+    no longer at that path (removed meanwhile) takes the new one.  Re-entered freely in
+    one process.  Another run's lock is waited for, ``say`` told once, for at most
+    ``wait`` seconds (LOCK_WAIT), a signal ending the wait at once."""
+    path = lock_path(common_dir)
+    mine = _held.get(path)
+    if mine is not None:
+        mine[1] += 1
+        try:
+            yield
+        finally:
+            mine[1] -= 1
+        return
+    bound = LOCK_WAIT if wait is None else wait
+    deadline = time.monotonic() + bound
+    told = False
+    fd: Optional[int] = None
+    try:
+        while fd is None:
+            with hold():  # a signal meanwhile is acted on once fd is set: the finally closes it
+                fd = _try_lock(path)
+            if fd is not None:
+                break
+            if time.monotonic() >= deadline:
+                raise RepoStateError(
+                    f"another pwapply{_holder(path)} has held this repository's lock for over {bound:g} s",
+                    f"let it finish; the lock ends with it (a crashed run holds none): {path}",
+                )
+            if not told:
+                say(f"waiting for another pwapply{_holder(path)} working in this repository ...")
+                told = True
+            wait_fds((), min(0.05, max(0.0, deadline - time.monotonic())))
+        _held[path] = [fd, 1]
+        yield
+    finally:
+        if fd is not None:
+            with hold():
+                _held.pop(path, None)
+                try:
+                    os.unlink(path)  # while held: a run waiting on this file then takes a new one
+                except OSError:
                     pass
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
-            self.held = True
-            return self
-        raise RepoStateError("cannot take the pwapply lock", "remove " + self.path)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.held:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
-            self.held = False
+                os.close(fd)
 
 
-def _read_pid(path: str) -> Optional[int]:
+def _try_lock(path: str) -> Optional[int]:
+    """The lock's fd, locked and still the file at ``path``; None while another holds it."""
+    import fcntl
+
+    for _ in range(100):  # another run removes the file each time it lets go: open anew
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # for the waiting message only: never trusted
+            return fd
+        os.close(fd)  # removed by its last holder as we locked it
+    raise RepoStateError(f"cannot take the lock {path}", "is something else removing it? try again")
+
+
+def _holder(path: str) -> str:
+    """ " (pid N)" as the holder wrote it, when it did: said, never trusted."""
     try:
-        with open(path) as fh:
+        with open(path, encoding="ascii") as fh:
             text = fh.read().strip()
-        return int(text) if text.isdigit() else None
-    except OSError:
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""

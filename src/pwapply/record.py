@@ -4,7 +4,9 @@ At apply time we remember, for each Message-ID, its series and server, so that t
 pre-push check needs no lookup per commit; and, for each commit made, its author line
 and subject, so that a commit whose Link trailer was lost (an amend, a rebase with a
 message rewrite) is still recognised.  One JSON file in the git common dir, written
-atomically, bounded in size; read into a typed Record here, where it enters.
+atomically (a crash leaves the old record or the new, never half of one), bounded in
+size; read into a typed Record here, where it enters.  Every read-modify-write holds
+the repository's lock (process.repo_lock), so that two runs never lose an entry.
 """
 
 from __future__ import annotations
@@ -153,6 +155,18 @@ def add(
     """Remember applied patches, the (author, subject, msgid) of the commits made and the
     branch made.  Never fails the apply: a record that cannot be written only costs
     lookups later."""
+    from .process import repo_lock
+
+    with repo_lock(common_dir):
+        _add(common_dir, applied, commits, branch)
+
+
+def _add(
+    common_dir: str,
+    applied: Iterable[Applied],
+    commits: Iterable[Tuple[str, str, str]],
+    branch: Optional[Branch],
+) -> None:
     record = load(common_dir)
     if branch is not None:
         record.branches.pop(branch.name, None)
@@ -168,10 +182,14 @@ def add(
 
 
 def update(common_dir: str, change: "Callable[[Record], None]") -> None:
-    """Read the record, change it, write it back (never failing the command)."""
-    record = load(common_dir)
-    change(record)
-    save(common_dir, record)
+    """Read the record, change it, write it back (never failing the command), under
+    the repository's lock: two runs never lose each other's entries."""
+    from .process import repo_lock
+
+    with repo_lock(common_dir):
+        record = load(common_dir)
+        change(record)
+        save(common_dir, record)
 
 
 def save(common_dir: str, record: Record) -> None:

@@ -18,7 +18,8 @@ from typing import Dict, Optional
 class _Steps:
     """PWAPPLY_TEST_STEPS=FILE: append each step's name to FILE.
     PWAPPLY_TEST_SIGNAL=STEP@HOW: at STEP, signal: HOW is int (SIGINT to pwapply), group
-    (SIGINT to its process group, as a terminal's Ctrl-C), term, hup, or int-thread /
+    (SIGINT to its process group, as a terminal's Ctrl-C), term, hup, kill (SIGKILL: a
+    crash, nothing cleaned), or int-thread /
     term-thread (to a thread other than the main one, once the main thread sleeps in a
     wait: the signal no wait of a lock or a pipe alone would see)."""
 
@@ -55,7 +56,13 @@ def step(name: str) -> None:
 
 
 def _deliver(how: str) -> None:
-    sig = {"int": signal.SIGINT, "group": signal.SIGINT, "term": signal.SIGTERM, "hup": signal.SIGHUP}
+    sig = {
+        "int": signal.SIGINT,
+        "group": signal.SIGINT,
+        "term": signal.SIGTERM,
+        "hup": signal.SIGHUP,
+        "kill": signal.SIGKILL,
+    }
     if how.endswith("-thread"):
         target = threading.main_thread().native_id
         signum = sig[how[: -len("-thread")]]

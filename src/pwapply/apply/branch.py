@@ -17,8 +17,7 @@ from .options import Options
 
 
 def preflight(repo: Repo, opts: Options, stack: ExitStack) -> Tuple[str, Scratch, Optional[str]]:
-    """Refuse early (before any request of this process; the early fetch's child may
-    have asked already) what would fail later.  Returns the base
+    """Refuse early (before any network) what would fail later.  Returns the base
     commit, the scratch worktree on it (its index is read while `git status` looks at
     the work tree and while the series downloads: it needs nothing else), and the tip of
     the branch named with --branch (kept: the final update-ref still refuses if it moved

@@ -33,6 +33,21 @@ class Target:
     checkout: bool
 
 
+def still(repo: Repo, target: Target) -> None:
+    """Before the commit point, under the repository's lock: the branch is still as the
+    run found it (another pwapply, in another work tree, may have made it meanwhile).
+    The current branch (--no-branch) is moved by update-ref HEAD NEW OLD, which refuses
+    a branch that moved, the work tree put back."""
+    if target.branch is None:
+        return
+    if gitrepo.branch_tip(repo, target.branch) != target.old_tip:
+        raise RepoStateError(
+            f"branch {target.branch} was {'moved' if target.old_tip else 'made'} while pwapply worked "
+            "(by another pwapply?)",
+            "nothing was changed; use --branch NAME, or --force to move it",
+        )
+
+
 def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: Target, source: Source) -> Result:
     what = f"pwapply: series {source.series_id} v{source.version}" if source.series_id else "pwapply: mbox"
     checked_out = False
@@ -118,6 +133,7 @@ def hand_over(
     from .. import mbox, process
 
     tip, commits = rewrite_messages(repo, base, failure.done_tip, edit(done), sign)
+    still(repo, target)
     process.commit()  # the commit point: the hand-over completes, whatever signal comes
     result = finish(repo, base, tip, commits, target, rest[-1].source)
     mails = []

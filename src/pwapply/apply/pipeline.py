@@ -25,7 +25,7 @@ from ..ui import UI
 from . import chain as chains
 from .am import Run, am_options, apply_runs
 from .branch import branch_name, check_branch, preflight
-from .finish import Entry, Target, edit, finish, hand_over, remember
+from .finish import Entry, Target, edit, finish, hand_over, remember, still
 from .options import Options, Plan, Result
 from .source import Source, fetch, pick
 from .trailer_plan import trailer_plan
@@ -105,12 +105,17 @@ def run(
             rest = entries[at:]
             options = am_options(opts.three_way, opts.passthrough, [e.patch for e in rest])
             # Raises where git am stops in the work tree; returns if it applied the rest there.
-            result = hand_over(repo, base, attempt.failure, entries[:at], rest, plan.sign, options, target, labelled)
+            with process.repo_lock(repo.common_dir, ui.info):
+                result = hand_over(
+                    repo, base, attempt.failure, entries[:at], rest, plan.sign, options, target, labelled
+                )
         else:
             new_tip, commits = rewrite_messages(repo, base, attempt.tip, edit(entries), plan.sign, read=read)
-            process.commit()  # the commit point: from here on the run completes, whatever signal comes
-            result = finish(repo, base, new_tip, commits, target, root)
-            remember(repo, entries, commits, result)
+            with process.repo_lock(repo.common_dir, ui.info):  # another run's branch and record wait
+                still(repo, target)
+                process.commit()  # the commit point: from here on the run completes, whatever signal comes
+                result = finish(repo, base, new_tip, commits, target, root)
+                remember(repo, entries, commits, result)
     result.checks = checked
     if plan.check_note:
         result.warnings.append(plan.check_note)

@@ -57,17 +57,12 @@ def fetch(
     arrive while git am runs."""
     if ref.kind in (MBOX, STDIN):
         return from_mbox(_read_local(ref, read_stdin), plan.project)
-    from ..patchwork import early
     from ..patchwork.locate import locate
 
     assert client is not None
     ui.progress(f"Fetching from {client.server} ...")
-    taken = early.take(ref, plan.project, client, cover_text)  # fetched already, on another core?
-    if taken is not None:
-        series_id, got = taken
-    else:
-        series_id, known_cover = locate(client, ref, plan.project)
-        got = client.fetch(series_id, known_cover=known_cover, cover_text=cover_text, meanwhile=_load_parsers)
+    series_id, known_cover = locate(client, ref, plan.project)
+    got = client.fetch(series_id, known_cover=known_cover, cover_text=cover_text, meanwhile=_load_parsers)
     from ..cache import MboxCache
 
     MboxCache().put(client.server, series_id, got.mbox)  # for pwapply diff later

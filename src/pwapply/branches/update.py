@@ -11,7 +11,7 @@ keep their messages (their ids change with their parents').  The branch moves wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 from .. import process, record
 from ..check.rules import links, missing_tags
@@ -89,8 +89,11 @@ def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update
     return up
 
 
-def apply(repo: "Repo", made: record.Branch, up: Update, sign: Optional[str]) -> None:
-    """Rewrite the messages and move the branch (the commit point)."""
+def apply(
+    repo: "Repo", made: record.Branch, up: Update, sign: Optional[str], say: Callable[[str], None] = lambda _: None
+) -> None:
+    """Rewrite the messages and move the branch (the commit point), under the
+    repository's lock (another run waited for, ``say`` told)."""
     from .. import trailers
 
     by_commit = {c: tags for c, _, tags in up.added}
@@ -102,11 +105,17 @@ def apply(repo: "Repo", made: record.Branch, up: Update, sign: Optional[str]) ->
         return trailers.add_before(message, new, lambda t: t.key.lower() in trailers.LINK_KEYS)
 
     new_tip, _ = rewrite_messages(repo, made.base, up.old_tip, edit, sign)
-    process.commit()  # the commit point: from here on the update completes
-    gitrepo.update_ref(repo, f"refs/heads/{made.name}", new_tip, up.old_tip, "pwapply: update, review tags added")
-    up.new_tip, up.done = new_tip, True
 
     def moved(r: record.Record) -> None:
         r.branches[made.name] = replace(made, tip=new_tip)
 
-    record.update(repo.common_dir, moved)
+    with process.repo_lock(repo.common_dir, say):
+        if gitrepo.branch_tip(repo, made.name) != up.old_tip:  # another run (or git) moved it meanwhile
+            raise RepoStateError(
+                f"branch {made.name} moved while pwapply was updating it",
+                "nothing was changed; run pwapply update again",
+            )
+        process.commit()  # the commit point: from here on the update completes
+        gitrepo.update_ref(repo, f"refs/heads/{made.name}", new_tip, up.old_tip, "pwapply: update, review tags added")
+        up.new_tip, up.done = new_tip, True
+        record.update(repo.common_dir, moved)

@@ -23,9 +23,7 @@ def run(args: ApplyArgs) -> int:
     def body(guard: Any) -> int:
         from ..apply import pipeline
         from ..apply.options import Options
-        from ..patchwork import early
         from ..patchwork.client import Preload
-        from ..process import Lock
 
         if args.stray:
             raise InputError(f"unexpected argument(s): {' '.join(args.stray)}", STRAY_HINT)
@@ -48,7 +46,7 @@ def run(args: ApplyArgs) -> int:
             no_deps=args.no_deps,
             check_patches=args.check_patches,
         )
-        preload = None if early.running() else Preload()  # httpx is the early fetch's to load, if it runs
+        preload = Preload()  # httpx loads in a thread while git looks at the repository
         flags = {"server": args.server, "project": args.project, "link_format": args.link_format}
         ref, repo, settings = context.where(console, args.series, flags, repo_needed=True, preload=preload)
         assert repo is not None
@@ -56,8 +54,7 @@ def run(args: ApplyArgs) -> int:
             console, settings, args.timeout, args.ca_bundle, max_mbox=args.max_mbox, preload=preload
         )
         ui = context.ui(console)
-        with Lock(repo.common_dir):
-            result = pipeline.run(ref, settings, repo, opts, conn, ui, read_stdin=lambda: sys.stdin.buffer.read())
+        result = pipeline.run(ref, settings, repo, opts, conn, ui, read_stdin=lambda: sys.stdin.buffer.read())
         # Before the commit point, a signal undoes everything (exit 130); from it on,
         # the run completes and says it was interrupted late.
         if guard.late is not None:

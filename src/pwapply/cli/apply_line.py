@@ -1,5 +1,6 @@
 """The everyday command line, ``pwapply SERIES [options]``, read without Typer (and
-without loading anything: main.py forks the early fetch right after this).
+without loading anything: Typer and click cost tens of milliseconds before the first
+git command).
 
 ``parse`` reads exactly the apply command's grammar (its options, a value as the next
 word or after =, what follows -- for git am) and gives up on anything else (-h, a word
@@ -152,14 +153,3 @@ def _may_be_command(word: str) -> bool:
     """A plain lowercase word (as cli/app.py's typo check sees one): a command's name,
     or a typo of one, is Typer's to answer."""
     return 2 <= len(word) <= 21 and word[0] in _LOWER and all(c in _LOWER or c == "-" for c in word)
-
-
-def fetch_early(args: ApplyArgs) -> bool:
-    """Whether the early fetch (patchwork/early.py) may serve this apply: not an mbox
-    (a file, or - for stdin), no -v (its log would miss the child's requests), and
-    nothing the command refuses at once (a stray word, a limit of 0)."""
-    import os
-
-    if args.verbose or args.stray or not (args.timeout > 0 and args.max_mbox_size > 0):
-        return False
-    return args.series != "-" and not os.path.isfile(args.series)

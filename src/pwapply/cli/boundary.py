@@ -72,9 +72,6 @@ def main(app: Callable[[], Any]) -> NoReturn:
 
 
 def exit_now(code: int) -> NoReturn:
-    early = sys.modules.get("pwapply.patchwork.early")
-    if early is not None:  # a child still fetching is of no use now
-        early.stop()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -85,7 +85,7 @@ def update_cmd(
         if to_latest and up.newer is not None:
             return _to_latest(console, repo, settings, conn, made, up.newer[0], as_json)
         if up.added and not dry_run:
-            updating.apply(repo, made, up, signing_key(settings.flag("commit.gpgsign"), ()))
+            updating.apply(repo, made, up, signing_key(settings.flag("commit.gpgsign"), ()), console.info)
         render.updated(console, up, dry_run, as_json, late=guard.late)
         return 0
 
@@ -99,13 +99,11 @@ def _to_latest(console: Console, repo: "Repo", settings: Any, conn: Any, made: A
     from ..apply import pipeline
     from ..apply.options import Options
     from ..diff import summary
-    from ..process import Lock
     from ..resolve import SERIES, SeriesRef
 
     ui = context.ui(console)
-    with Lock(repo.common_dir):
-        ref = SeriesRef(SERIES, str(newest), server=made.server)
-        result = pipeline.run(ref, settings, repo, Options(base=made.base), conn, ui)
+    ref = SeriesRef(SERIES, str(newest), server=made.server)
+    result = pipeline.run(ref, settings, repo, Options(base=made.base), conn, ui)
     render.applied(console, result, as_json)
     if not result.commits:
         return 0

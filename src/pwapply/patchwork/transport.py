@@ -133,8 +133,9 @@ class Transport:
 
     @property
     def _http(self) -> "httpx.Client":
-        """The httpx client, made (and httpx loaded) at the first request: a run served
-        by the early fetch (early.py) may need none."""
+        """The httpx client, made (and httpx loaded, or its Preload waited for) at the
+        first request: a client made and never asked (a run refused before its fetch)
+        costs nothing."""
         with self._make_lock:
             if self._http_client is None:
                 self._http_client = self._client(https=self._https, token=self.sends_token)
@@ -145,10 +146,6 @@ class Transport:
         """Make the httpx client now, in this thread: requests submitted next leave at
         once, rather than after a worker has loaded httpx."""
         self._http  # noqa: B018
-
-    def identity(self) -> Tuple[Any, ...]:
-        """Who asks which server, how: two clients of the same identity get the same answers."""
-        return (self.server, self._token, self.timeout, self.max_mbox, self._ca_bundle)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
         """Run ``fn(*args)`` (requests of this client) in the client's pool; its future.
