@@ -304,6 +304,8 @@ def main() -> int:
     ap.add_argument("--repo", metavar="PATH", help="measure on this checkout of yours (with --mbox) instead")
     ap.add_argument("--mbox", metavar="FILE", help="a series as git format-patch or Patchwork gives it")
     ap.add_argument("--base", metavar="REF", default="HEAD", help="apply on REF (default HEAD)")
+    ap.add_argument("--sizes", metavar="N,N", help="the series sizes applied (default 3,16,50,500; --quick 3,16)")
+    ap.add_argument("--only-apply", action="store_true", help="measure the applies alone (not diff, status, push)")
     args = ap.parse_args()
     if args.repo or args.mbox:
         if not (args.repo and args.mbox):
@@ -312,6 +314,8 @@ def main() -> int:
     runs = args.runs or (2 if args.quick else 5)
     files, dirs, history = (2000, 40, 20) if args.quick else (35000, 350, 300)
     sizes = (3, 16) if args.quick else (3, 16, 50, 500)
+    if args.sizes:
+        sizes = tuple(int(n) for n in args.sizes.split(","))
     pushes = (1, 50) if args.quick else (1, 50, 1000)
     root = tempfile.mkdtemp(prefix="pwapply-bench-")
     home = os.path.join(root, "home")
@@ -377,93 +381,95 @@ def main() -> int:
                 f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}"
             )
 
-            # diff of v1/v2 (cold cache), against applying v2 alone the bare way.
-            diff = [PWAPPLY, "diff", str(ids[16]), "--against", str(v1), "--no-pager"]
-            url16 = f"{pw.url}/series/{ids[16]}/mbox/"
-            base16 = ["sh", "-ec", f"{download(url16)}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
-            b, a = rounds(runs, [(base16, proj.repo), (diff, proj.repo)], reset)
-            rows.append(Row("diff v1..v2 (16 patches)", a, b, None, "vs one bare apply"))
-            print(f"  measured diff ({time.perf_counter() - t0:.0f} s)", flush=True)
+            if not args.only_apply:
+                # diff of v1/v2 (cold cache), against applying v2 alone the bare way.
+                diff = [PWAPPLY, "diff", str(ids[16]), "--against", str(v1), "--no-pager"]
+                url16 = f"{pw.url}/series/{ids[16]}/mbox/"
+                base16 = ["sh", "-ec", f"{download(url16)}; git checkout -q -b bench-base; git am -q -3 {mbox_file}"]
+                b, a = rounds(runs, [(base16, proj.repo), (diff, proj.repo)], reset)
+                rows.append(Row("diff v1..v2 (16 patches)", a, b, None, "vs one bare apply"))
+                print(f"  measured diff ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-            # A chain of three series of 3 patches, each based on the one before (its cover
-            # letter says so), against the bare commands of someone who knows the chain:
-            # three downloads and three git am.
-            chain: List[int] = []
-            on: Optional[str] = None
-            based = ""
-            for k, name in enumerate(("chain-a", "chain-b", "chain-c")):
-                mbox = proj.series(name, 3, on=on, blurb=based or "The first of a chain.")
-                on = proj.last_tip
-                cover = re.search(rb"^Message-Id: <(cover\.[^>]+)>", mbox, re.M | re.I)
-                assert cover is not None
-                based = f"Based-on: <{cover.group(1).decode()}>"
-                chain.append(pw.add_series("bench", mbox, date=f"2026-03-0{k + 1}T10:00:00"))
-            files = [os.path.join(root, f"chain{k}.mbox") for k in range(3)]
-            fetch = "; ".join(download(f"{pw.url}/series/{sid}/mbox/", f) for sid, f in zip(chain, files))
-            bare = [
-                "sh",
-                "-ec",
-                f"{fetch}; git checkout -q -b bench-base; " + "; ".join(f"git am -q -3 {f}" for f in files),
-            ]
-            ours = [PWAPPLY, str(chain[-1]), "-b", "bench-pw", "-q"]
-            b, a = rounds(runs, [(bare, proj.repo), (ours, proj.repo)], reset)
-            rows.append(Row("apply a chain of 3 series of 3 patches", a, b, None, "vs 3 bare downloads + git am"))
-            notes.append(f"requests for the chain of 3: {_requests_per_apply(pw, chain[-1], proj, reset)}")
-            print(f"  measured chain ({time.perf_counter() - t0:.0f} s)", flush=True)
+                # A chain of three series of 3 patches, each based on the one before (its cover
+                # letter says so), against the bare commands of someone who knows the chain:
+                # three downloads and three git am.
+                chain: List[int] = []
+                on: Optional[str] = None
+                based = ""
+                for k, name in enumerate(("chain-a", "chain-b", "chain-c")):
+                    mbox = proj.series(name, 3, on=on, blurb=based or "The first of a chain.")
+                    on = proj.last_tip
+                    cover = re.search(rb"^Message-Id: <(cover\.[^>]+)>", mbox, re.M | re.I)
+                    assert cover is not None
+                    based = f"Based-on: <{cover.group(1).decode()}>"
+                    chain.append(pw.add_series("bench", mbox, date=f"2026-03-0{k + 1}T10:00:00"))
+                files = [os.path.join(root, f"chain{k}.mbox") for k in range(3)]
+                fetch = "; ".join(download(f"{pw.url}/series/{sid}/mbox/", f) for sid, f in zip(chain, files))
+                bare = [
+                    "sh",
+                    "-ec",
+                    f"{fetch}; git checkout -q -b bench-base; " + "; ".join(f"git am -q -3 {f}" for f in files),
+                ]
+                ours = [PWAPPLY, str(chain[-1]), "-b", "bench-pw", "-q"]
+                b, a = rounds(runs, [(bare, proj.repo), (ours, proj.repo)], reset)
+                rows.append(Row("apply a chain of 3 series of 3 patches", a, b, None, "vs 3 bare downloads + git am"))
+                notes.append(f"requests for the chain of 3: {_requests_per_apply(pw, chain[-1], proj, reset)}")
+                print(f"  measured chain ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-            # A maintainer's morning: pwapply status over 20 branches applied from 20
-            # series (some with review tags arrived since), next to asking the same with
-            # 20 runs of pwapply check, one a branch.
-            for k in range(20):
-                mbox = proj.series(f"life{k}", 4, cover=f"Life series {k}", topic=f"topic {k} step")
-                sid = pw.add_series("bench", mbox, date=f"2026-02-{k + 1:02d}T10:00:00")
+                # A maintainer's morning: pwapply status over 20 branches applied from 20
+                # series (some with review tags arrived since), next to asking the same with
+                # 20 runs of pwapply check, one a branch.
+                for k in range(20):
+                    mbox = proj.series(f"life{k}", 4, cover=f"Life series {k}", topic=f"topic {k} step")
+                    sid = pw.add_series("bench", mbox, date=f"2026-02-{k + 1:02d}T10:00:00")
+                    git(proj.repo, "checkout", "-q", "main")
+                    timed([PWAPPLY, str(sid), "-b", f"life-{k}", "-q"], proj.repo)
+                    if k % 3 == 0:
+                        pw.add_patch_reply(pw.patch_ids(sid)[1], "Reviewed-by: Rev Iewer <rev@example.org>\n")
                 git(proj.repo, "checkout", "-q", "main")
-                timed([PWAPPLY, str(sid), "-b", f"life-{k}", "-q"], proj.repo)
-                if k % 3 == 0:
-                    pw.add_patch_reply(pw.patch_ids(sid)[1], "Reviewed-by: Rev Iewer <rev@example.org>\n")
-            git(proj.repo, "checkout", "-q", "main")
-            status = [PWAPPLY, "status"]
-            checks = ["sh", "-ec", f"for k in $(seq 0 19); do {PWAPPLY} check -q main..life-$k; done"]
-            b, a = rounds(runs, [(checks, proj.repo), (status, proj.repo)])
-            asked = []
-            for argv in (status, checks):
-                pw.reset()
-                timed(argv, proj.repo)
-                asked.append(pw.count())
-            rows.append(Row("status of 20 branches / 20 checks", a, b, None, f"{asked[0]} vs {asked[1]} requests"))
-            print(f"  measured status ({time.perf_counter() - t0:.0f} s)", flush=True)
+                status = [PWAPPLY, "status"]
+                checks = ["sh", "-ec", f"for k in $(seq 0 19); do {PWAPPLY} check -q main..life-$k; done"]
+                b, a = rounds(runs, [(checks, proj.repo), (status, proj.repo)])
+                asked = []
+                for argv in (status, checks):
+                    pw.reset()
+                    timed(argv, proj.repo)
+                    asked.append(pw.count())
+                rows.append(Row("status of 20 branches / 20 checks", a, b, None, f"{asked[0]} vs {asked[1]} requests"))
+                print(f"  measured status ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-        # The pre-push check: the same push with and without the hook.
-        remote = os.path.join(root, "remote.git")
-        git(root, "init", "-q", "--bare", remote)
-        git(proj.repo, "remote", "add", "origin", remote)
-        git(proj.repo, "push", "-q", "origin", "main")
-        git(proj.repo, "fetch", "-q", "origin")
-        with_hook, without = os.path.join(root, "hooks-on"), os.path.join(root, "hooks-off")
-        os.makedirs(without)
-        from pwapply.hooks import install
+        if not args.only_apply:
+            # The pre-push check: the same push with and without the hook.
+            remote = os.path.join(root, "remote.git")
+            git(root, "init", "-q", "--bare", remote)
+            git(proj.repo, "remote", "add", "origin", remote)
+            git(proj.repo, "push", "-q", "origin", "main")
+            git(proj.repo, "fetch", "-q", "origin")
+            with_hook, without = os.path.join(root, "hooks-on"), os.path.join(root, "hooks-off")
+            os.makedirs(without)
+            from pwapply.hooks import install
 
-        install(with_hook)
-        typer_only = [sys.executable, "-c", "import typer"]
-        for n in pushes:
-            ref = proj.plain_commits(n)
-            push = ["git", "-c", "core.hooksPath={}", "push", "--dry-run", "-q", "origin", f"{ref}:{ref}"]
-            on = [a.format(with_hook) for a in push]
-            off = [a.format(without) for a in push]
-            b, a, ta = rounds(runs * 2, [(off, proj.repo), (on, proj.repo), (typer_only, root)])
-            rows.append(Row(f"push of {n} commits, hook vs none", a, b, None))
-            added = statistics.median(t for t, _ in a) - statistics.median(t for t, _ in b)
-            typer_t = statistics.median(t for t, _ in ta)
-            target = None if args.quick else 1.5
-            rows.append(Row(f"  hook's added time ({n}) / import typer", [(added, 0)], [(typer_t, 0)], target))
-            print(f"  measured push {n} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            install(with_hook)
+            typer_only = [sys.executable, "-c", "import typer"]
+            for n in pushes:
+                ref = proj.plain_commits(n)
+                push = ["git", "-c", "core.hooksPath={}", "push", "--dry-run", "-q", "origin", f"{ref}:{ref}"]
+                on = [a.format(with_hook) for a in push]
+                off = [a.format(without) for a in push]
+                b, a, ta = rounds(runs * 2, [(off, proj.repo), (on, proj.repo), (typer_only, root)])
+                rows.append(Row(f"push of {n} commits, hook vs none", a, b, None))
+                added = statistics.median(t for t, _ in a) - statistics.median(t for t, _ in b)
+                typer_t = statistics.median(t for t, _ in ta)
+                target = None if args.quick else 1.5
+                rows.append(Row(f"  hook's added time ({n}) / import typer", [(added, 0)], [(typer_t, 0)], target))
+                print(f"  measured push {n} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-        for what in ("--help", "--version"):
-            b, a = rounds(runs * 2, [(typer_only, root), ([PWAPPLY, what], root)])
-            rows.append(Row(f"pwapply {what} / import typer", a, b, None if args.quick else 1.2))
-        if gitpw:
-            b, a = rounds(runs * 2, [([gitpw, "--help"], root), ([PWAPPLY, "--help"], root)])
-            rows.append(Row("pwapply --help / git-pw --help", a, b, None))
+            for what in ("--help", "--version"):
+                b, a = rounds(runs * 2, [(typer_only, root), ([PWAPPLY, what], root)])
+                rows.append(Row(f"pwapply {what} / import typer", a, b, None if args.quick else 1.2))
+            if gitpw:
+                b, a = rounds(runs * 2, [([gitpw, "--help"], root), ([PWAPPLY, "--help"], root)])
+                rows.append(Row("pwapply --help / git-pw --help", a, b, None))
 
         if not gitpw:
             notes.append("git-pw is not installed: its comparison was skipped (pip install -e '.[bench]' adds it)")
