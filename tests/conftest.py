@@ -255,6 +255,21 @@ def start_pwapply(repo: "Repo", *args: str, **env: str) -> "subprocess.Popen[str
 
 
 @pytest.fixture
+def inbox(tmp_path: Path) -> Iterator[Any]:
+    """A real public-inbox archive (tests/public_inbox.py): feed it with ``add()``, then
+    ``serve()``.  Skipped where public-inbox is not installed, except in CI."""
+    from public_inbox import MISSING, WHY_SKIPPED, PublicInbox
+
+    if MISSING:
+        if os.environ.get("CI"):
+            pytest.fail(WHY_SKIPPED)
+        pytest.skip(WHY_SKIPPED)
+    pi = PublicInbox(tmp_path / "archive")
+    yield pi
+    pi.close()
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "work")
 

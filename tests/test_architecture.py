@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "pwapply"
 MODULES = sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 
 # The modules that must not do I/O, and all that they may import at run time.
-PURE = {"resolve", "mbox", "trailers", "naming", "text", "deps", "check.rules", "patchwork.models"}
+PURE = {"resolve", "mbox", "trailers", "naming", "text", "deps", "thread", "check.rules", "patchwork.models"}
 PURE_STDLIB = {
     "__future__",
     "base64",
@@ -25,6 +25,7 @@ PURE_STDLIB = {
     "email",
     "email.header",
     "email.policy",
+    "email.utils",
     "quopri",
     "re",
     "typing",

@@ -3,7 +3,8 @@
 Precedence, highest first: command-line flags, a Patchwork URL the user typed (its host
 and project name the server), environment (PWAPPLY_*), git config (pwapply.*, then
 git-pw's pw.*), the repository's conventions (.b4-config), the table of well-known
-projects (matched on the repository's remotes).  Built once per run and passed in.
+projects (matched on the repository's remotes, and, for the list archive, on the server
+and project).  Built once per run and passed in.
 """
 
 from __future__ import annotations
@@ -50,7 +51,15 @@ DEFAULT_TIMEOUT = 30.0
 
 # The keys `pwapply config` shows, in order.
 B4_CHECK = "b4.am-perpatch-check-cmd"  # QEMU's: scripts/checkpatch.pl -q --terse --no-summary --mailback -
-KEYS = ("server", "project", "token", "branchFormat", "linkFormat", "checkPatchesCmd")
+KEYS = ("server", "project", "archive", "token", "branchFormat", "linkFormat", "checkPatchesCmd")
+
+# The list archive (public-inbox) of a known project, by (server, project).  Only those
+# we know for sure; the kernel's projects all live in lore's index of every list.
+KNOWN_ARCHIVES: Dict[Tuple[str, Optional[str]], str] = {
+    ("https://patchwork.ozlabs.org", "qemu-devel"): "https://lore.kernel.org/qemu-devel",
+    ("https://patchwork.ozlabs.org", "uboot"): "https://lore.kernel.org/u-boot",
+    ("https://patchwork.kernel.org", None): "https://lore.kernel.org/all",
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,11 @@ class Settings:
     @property
     def project(self) -> Optional[str]:
         return self.get("project")
+
+    @property
+    def archive(self) -> Optional[str]:
+        """The list archive's base URL (a public-inbox inbox), when one is known."""
+        return self.get("archive")
 
     @property
     def token(self) -> Optional[str]:
@@ -166,6 +180,20 @@ def normalize_server(url: str) -> str:
     return url
 
 
+def normalize_archive(url: str, source: str = "") -> str:
+    """``lore.kernel.org/qemu-devel/`` / ``https://x/list/%s`` -> ``https://x/list``."""
+    url = url.strip()
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+        url = "https://" + url
+    url = re.sub(r"/?%s.*$", "", url).rstrip("/")  # a b4 mask: the base before its %s
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+        raise ConfigError(
+            f"invalid archive URL{f' ({source})' if source else ''}: {url!r}",
+            "use the inbox's base, e.g. https://lore.kernel.org/qemu-devel",
+        )
+    return url
+
+
 def _host(url: str) -> str:
     m = re.match(r"^[a-z]+://([^/]+)", url, re.I)
     return m.group(1).lower() if m else ""
@@ -190,6 +218,7 @@ def build(
     b4config: Mapping[str, str],
     url_server: Optional[str] = None,
     url_project: Optional[str] = None,
+    url_archive: Optional[str] = None,
 ) -> Settings:
     """Assemble Settings from every source.  Pure: the caller reads the sources."""
     values: Dict[str, Value] = {}
@@ -230,6 +259,26 @@ def build(
             (known[1] if known and server_src.startswith("known project") else None, known_src),
         ],
     )
+    server = values["server"].value if "server" in values else None
+    project = values["project"].value if "project" in values else None
+    midmask = b4config.get("b4.midmask")
+    pick(
+        "archive",
+        [
+            (flags.get("archive"), "flag --archive"),
+            (url_archive, "URL given"),
+            (env.get("PWAPPLY_ARCHIVE"), "env PWAPPLY_ARCHIVE"),
+            (gitconfig.get("pwapply.archive"), "git config pwapply.archive"),
+            (midmask if midmask and "%s" in midmask else None, ".b4-config b4.midmask"),
+            (
+                KNOWN_ARCHIVES.get((server or "", project)) or KNOWN_ARCHIVES.get((server or "", None)),
+                f"known project ({project or server})",
+            ),
+        ],
+    )
+    if "archive" in values:
+        v = values["archive"]
+        values["archive"] = Value(normalize_archive(v.value or "", v.source), v.source)
     pick(
         "token",
         [
@@ -279,6 +328,7 @@ def load(
     env: Mapping[str, str],
     url_server: Optional[str] = None,
     url_project: Optional[str] = None,
+    url_archive: Optional[str] = None,
 ) -> Settings:
     """Read every source (one git process, two with a .b4-config) and build Settings.
     ``git`` runs in the repository (or anywhere, outside one)."""
@@ -290,7 +340,7 @@ def load(
     b4: Dict[str, str] = {}
     if repo_top:
         b4 = read_config_file(
-            git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask", B4_CHECK)
+            git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask", "b4.midmask", B4_CHECK)
         )
     return build(
         flags=flags,
@@ -300,4 +350,5 @@ def load(
         b4config=b4,
         url_server=url_server,
         url_project=url_project,
+        url_archive=url_archive,
     )

@@ -11,6 +11,8 @@ Accepted forms:
 - a Message-ID, with or without ``<>`` (or ``id:``/``msgid:`` prefixed)
 - lore and msgid links: ``https://lore.kernel.org/<list>/<msgid>/``,
   ``https://lore.kernel.org/r/<msgid>``, ``https://patch.msgid.link/<msgid>``
+- a public-inbox archive's URL on any host: ``https://host/<inbox>/<msgid>/`` (and its
+  ``T/``, ``t/``, ``t.mbox.gz``, ``raw`` pages): it names its own archive
 - a local mbox file, or ``-`` for stdin
 """
 
@@ -57,6 +59,7 @@ class SeriesRef:
     server: Optional[str] = None  # from a Patchwork URL: scheme://host[/prefix]
     project: Optional[str] = None  # from a Patchwork URL
     cover_hint: Optional[bool] = None  # True: the msgid names a cover letter; False: a patch
+    archive: Optional[str] = None  # from an archive URL: the inbox's base, scheme://host[/path]
 
     @property
     def offline(self) -> bool:
@@ -144,7 +147,7 @@ def _resolve_url(url: str) -> SeriesRef:
     # mounted under a prefix (https://example.org/patchwork/project/...) work.
     root = next((i for i, s in enumerate(segs) if s in _PW_ROOTS), None)
     if root is None:
-        raise InputError(f"not a Patchwork or lore URL: {_clip(url)!r}", _HINT)
+        return _resolve_archive_url(url, parts.scheme, parts.netloc, segs)
     prefix = "/".join(segs[:root])
     server = f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
     rest = segs[root:]
@@ -195,11 +198,28 @@ def _resolve_url(url: str) -> SeriesRef:
 
 def _resolve_msgid_url(url: str, segs: List[str]) -> SeriesRef:
     # lore.kernel.org/<list>/<msgid>/[T/|t.mbox.gz|raw], lore.kernel.org/r/<msgid>,
-    # patch.msgid.link/<msgid>: the Message-ID is the first segment that is one.
-    for seg in segs:
+    # patch.msgid.link/<msgid>: the Message-ID is the first segment that is one.  A
+    # lore URL names its inbox (/r/ and the redirectors: lore's index of them all).
+    host = (urlsplit(url).hostname or "").lower()
+    for i, seg in enumerate(segs):
         if is_msgid(seg):
-            return SeriesRef(MSGID, normalize_msgid(seg))
+            inbox = segs[0] if host == "lore.kernel.org" and i == 1 and segs[0] not in ("r", "all") else "all"
+            return SeriesRef(MSGID, normalize_msgid(seg), archive=f"https://lore.kernel.org/{inbox}")
     raise InputError(f"this URL holds no Message-ID: {_clip(url)!r}", _HINT)
+
+
+_ARCHIVE_PAGES = ("", "T", "t", "t.mbox.gz", "raw", "t.atom", "#R")
+
+
+def _resolve_archive_url(url: str, scheme: str, netloc: str, segs: List[str]) -> SeriesRef:
+    """``https://host[/path]/<inbox>/<msgid>/[T/|t/|t.mbox.gz|raw]``: a public-inbox
+    archive's page of a message, on any host; the archive is what comes before the
+    Message-ID."""
+    at = next((i for i, s in enumerate(segs) if is_msgid(s)), None)
+    if at is None or at == 0 or len(segs) - at > 2 or (len(segs) - at == 2 and segs[-1] not in _ARCHIVE_PAGES):
+        raise InputError(f"not a Patchwork, lore or public-inbox archive URL: {_clip(url)!r}", _HINT)
+    base = f"{scheme}://{netloc}/" + "/".join(segs[:at])
+    return SeriesRef(MSGID, normalize_msgid(segs[at]), archive=base)
 
 
 def host_of(url: str) -> str:

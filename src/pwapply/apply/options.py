@@ -69,6 +69,7 @@ class Plan:
     check_cmd: Optional[str] = None  # the per-patch check to run; None: none
     check_timeout: float = DEFAULT_CHECK_TIMEOUT
     check_note: str = ""  # why the check asked for by git config does not run
+    archive: Optional[str] = None  # the list's public-inbox archive, when one is known
 
     @classmethod
     def make(cls, settings: Settings, opts: Options) -> "Plan":
@@ -97,6 +98,7 @@ class Plan:
                 else DEFAULT_CHECK_TIMEOUT
             ),
             check_note=note,
+            archive=settings.archive,
         )
 
 
@@ -159,3 +161,5 @@ class Result:
     warnings: List[str] = field(default_factory=list)  # told even with -q: something did not go as asked
     checks: List["Checked"] = field(default_factory=list)  # what the per-patch check said of each patch
     series: List[ChainItem] = field(default_factory=list)  # the chain, bases first
+    archive: Optional[str] = None  # the list archive the series (or some of its patches) came from
+    from_archive: List[int] = field(default_factory=list)  # patches the archive gave a Patchwork series

@@ -20,7 +20,7 @@ from ..git import repo as gitrepo
 from ..git.repo import Repo
 from ..git.rewrite import read_commits, rewrite_messages
 from ..git.scratch import Scratch
-from ..resolve import SeriesRef, is_msgid
+from ..resolve import MSGID, SeriesRef, is_msgid
 from ..ui import UI
 from . import chain as chains
 from .am import Run, am_options, apply_runs
@@ -59,8 +59,20 @@ def run(
         conn.warm(plan.server)  # the TLS context is made while git checks the repository
     with ExitStack() as stack:  # the scratch worktree and the server connection live until the end
         base, scratch, named_tip = preflight(repo, opts, stack)
-        client = None if ref.offline else stack.enter_context(conn.client(require_server(plan.server)))
-        root = fetch(ref, plan, client, ui, read_stdin, cover_text=not opts.no_deps)
+        client = None
+        if not ref.offline and (plan.server or not (plan.archive and ref.kind == MSGID)):
+            client = stack.enter_context(conn.client(require_server(plan.server)))
+        archive = stack.enter_context(conn.archive(plan.archive)) if plan.archive and not ref.offline else None
+        root = fetch(
+            ref,
+            plan,
+            client,
+            ui,
+            read_stdin,
+            cover_text=not opts.no_deps,
+            archive=archive,
+            open_archive=lambda url: stack.enter_context(conn.archive(url)),
+        )
         if root.incomplete and not opts.allow_incomplete:
             raise InputError(root.incomplete, "apply what there is with --allow-incomplete")
         patches = pick(root.patches, opts.patches)
@@ -121,7 +133,8 @@ def run(
         result.warnings.append(plan.check_note)
     result.series = chains.summary(chain, root, patches)
     result.notes.extend([*root.notes, *bases.notes])
-    result.warnings.extend(warnings)
+    result.warnings.extend([*root.warnings, *warnings])
+    result.archive, result.from_archive = root.archive, list(root.from_archive)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:
         result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
@@ -166,5 +179,7 @@ def _runs(chain: "Optional[chains.Chain]", root: Source, patches: List["Patch"],
             source = from_server(node.got, server)
             runs.append(Run(source, source.patches, f"series {node.series.id} v{node.series.version}"))
     label = f"series {root.series_id} v{root.version}" if root.series_id is not None else "the mbox"
+    if root.series_id is None and root.archive:
+        label = f"v{root.version} from the archive"
     runs.append(Run(root, patches, label))
     return runs

@@ -1,6 +1,11 @@
-"""Where a series comes from: a Patchwork server, a local mbox, or stdin.  Either way it
-becomes a Source: the patches in series order, the series' name and version, the review
-tags its replies carried, and where each patch's page is."""
+"""Where a series comes from: a Patchwork server, the list's archive, a local mbox, or
+stdin.  Either way it becomes a Source: the patches in series order, the series' name
+and version, the review tags its replies carried, and where each patch's page is.
+
+Patchwork first, when a server is known (ids, states and checks are Patchwork's); the
+archive (archived.py) for a Message-ID Patchwork does not know, for the patches of a
+series Patchwork lost, and for the review tags of replies Patchwork did not see.  A
+Message-ID is asked of both at once: the archive's thread costs no round trip more."""
 
 from __future__ import annotations
 
@@ -10,12 +15,14 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 
 from .. import naming
 from ..errors import InputError
-from ..resolve import MBOX, STDIN, SeriesRef
+from ..errors import PwapplyError
+from ..resolve import MBOX, MSGID, STDIN, SeriesRef
 from ..ui import UI
 from .options import Plan
 
 if TYPE_CHECKING:
     from .. import mbox, trailers
+    from ..archive.client import ArchiveClient
     from ..patchwork.client import Fetched, PatchworkClient
 
 
@@ -36,7 +43,11 @@ class Source:
     notes: Tuple[str, ...] = ()  # things the user should know, not errors
     server: Optional[str] = None  # the Patchwork server it came from
     got: "Optional[Fetched]" = None  # what the server sent (None for a local mbox)
-    cover: Optional[str] = None  # the cover letter's text, for a local mbox
+    cover: Optional[str] = None  # the cover letter's text, for a local mbox or the archive
+    archive: Optional[str] = None  # the list archive it (or part of it) came from
+    root_msgid: Optional[str] = None  # from the archive: its cover letter's (or first patch's) Message-ID
+    from_archive: Tuple[int, ...] = ()  # numbers of the patches the archive gave a Patchwork series
+    warnings: Tuple[str, ...] = ()  # told even with -q: a newer version in the thread, a Nacked-by
 
     @property
     def first_subject(self) -> Optional[str]:
@@ -51,22 +62,74 @@ def fetch(
     read_stdin: Callable[[], bytes],
     *,
     cover_text: bool = True,
+    archive: "Optional[ArchiveClient]" = None,
+    open_archive: "Optional[Callable[[str], ArchiveClient]]" = None,
 ) -> Source:
-    """The series to apply, from ``client`` (None for a local mbox or stdin).  Its cover
-    letter's replies (and, with ``cover_text``, its text) are left on their way: they
-    arrive while git am runs."""
+    """The series to apply, from ``client`` (None for a local mbox or stdin, or when
+    only the archive is known) and the list's ``archive``.  Its cover letter's replies
+    (and, with ``cover_text``, its text) are left on their way: they arrive while git am
+    runs.  ``open_archive`` makes a client of the archive a Patchwork project names, for
+    the patches of a series Patchwork lost when no archive is configured."""
     if ref.kind in (MBOX, STDIN):
         return from_mbox(_read_local(ref, read_stdin), plan.project)
+    from .. import process
+    from ..errors import NotFoundError
     from ..patchwork.locate import locate
 
-    assert client is not None
+    asked = archive.submit(archive.thread, ref.value) if archive is not None and ref.kind == MSGID else None
+    if client is None:  # the archive alone
+        assert archive is not None and asked is not None
+        ui.progress(f"Fetching from {archive.server} ...")
+        _load_parsers()
+        return _from_archive(archive, ref.value, process.result(asked, what="thread"), plan.project, None)
     ui.progress(f"Fetching from {client.server} ...")
-    series_id, known_cover = locate(client, ref, plan.project)
+    try:
+        series_id, known_cover = locate(client, ref, plan.project)
+    except NotFoundError:
+        if asked is None or archive is None:
+            raise
+        where = f"project {plan.project}" if plan.project else client.host
+        return _from_archive(archive, ref.value, process.result(asked, what="thread"), plan.project, where)
     got = client.fetch(series_id, known_cover=known_cover, cover_text=cover_text, meanwhile=_load_parsers)
     from ..cache import MboxCache
 
     MboxCache().put(client.server, series_id, got.mbox)  # for pwapply diff later
-    return from_server(got, client.server)
+    src = from_server(got, client.server)
+    if archive is None and src.incomplete and got.series.archive_url and open_archive is not None:
+        archive = open_archive(got.series.archive_url)  # the project's own archive, named by Patchwork
+    if archive is None or (asked is None and not src.incomplete):
+        return src
+    from . import archived
+
+    msgid = ref.value if asked is not None else archived.first_msgid(src)
+    if msgid is None:
+        return src
+    ui.progress(f"Asking the archive ({archive.server}) for the thread ...")
+    try:
+        data = process.result(asked if asked is not None else archive.submit(archive.thread, msgid), what="thread")
+        ts = archived.pick(data, msgid, archive.server) if data is not None else None
+        why = "" if data is not None else f"it does not have <{msgid}>"
+    except PwapplyError as exc:  # Patchwork's series stands: the archive only adds to it
+        ts, why = None, exc.message
+    return archived.complete(src, ts, archive.server, why)
+
+
+def _from_archive(
+    archive: "ArchiveClient", msgid: str, data: Optional[bytes], project: Optional[str], patchwork: Optional[str]
+) -> Source:
+    """The series of ``msgid`` in the archive's thread ``data`` (None: the archive does not
+    have it).  ``patchwork`` names the Patchwork that did not know it either, if one was asked."""
+    from ..errors import NotFoundError
+    from . import archived
+
+    if data is None:
+        raise NotFoundError(
+            f"<{msgid}> is not on Patchwork ({patchwork}) nor in the archive ({archive.server})"
+            if patchwork
+            else f"<{msgid}> is not in the archive ({archive.server})",
+            "check the Message-ID, or where pwapply looks (pwapply config; --server, --project, --archive)",
+        )
+    return archived.from_thread(archived.pick(data, msgid, archive.server), archive.server, project or "")
 
 
 def _load_parsers() -> None:

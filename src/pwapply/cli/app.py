@@ -123,10 +123,13 @@ def _passthrough(ctx: typer.Context) -> List[str]:
 def apply_cmd(
     ctx: typer.Context,
     series: str = typer.Argument(
-        ..., metavar="SERIES", help="Series id (500889), Message-ID, Patchwork or lore URL, mbox file, or - for stdin."
+        ...,
+        metavar="SERIES",
+        help="Series id (500889), Message-ID, Patchwork, lore or public-inbox URL, mbox file, or - for stdin.",
     ),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
+    archive: Optional[str] = options.ARCHIVE,
     base: Optional[str] = typer.Option(
         None, "--base", metavar="REF", help="Commit to apply on, e.g. --base origin/master (default: HEAD)."
     ),
@@ -195,6 +198,7 @@ def apply_cmd(
         series=series,
         server=server,
         project=project,
+        archive=archive,
         base=base,
         branch=branch,
         no_branch=no_branch,

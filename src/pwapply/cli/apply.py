@@ -47,7 +47,12 @@ def run(args: ApplyArgs) -> int:
             check_patches=args.check_patches,
         )
         preload = Preload()  # httpx loads in a thread while git looks at the repository
-        flags = {"server": args.server, "project": args.project, "link_format": args.link_format}
+        flags = {
+            "server": args.server,
+            "project": args.project,
+            "archive": args.archive,
+            "link_format": args.link_format,
+        }
         ref, repo, settings = context.where(console, args.series, flags, repo_needed=True, preload=preload)
         assert repo is not None
         conn = context.connection(

@@ -24,6 +24,7 @@ class ApplyArgs:
     series: str = ""
     server: Optional[str] = None
     project: Optional[str] = None
+    archive: Optional[str] = None
     base: Optional[str] = None
     branch: Optional[str] = None
     no_branch: bool = False
@@ -94,6 +95,7 @@ FLAGS: Dict[str, Tuple[str, Any]] = {
 VALUED: Dict[str, Tuple[str, Any]] = {
     "--server": ("server", str),
     "--project": ("project", str),
+    "--archive": ("archive", str),
     "--base": ("base", str),
     "--branch": ("branch", str),
     "-b": ("branch", str),

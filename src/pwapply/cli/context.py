@@ -50,6 +50,7 @@ def where(
         env=os.environ,
         url_server=ref.server,
         url_project=ref.project,
+        url_archive=ref.archive,
     )
     return ref, repo, settings
 

@@ -14,6 +14,13 @@ SERVER = typer.Option(
 PROJECT = typer.Option(
     None, "--project", metavar="NAME", help="Patchwork project for Message-ID lookups, e.g. --project qemu-devel."
 )
+ARCHIVE = typer.Option(
+    None,
+    "--archive",
+    metavar="URL",
+    help="The list's public-inbox archive, e.g. --archive https://lore.kernel.org/qemu-devel "
+    "(default: git config pwapply.archive, .b4-config's midmask, or the known project's).",
+)
 TIMEOUT = typer.Option(
     30.0,
     "--timeout",

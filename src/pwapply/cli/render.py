@@ -33,6 +33,8 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
                 "checked_out": result.checked_out,
                 "notes": result.notes,
                 "warnings": result.warnings,
+                "archive": result.archive,
+                "from_archive": result.from_archive,
                 "checks": [
                     {
                         "patch": c.number,
@@ -57,6 +59,8 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
             }
         )
     what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"
+    if not result.series_id and result.archive:
+        what = f"v{result.version} from {result.archive}"
     console.info(f"Applied {n} patch{'es' if n != 1 else ''} of {what}" + (f": {result.name}" if result.name else ""))
     if result.branch:
         state = "checked out" if result.checked_out else "not checked out"

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from .. import process
 from ..errors import NetworkError, NotFoundError
 from . import models
 from .models import PatchState, Series
 from .transport import API_VERSION, DEFAULT_MAX_MBOX, Logger, Transport, _q, request_pool
+
+if TYPE_CHECKING:
+    from ..archive.client import ArchiveClient
 
 __all__ = ["Connection", "Fetched", "MailHit", "PatchworkClient", "Preload", "request_pool"]
 
@@ -298,6 +301,21 @@ class Connection:
         it is ready by the time the client is made."""
         if server.startswith("https://") and not self.ca_bundle and self.preload is not None:
             self.preload.want_tls()
+
+    def archive(self, base: str) -> "ArchiveClient":
+        """A client of the list archive at ``base`` (never given the token)."""
+        from ..archive.client import ArchiveClient
+
+        https = base.startswith("https://")
+        self.warm(base)
+        return ArchiveClient(
+            base,
+            timeout=self.timeout,
+            log=self.log,
+            max_mbox=self.max_mbox,
+            ca_bundle=self.ca_bundle,
+            tls=self.preload.tls if self.preload is not None and https and not self.ca_bundle else None,
+        )
 
     def client(self, server: str) -> PatchworkClient:
         mine = self.token_server is not None and server.rstrip("/") == self.token_server.rstrip("/")

@@ -44,6 +44,8 @@ class Series:
     # The series its mails say it depends on, as the server parsed them (Depends-on:,
     # one level): API 1.4 (Patchwork 3.3) and projects that show them; else empty.
     dependencies: Tuple[int, ...] = ()
+    # The project's list archive, when its maintainers set one (list_archive_url).
+    archive_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def series(data: Any) -> Series:
             cover=_mail_ref(cover) if isinstance(cover, dict) and cover.get("id") is not None else None,
             patches=patches,
             dependencies=tuple(_series_ids(data.get("dependencies"))),
+            archive_url=text(project.get("list_archive_url")).rstrip("/") if isinstance(project, dict) else "",
         )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise NetworkError(

@@ -97,13 +97,16 @@ class Store:
         list_id: Optional[str] = None,
         *,
         show_dependencies: bool = False,
+        archive: str = "",
     ) -> None:
         """``show_dependencies``: the project's series list what they depend on (API 1.4,
-        Patchwork 3.3; off by default there too)."""
+        Patchwork 3.3; off by default there too).  ``archive``: its list_archive_url
+        (empty, as on patchwork.ozlabs.org, unless a maintainer set it)."""
         if link_name in self.projects:
             self.projects[link_name]["show_dependencies"] = show_dependencies or self.projects[link_name].get(
                 "show_dependencies", False
             )
+            self.projects[link_name]["archive"] = archive or self.projects[link_name].get("archive", "")
             return
         pid = len(self.projects) + 1
         self.projects[link_name] = {
@@ -113,6 +116,7 @@ class Store:
             "list_id": list_id or f"{link_name}.example.org",
             "list_email": f"{link_name}@example.org",
             "show_dependencies": show_dependencies,
+            "archive": archive,
         }
 
     def add_series(
@@ -227,7 +231,7 @@ class Store:
             "web_url": "",
             "scm_url": "",
             "webscm_url": "",
-            "list_archive_url": "",
+            "list_archive_url": p.get("archive", ""),
             "list_archive_url_format": "",
             "commit_url_format": "",
         }

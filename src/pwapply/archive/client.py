@@ -1,0 +1,66 @@
+"""ArchiveClient: what pwapply asks a public-inbox archive.  One request a thread:
+``<archive>/<msgid>/t.mbox.gz`` is the whole thread of a message (every version posted
+in it, every reply), gzipped.  The same transport as Patchwork's (one deadline for all
+of a run's requests to it, redirects on its own host only, a size limit while it
+streams); never a token: an archive is public.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import quote
+
+from ..errors import NetworkError
+from ..patchwork.transport import Transport, _size
+
+
+class ArchiveClient(Transport):
+    """An inbox's base URL (``https://lore.kernel.org/qemu-devel``)."""
+
+    def thread(self, msgid: str) -> Optional[bytes]:
+        """The mbox of the thread ``msgid`` is in; None when the archive does not have it."""
+        what = f"the thread of <{msgid}>"
+        status, headers, body = self._get(
+            f"{self.server}/{quote(msgid, safe='@!$&*+=~,;:')}/t.mbox.gz", what=what, stream_limit=self.max_mbox
+        )
+        if status == 404 or status == 410:
+            return None
+        self._check_status(status, what)
+        return self._mbox(body, headers.get("content-type", ""), what)
+
+    def _mbox(self, body: bytes, content_type: str, what: str) -> bytes:
+        if body[:2] == b"\x1f\x8b":
+            return self._gunzip(body, what)
+        start = body.lstrip()[:200].lower()
+        if start.startswith((b"<!doctype", b"<html", b"<?xml")) or "html" in content_type:
+            raise NetworkError(
+                f"{self.host} sent a web page instead of {what}",
+                f"is {self.server} a public-inbox archive (an inbox's base URL, as https://lore.kernel.org/qemu-devel)?",
+            )
+        if body.startswith(b"From "):  # already inflated on the way (Content-Encoding)
+            return body
+        raise NetworkError(
+            f"{self.host} sent something that is neither an mbox nor gzip for {what}",
+            "check the archive URL (pwapply config); -v shows the request",
+        )
+
+    def _gunzip(self, body: bytes, what: str) -> bytes:
+        import zlib
+
+        inflate = zlib.decompressobj(wbits=31)
+        try:
+            data = inflate.decompress(body, self.max_mbox + 1)
+        except zlib.error as exc:
+            raise NetworkError(
+                f"{what} from {self.host} is corrupt ({exc})", "try again; -v shows the request"
+            ) from None
+        if len(data) > self.max_mbox:
+            raise NetworkError(
+                f"{what} is over the {_size(self.max_mbox)} limit once inflated",
+                "raise the limit with --max-mbox-size MIB if this is expected",
+            )
+        if not inflate.eof:
+            raise NetworkError(
+                f"{what} from {self.host} is cut short (the gzip stream ends early)", "try again; -v shows the request"
+            )
+        return data
