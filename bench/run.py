@@ -295,6 +295,54 @@ def rounds(
     return samples
 
 
+def measure_archive(
+    proj: "Project",
+    root: str,
+    args: argparse.Namespace,
+    runs: int,
+    sizes: Sequence[int],
+    rows: List[Row],
+    notes: List[str],
+    reset: Callable[[], None],
+) -> None:
+    """A series only the list's archive has (Patchwork, configured, does not know it: it
+    is asked too, as it would be for QEMU), applied by its Message-ID, against `b4 shazam`
+    of the same Message-ID from the same archive (b4.midmask), both behind the same delay."""
+    import archive as bench_archive
+
+    missing = bench_archive.why_not()
+    if missing:
+        notes.append(f"the archive's rows were skipped: {', '.join(missing)} missing")
+        return
+    threads = {}
+    for n in sizes:
+        mbox = proj.series(f"lore{n}", n, version=2, cover=f"Archive series of {n}")
+        cover = re.search(rb"^Message-Id: <([^>]+)>", mbox, re.M | re.I)
+        first = re.findall(rb"^Message-Id: <([^>]+)>", mbox, re.M | re.I)[1]
+        assert cover is not None
+        msgid = cover.group(1).decode()
+        review = (
+            f"From: Rev Iewer <rev@example.org>\nSubject: Re: [PATCH v2 1/{n}]\nDate: Thu, 16 Nov 2023 10:00:00 +0000\n"
+            f"Message-ID: <review.{n}@example.org>\nIn-Reply-To: <{first.decode()}>\n\n"
+            "Reviewed-by: Rev Iewer <rev@example.org>\n"
+        ).encode()
+        threads[n] = (msgid, mbox, review)
+    arch = bench_archive.Archive(root, [m for _, mbox, r in threads.values() for m in (mbox, r)], args.rtt)
+    try:
+        git(proj.repo, "config", "b4.midmask", f"{arch.url}/%s")
+        for n in sizes:
+            msgid = threads[n][0]
+            ours = [PWAPPLY, msgid, "-b", "bench-pw", "-q", "--archive", arch.url]
+            b4 = ["sh", "-ec", f"git checkout -q -b bench-b4; b4 -q shazam {msgid}"]
+            b, a = rounds(runs, [(b4, proj.repo), (ours, proj.repo)], reset)
+            target = None if args.quick or args.rtt < 0.05 else 0.7
+            rows.append(
+                Row(f"archive: apply {n} patches / b4 shazam", a, b, target, "a Message-ID only the archive has")
+            )
+    finally:
+        arch.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke-sized: small tree, few runs, no targets judged")
@@ -356,7 +404,7 @@ def main() -> int:
 
             def reset() -> None:
                 git(proj.repo, "checkout", "-q", "-f", "main")
-                for br in ("bench-pw", "bench-base", "bench-gitpw"):
+                for br in ("bench-pw", "bench-base", "bench-gitpw", "bench-b4"):
                     subprocess.run(["git", "branch", "-q", "-D", br], cwd=proj.repo, env=ENV, capture_output=True)
                 shutil.rmtree(os.path.join(home, ".cache"), ignore_errors=True)
 
@@ -380,6 +428,8 @@ def main() -> int:
             notes.append(
                 f"requests for one apply of a series id: {_requests_per_apply(pw, ids[sizes[0]], proj, reset)}"
             )
+            measure_archive(proj, root, args, runs, [n for n in sizes if n <= 16] or [sizes[0]], rows, notes, reset)
+            print(f"  measured the archive ({time.perf_counter() - t0:.0f} s)", flush=True)
 
             if not args.only_apply:
                 # diff of v1/v2 (cold cache), against applying v2 alone the bare way.
