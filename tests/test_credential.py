@@ -100,6 +100,41 @@ def test_accept_takes_the_token_from_the_helper(repo, tmp_path, pw, cli):
     assert "git credential" in shown.stdout and TOKEN not in shown.stdout + shown.stderr
 
 
+def test_the_helpers_token_does_not_follow_a_redirect_to_another_port(repo, tmp_path, pw, cli):
+    """accept's PATCH answered by a 307 to the same host's other port: refused, and the
+    server there never sees the token the credential helper gave."""
+    from conftest import EDITS
+
+    from pwapply.testing import FakePatchwork
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo.git("remote", "add", "origin", str(remote))
+    repo.git("config", "pwapply.server", pw.url)
+    repo.git("config", "credential.helper", f"store --file {store(tmp_path, pw.url)}")
+    pw.tokens[TOKEN] = True
+    sid = pw.add_series("qemu-devel", repo.series(EDITS))
+    assert cli(str(sid), cwd=repo.path).exit_code == 0
+    repo.git("push", "-q", "origin", "HEAD")
+    with FakePatchwork() as other:
+
+        def moved(h) -> bool:
+            if h.command != "PATCH":
+                return False
+            h.send_response(307)
+            h.send_header("Location", other.url + h.path)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return True
+
+        pw.fault("/api/", handler=moved)
+        result = cli("accept", cwd=repo.path)
+        assert result.exit_code == 4, result.stderr
+        assert f"to another server ({other.url})" in result.stderr
+        assert other.requests == [] and pw.changes == []
+        assert TOKEN not in result.stdout + result.stderr
+
+
 def test_no_token_anywhere_says_where_one_can_come_from(repo, tmp_path, pw, cli):
     from conftest import EDITS
 

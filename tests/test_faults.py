@@ -163,25 +163,48 @@ def test_relative_redirect_is_followed(repo, pw, cli, sid):
     assert f"/api/series/{sid}/?moved=1" in pw.paths()
 
 
-def test_redirect_to_https_is_followed_and_verified(repo, pw, cli, tls_pw):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_redirect_to_another_port_of_the_same_host_is_another_server(repo, pw, cli, tls_pw, scheme):
+    """http://127.0.0.1:P answers 302 to 127.0.0.1:Q: another origin (as for browsers and
+    requests' should_strip_auth), refused like another host; Q never hears of the token."""
     secure, ca_file = tls_pw
-    sid = secure.add_series("qemu-devel", repo.series(EDITS, version=2))
-    pw.fault(".", handler=redirect_to(lambda path: secure.url + path))  # http -> https, same host
-    before = repo.state()
-    # Not trusted: the redirect does not skip certificate checks.
-    check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "TLS certificate of 127.0.0.1 is not trusted")
-    assert repo.state() == before
-    result = cli(
-        str(sid), "--server", pw.url, "--ca-bundle", str(ca_file), "-q", cwd=repo.path, env={"PWAPPLY_TOKEN": "t0k"}
-    )
-    assert result.exit_code == 0, result.output
-    assert secure.count(f"/series/{sid}/mbox/") == 1
-    # The series and its mbox (asked for at once) were redirected; the cover letter's
-    # replies went to https straight.
-    assert pw.count("/comments/") == 0 and secure.count("/comments/") == 1
-    # Same host, now encrypted: the token went along.
-    assert all(h.get("authorization") == "Token t0k" for _, _, h in secure.requests)
-    assert "t0k" not in result.stdout + result.stderr
+    from pwapply.testing import FakePatchwork
+
+    with FakePatchwork() as other:
+        target = secure if scheme == "https" else other
+        sid = target.add_series("qemu-devel", repo.series(EDITS, version=2))
+        pw.fault(".", handler=redirect_to(lambda path: target.url + path, 302))
+        before = repo.state()
+        result = cli(
+            str(sid), "--server", pw.url, "--ca-bundle", str(ca_file), cwd=repo.path, env={"PWAPPLY_TOKEN": "t0k"}
+        )
+        check(result, 4, f"redirected series {sid} to another server ({target.url}")
+        assert target.count() == 0 and other.count() == 0 and secure.count() == 0
+        assert "t0k" not in result.stdout + result.stderr
+        assert repo.state() == before
+
+
+@pytest.mark.parametrize(
+    "old,new,followed",
+    [
+        ("http://pw.example.org/api/", "https://pw.example.org/api/", True),  # the move to https
+        ("http://pw.example.org:80/api/", "https://pw.example.org:443/api/", True),
+        ("https://pw.example.org/a", "https://PW.example.org:443/b", True),
+        ("http://127.0.0.1:8000/a", "http://127.0.0.1:8000/b", True),
+        ("http://127.0.0.1:8000/a", "http://127.0.0.1:8001/a", False),  # another port: another server
+        ("http://127.0.0.1:8000/a", "https://127.0.0.1:8443/a", False),
+        ("http://pw.example.org/a", "https://pw.example.org:8443/a", False),
+        ("https://pw.example.org/a", "https://pw.example.org:8443/a", False),
+        ("https://pw.example.org/a", "https://evil.example.org/a", False),
+        ("https://pw.example.org/a", "ftp://pw.example.org/a", False),
+    ],
+)
+def test_which_redirects_stay_with_the_server(old, new, followed):
+    from urllib.parse import urlsplit
+
+    from pwapply.patchwork.transport import follows
+
+    assert follows(urlsplit(old), urlsplit(new)) is followed
 
 
 def test_redirect_to_another_host_is_refused_and_gets_no_token(repo, pw, cli, sid):

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .. import __version__, process
 from ..errors import NetworkError, NotFoundError
@@ -177,9 +177,11 @@ class Transport:
         """Server-given URLs are fetched from our server with our scheme (ozlabs hands
         out http:// links; we stay on https)."""
         parts = urlsplit(url)
-        if parts.scheme and parts.hostname and parts.hostname.lower() != self.host.lower():
+        ours = urlsplit(self.server)
+        other_port = parts.port is not None and parts.port != (ours.port or _DEFAULT_PORTS.get(ours.scheme))
+        if parts.scheme and parts.hostname and (parts.hostname.lower() != self.host.lower() or other_port):
             raise NetworkError(
-                f"the server pointed to another host ({parts.hostname})",
+                f"the server pointed to another server ({parts.scheme}://{parts.netloc})",
                 "is the server URL right? pwapply only follows links on the server it asks",
             )
         if parts.scheme:
@@ -246,11 +248,15 @@ class Transport:
 
         target = urljoin(url, location)
         old, new = urlsplit(url), urlsplit(target)
-        if (new.hostname or "").lower() != self.host.lower() or new.scheme not in ("http", "https"):
+        if new.scheme == "http" and old.scheme == "https":
+            raise NetworkError(
+                f"{self.host} redirected {what} from https to plain http", "refusing to go on unencrypted"
+            )
+        if not follows(old, new):
             where = f"{new.scheme}://{new.netloc}" if new.netloc else target
             raise NetworkError(
                 f"{self.host} redirected {what} to another server ({where})",
-                f"if that is the Patchwork server, use it: --server {where} (the token is not sent on)",
+                f"if that is the server, use it: --server {where} (the token is not sent on)",
             )
         if new.scheme == "https" and old.scheme == "http":
             with self._upgrade_lock:  # the series and its mbox may both be redirected at once
@@ -261,10 +267,6 @@ class Transport:
                     # requests go there straight.
                     self._upgraded = self._client(https=True, token=True)
                     self._moved = (f"{old.scheme}://{old.netloc}", f"{new.scheme}://{new.netloc}")
-        if new.scheme == "http" and old.scheme == "https":
-            raise NetworkError(
-                f"{self.host} redirected {what} from https to plain http", "refusing to go on unencrypted"
-            )
         return target
 
     def _once(
@@ -385,6 +387,24 @@ class Transport:
             items.extend(data)
             next_url = _next_link(headers.get("link", ""))
         return items
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def follows(old: "SplitResult", new: "SplitResult") -> bool:
+    """Whether a redirect from ``old`` to ``new`` stays with the server, so that it is
+    followed with the client's token: the same origin (scheme, host and port), or the
+    same host moved from http to https on the default ports (as requests'
+    should_strip_auth allows, and browsers' origins).  Another port of the same host is
+    another server."""
+    if new.scheme not in ("http", "https") or (new.hostname or "").lower() != (old.hostname or "").lower():
+        return False
+    old_port = old.port or _DEFAULT_PORTS.get(old.scheme)
+    new_port = new.port or _DEFAULT_PORTS.get(new.scheme)
+    if old.scheme == new.scheme:
+        return old_port == new_port
+    return old.scheme == "http" and new.scheme == "https" and old_port == 80 and new_port == 443
 
 
 def _size(n: int) -> str:
