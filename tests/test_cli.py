@@ -3,6 +3,7 @@ import subprocess
 import sys
 from typing import Set
 
+import pytest
 
 from pwapply import __version__
 
@@ -157,3 +158,26 @@ def test_progress_per_patch_on_a_terminal_only(repo, pw):
         text=True,
     )
     assert piped.returncode == 0 and "[1/3]" not in piped.stderr and "Applied 3 patches" in piped.stderr
+
+
+def test_a_bug_says_what_to_report_with_every_version(monkeypatch, capsys):
+    """Exit 70, the traceback, and pwapply's, Python's and git's versions and the
+    platform: what a bug report needs (pre-commit's error handler does the same)."""
+    import platform
+
+    from pwapply.cli import boundary
+
+    def exit_now(code: int) -> None:
+        raise SystemExit(code)
+
+    def app() -> None:
+        raise RuntimeError("an unexpected state")
+
+    monkeypatch.setattr(boundary, "exit_now", exit_now)
+    with pytest.raises(SystemExit) as exited:
+        boundary.main(app)
+    assert exited.value.code == 70
+    err = capsys.readouterr().err
+    assert "RuntimeError: an unexpected state" in err and "please report it to pwapply's issue tracker" in err
+    assert re.search(rf"pwapply {re.escape(__version__)}, Python 3\.\d+\.\d+ \(\w+\), git version \d", err), err
+    assert platform.platform() in err

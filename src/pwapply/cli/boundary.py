@@ -66,9 +66,30 @@ def main(app: Callable[[], Any]) -> NoReturn:
         import traceback
 
         traceback.print_exc()
-        print("pwapply: internal error (a bug): please report it with the traceback above", file=sys.stderr)
+        print(
+            "pwapply: internal error (a bug): please report it to pwapply's issue tracker, with the traceback "
+            f"above and this line:\n  {versions()}",
+            file=sys.stderr,
+        )
         code = EXIT_BUG
     exit_now(code)
+
+
+def versions() -> str:
+    """What a bug report needs to know of this machine: pwapply's, Python's and git's
+    versions, and the platform."""
+    import platform
+
+    from .. import __version__
+
+    try:
+        from ..git.run import Git
+
+        git = Git().out(["--version"]).strip()
+    except Exception as exc:  # noqa: BLE001 -- a report must come out whatever broke
+        git = f"git: unknown ({type(exc).__name__})"
+    python = f"Python {platform.python_version()} ({platform.python_implementation()})"
+    return f"pwapply {__version__}, {python}, {git}, {platform.platform()}"
 
 
 def exit_now(code: int) -> NoReturn:
