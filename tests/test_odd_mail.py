@@ -274,7 +274,8 @@ def test_diffs_without_prefixes_are_applied_with_p0(repo, pw, cli, tmp_path):
     assert got.exit_code == 0, got.output
     assert result(repo.path, "odd", 2) == expected
     sid = pw.add_series("qemu-devel", mbox)
-    got = cli(str(sid), "--server", pw.url, "-b", "odd2", "-q", cwd=repo.path)
+    # On the commit the first was applied on (HEAD is "odd" now: it has them already).
+    got = cli(str(sid), "--server", pw.url, "-b", "odd2", "-q", "--base", "odd~2", cwd=repo.path)
     assert got.exit_code == 0, got.output
     assert result(repo.path, "odd2", 2) == expected
 

@@ -11,7 +11,8 @@ is removed whatever happens (error, Ctrl-C, SIGTERM).
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Callable, List, Optional
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from .. import process
 from ..config import Settings, require_server
@@ -22,6 +23,7 @@ from ..git.rewrite import read_commits, rewrite_messages
 from ..git.scratch import Scratch
 from ..resolve import MSGID, SeriesRef, is_msgid
 from ..ui import UI
+from . import already
 from . import chain as chains
 from .am import Run, am_options, apply_runs
 from .branch import branch_name, check_branch, preflight
@@ -98,6 +100,29 @@ def run(
                     scratch = stack.enter_context(Scratch(repo, base))
                 runs = _runs(chain, root, patches, plan.server)
                 attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
+        # Fewer commits than patches, or a stop: does the base have some of them already?
+        if attempt.failure is None and (read is None or read.tip != attempt.tip):
+            read = read_commits(repo, base, attempt.tip)
+        there: Dict[int, "already.There"] = {}
+        if not opts.resolve and (
+            attempt.failure is not None or (read is not None and len(read.ids) < len(entries_of(runs)))
+        ):
+            there = already.find(repo, base, runs[-1].patches)
+        if there:
+            gone = already.notes(there, runs[-1].patches, runs[-1].label)
+            patches = [p for p in runs[-1].patches if p.index not in there]
+            if not patches:  # never an empty branch
+                return Result(None, base, base, [], root.series_id, root.version, root.name or "", notes=gone)
+            runs[-1] = Run(runs[-1].source, patches, runs[-1].label)
+            scratch.close()
+            with process.hold():
+                scratch = stack.enter_context(Scratch(repo, base))
+            attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
+            read = read_commits(repo, base, attempt.tip) if attempt.failure is None else None
+            root = replace(root, notes=(*root.notes, *gone))
+        if read is not None and not read.ids:  # git am made no commit ("No changes"): no empty branch
+            why = "git am found every patch already applied (No changes -- Patch already applied)"
+            return Result(None, base, base, [], root.series_id, root.version, root.name or "", notes=[why])
         scratch.close()  # before the hand-over's own git am, and before the branch is made
 
         labelled = len(runs) > 1
@@ -139,6 +164,10 @@ def run(
     if opts.link and unlinked:
         result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
     return result
+
+
+def entries_of(runs: List[Run]) -> List["Patch"]:
+    return [p for r in runs for p in r.patches]
 
 
 def _start_checks(plan: Plan, repo: Repo, patches: List["Patch"], stack: ExitStack) -> "Optional[PatchChecks]":

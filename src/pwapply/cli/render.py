@@ -61,6 +61,11 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
     what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"
     if not result.series_id and result.archive:
         what = f"v{result.version} from {result.archive}"
+    if n == 0 and result.branch is None and not result.old_tip:
+        console.info(f"Nothing to apply: the base already has every patch of {what}; no branch was made")
+        for note in result.notes:
+            console.info(f"note: {note}")
+        return
     console.info(f"Applied {n} patch{'es' if n != 1 else ''} of {what}" + (f": {result.name}" if result.name else ""))
     if result.branch:
         state = "checked out" if result.checked_out else "not checked out"
