@@ -435,6 +435,29 @@ def test_accept_after_a_real_push_through_the_installed_hooks(two, origin, pw):
     assert not (origin.path / ".git" / "pwapply" / "accept-pending").exists()
 
 
+@pytest.mark.parametrize("configured", [None, "fork", "origin, fork"])
+def test_accept_on_push_only_for_the_remotes_it_is_for(two, origin, pw, tmp_path, configured):
+    """A push to a personal fork marks nothing, unless pwapply.acceptRemotes names it (by
+    default only the upstream's remote, else origin, does)."""
+    (a, a_branch), _ = two
+    origin.git("checkout", "-q", a_branch)
+    pw.tokens[TOKEN] = True
+    origin.git("config", "pwapply.token", TOKEN)
+    if configured:
+        origin.git("config", "pwapply.acceptRemotes", configured)
+    fork = tmp_path / "fork.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(fork)], check=True)
+    origin.git("remote", "add", "fork", str(fork))
+    subprocess.run([sys.executable, "-m", "pwapply", "hooks", "install", "--accept"], cwd=origin.path, check=True)
+    push = subprocess.run(["git", "push", "fork", a_branch], cwd=origin.path, capture_output=True, text=True)
+    assert push.returncode == 0, push.stderr
+    assert len(pw.changes) == (3 if configured else 0), push.stderr
+    if not configured:  # to origin (the upstream's remote) it marks them
+        push = subprocess.run(["git", "push", "origin", a_branch], cwd=origin.path, capture_output=True, text=True)
+        assert push.returncode == 0, push.stderr
+        assert len(pw.changes) == 3, push.stderr
+
+
 def test_nothing_is_marked_for_a_push_that_failed(two, origin, pw, tmp_path):
     (a, a_branch), _ = two
     origin.git("checkout", "-q", a_branch)
@@ -542,3 +565,104 @@ def test_accept_of_an_unknown_revision(pushed, origin, pw, cli):
     assert result.exit_code == 2
     assert "error: not a revision or range of this repository: nosuch..HEAD" in result.stderr
     assert pw.changes == [] and pw.count() == 0
+
+
+# ------------------------------------------------------------------ the server given on the command line
+
+
+@pytest.fixture
+def elsewhere(origin, cli):
+    """A second Patchwork server, and a branch applied from it (--server, as a
+    maintainer who never wrote the server into git config does)."""
+    from pwapply.testing import FakePatchwork
+
+    with FakePatchwork() as other:
+        sid = other.add_series("uboot", origin.series(EDITS_B, cover_subject="Tidy elsewhere", base=origin.base))
+        origin.git("checkout", "-q", "main")
+        branch = apply(cli, origin, sid, "--server", other.url)
+        other.reset()
+        yield other, sid, branch
+
+
+def test_status_and_update_take_the_server_and_narrow_to_its_branches(two, elsewhere, origin, pw, cli):
+    other, sid, branch = elsewhere
+    (a, a_branch), (b, b_branch) = two
+    rows = json.loads(cli("status", "--json", "--server", other.url, cwd=origin.path).stdout)
+    assert [r["branch"] for r in rows] == [branch]
+    assert other.count() > 0 and pw.count() == 0  # only that server was asked
+    rows = json.loads(cli("status", "--json", "--offline", cwd=origin.path).stdout)
+    assert sorted(r["branch"] for r in rows) == sorted([a_branch, b_branch, branch])
+    other.add_cover_reply(sid, "Reviewed-by: Rev Iewer <rev@example.org>\n")
+    updated = cli("update", branch, "--server", other.url, cwd=origin.path)
+    assert updated.exit_code == 0, updated.stderr
+    assert "Reviewed-by: Rev Iewer <rev@example.org>" in origin.git("log", "-1", "--format=%B", branch)
+    state = origin.state()
+    wrong = cli("update", a_branch, "--server", other.url, cwd=origin.path)
+    assert wrong.exit_code == 2 and f"branch {a_branch} was applied from {pw.url}, not from {other.url}" in wrong.stderr
+    assert origin.state() == state
+
+
+def test_accept_takes_the_server_and_sends_the_token_there_only(elsewhere, origin, pw, cli):
+    other, sid, branch = elsewhere
+    origin.git("config", "--unset", "pwapply.server")  # never written into git config
+    origin.git("checkout", "-q", branch)
+    origin.git("push", "-q", "origin", branch)
+    other.tokens[TOKEN] = True
+    result = cli("accept", "--server", other.url, cwd=origin.path, env={"PWAPPLY_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.stderr
+    assert len(other.changes) == 2 and pw.count() == 0
+    assert all(h.get("authorization") == f"Token {TOKEN}" for m, _, h in other.requests if m == "PATCH")
+
+
+def test_a_configured_token_never_goes_to_another_server_given_by_flag(elsewhere, origin, pw, cli):
+    """pwapply.server and pwapply.token are the first server's: --server naming another
+    does not take the token with it."""
+    other, sid, branch = elsewhere
+    origin.git("config", "pwapply.token", TOKEN)
+    origin.git("checkout", "-q", branch)
+    origin.git("push", "-q", "origin", branch)
+    result = cli("accept", "--server", other.url, cwd=origin.path)
+    assert result.exit_code == 2 and "token" in result.stderr, result.stderr
+    assert all("authorization" not in h for _, _, h in other.requests) and other.changes == []
+
+
+def test_update_to_latest_says_when_the_branch_is_the_latest(two, origin, pw, cli):
+    (a, a_branch), _ = two
+    origin.git("checkout", "-q", a_branch)
+    result = cli("update", "--to-latest", cwd=origin.path)
+    assert result.exit_code == 0, result.stderr
+    assert f"{a_branch} is already the latest version (v1 of series {a})" in result.stderr
+
+
+def test_status_asks_the_servers_before_reading_the_branches(two, origin, pw, tmp_path):
+    """The requests leave first; git reads each branch while they are on their way."""
+    steps = tmp_path / "steps"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pwapply", "status"],
+        cwd=origin.path,
+        env=dict(os.environ, PWAPPLY_TEST_STEPS=str(steps)),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = steps.read_text().splitlines()
+    first_log = next(i for i, s in enumerate(seen) if s.startswith("before git log"))
+    assert seen.index("ask the servers") < first_log, seen
+    assert any(s.startswith("before GET") for s in seen)
+
+
+def test_update_asks_the_server_before_reading_the_branch(two, origin, pw, tmp_path):
+    (a, a_branch), _ = two
+    origin.git("checkout", "-q", a_branch)
+    steps = tmp_path / "steps"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pwapply", "update", "--dry-run"],
+        cwd=origin.path,
+        env=dict(os.environ, PWAPPLY_TEST_STEPS=str(steps)),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = steps.read_text().splitlines()
+    first_log = next(i for i, s in enumerate(seen) if s.startswith("before git log"))
+    assert seen.index("ask the server") < first_log, seen

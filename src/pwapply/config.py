@@ -288,10 +288,11 @@ def build(
         ],
     )
     # A token belongs to the server it was configured for: a URL pasted for another
-    # server does not get it.
+    # server does not get it, nor does another server named by --server.
     configured = env.get("PWAPPLY_SERVER") or gitconfig.get("pwapply.server") or gitconfig.get("pw.server")
-    if "token" in values and server_src == "URL given":
-        if not configured or _host(normalize_server(configured)) != _host(values["server"].value or ""):
+    if "token" in values and server_src in ("URL given", "flag --server"):
+        other = not configured or _host(normalize_server(configured)) != _host(values["server"].value or "")
+        if other and (server_src == "URL given" or configured):
             values["token"] = Value(None, values["token"].source + " (not used: another server)")
     pick(
         "branchFormat",

@@ -29,7 +29,9 @@ def main() -> None:
         from .cli.check import check
         from .cli.console import Console
 
-        code = check(CheckOptions(pre_push=True), Console(quiet=False, verbose=False))
+        code = check(
+            CheckOptions(pre_push=True, remote=argv[2] if len(argv) > 2 else None), Console(quiet=False, verbose=False)
+        )
         sys.stdout.flush()
         sys.exit(code)
     from .cli.apply_line import parse

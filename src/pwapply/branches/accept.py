@@ -133,12 +133,26 @@ def _patch_ids(repo: "Repo", client: "PatchworkClient", msgids: Sequence[str]) -
     return found
 
 
-def pending(repo: "Repo", client_for: "Dict[str, PatchworkClient]", state: str) -> Tuple[List[Mark], List[str]]:
-    """Mark what pushes recorded, for the commits a remote-tracking branch now has; what
-    is still unpushed stays recorded, and so does what failed (told as warnings)."""
+def accept_remotes(repo: "Repo", configured: Optional[str]) -> List[str]:
+    """The remotes a push to marks patches accepted: git config pwapply.acceptRemotes
+    (names, space or comma separated), else the remote of the current branch's upstream,
+    else origin.  A personal fork is never one by accident."""
+    import re
+
+    if configured and configured.strip():
+        return [r for r in re.split(r"[\s,]+", configured) if r]
+    return [gitrepo.upstream_remote(repo) or "origin"]
+
+
+def pending(
+    repo: "Repo", client_for: "Dict[str, PatchworkClient]", state: str, remotes: Optional[Sequence[str]] = None
+) -> Tuple[List[Mark], List[str]]:
+    """Mark what pushes recorded, for the commits a remote-tracking branch of ``remotes``
+    (accept_remotes) now has; what is not there yet stays recorded, and so does what
+    failed (told as warnings)."""
     rec = record.load(repo.common_dir)
     waiting = [p for p in rec.pending.values() if gitrepo.exists(repo, p.commit)]
-    unpushed = set(gitrepo.not_pushed(repo, [p.commit for p in waiting]))
+    unpushed = set(gitrepo.not_pushed(repo, [p.commit for p in waiting], remotes))
     pushed = [p for p in waiting if p.commit not in unpushed]
     marked: List[Mark] = []
     warnings: List[str] = []

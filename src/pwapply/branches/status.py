@@ -10,6 +10,7 @@ within --timeout.  A server that cannot be asked leaves the local facts and a wa
 from __future__ import annotations
 
 import functools
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
@@ -19,6 +20,8 @@ from ..check.rules import links, missing_tags
 from ..git import repo as gitrepo
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ..git.repo import Repo
     from ..patchwork.client import PatchworkClient
     from ..patchwork.models import SeriesFacts
@@ -49,18 +52,28 @@ def status(
     every: bool = False,
     offline: bool = False,
     timeout: float = 10.0,
+    server: Optional[str] = None,
 ) -> Tuple[List[BranchStatus], List[str]]:
-    """The status of each branch pwapply made (deleted ones too with ``every``), and the
-    warnings to give (servers that could not be asked)."""
+    """The status of each branch pwapply made (deleted ones too with ``every``; those
+    applied from ``server`` only, when given), and the warnings to give (servers that
+    could not be asked).  The servers are asked first, and git read while they answer."""
     made = record.load(repo.common_dir).branches
     heads = gitrepo.heads(repo)
-    fallback = gitrepo.default_upstream(repo) if any(not heads[n].upstream for n in made if n in heads) else ""
+    shown = {
+        name: b
+        for name, b in made.items()
+        if (name in heads or every) and (server is None or b.server.rstrip("/") == server.rstrip("/"))
+    }
+    by_server: Dict[str, List[int]] = {}
+    for b in shown.values():
+        by_server.setdefault(b.server.rstrip("/"), []).extend(b.series)
+    deadline = time.monotonic() + timeout  # --timeout counts from the first request
+    asking = {} if offline else _ask_all(client_for, by_server)
+    fallback = gitrepo.default_upstream(repo) if any(not heads[n].upstream for n in shown if n in heads) else ""
     out: List[BranchStatus] = []
     messages: Dict[str, List[gitrepo.Commit]] = {}
-    for name, b in made.items():
+    for name, b in shown.items():
         head = heads.get(name)
-        if head is None and not every:
-            continue
         st = BranchStatus(name, name == repo.branch, head is not None, b.series[-1], b.version, b.server, 0)
         if head is not None:
             commits = gitrepo.commits_for_check(repo, [f"{b.base}..{head.tip}"])
@@ -74,10 +87,7 @@ def status(
     warnings: List[str] = []
     if offline or not out:
         return out, warnings
-    by_server: Dict[str, List[int]] = {}
-    for st in out:
-        by_server.setdefault(st.server.rstrip("/"), []).extend(made[st.name].series)
-    asked = _ask_all(client_for, by_server, timeout)
+    asked = _answers(asking, deadline, timeout)
     for server, got in asked.items():
         if isinstance(got, BaseException):
             why = getattr(got, "message", None) or str(got) or "no answer"
@@ -89,27 +99,36 @@ def status(
     return out, warnings
 
 
+Answer = Union[Dict[int, "SeriesFacts"], BaseException]
+
+
 def _ask_all(
-    client_for: Callable[[str], "PatchworkClient"], by_server: Dict[str, List[int]], timeout: float
-) -> Dict[str, Union[Dict[int, "SeriesFacts"], BaseException]]:
-    """Each server's facts of its series, all servers at once, within ``timeout``."""
+    client_for: Callable[[str], "PatchworkClient"], by_server: Dict[str, List[int]]
+) -> Dict[str, "Future[Answer]"]:
+    """Each server's facts of its series, asked now, all servers at once."""
     from ..facts import gather
 
-    results: Dict[str, Union[Dict[int, "SeriesFacts"], BaseException]] = {}
-
-    def one(server: str, ids: List[int]) -> None:
+    def one(server: str, ids: List[int]) -> Answer:
         try:
             with client_for(server) as client:
-                results[server] = gather(client, ids)
+                return gather(client, ids)
         except Exception as exc:  # noqa: BLE001 -- any failure means: could not ask
-            results[server] = exc
+            return exc
 
-    asked = {s: process.in_thread(functools.partial(one, s, ids), "pwapply-status") for s, ids in by_server.items()}
-    for server, future in asked.items():
+    from ..steps import step
+
+    step("ask the servers")
+    return {s: process.in_thread(functools.partial(one, s, ids), "pwapply-status") for s, ids in by_server.items()}
+
+
+def _answers(asking: Dict[str, "Future[Answer]"], deadline: float, timeout: float) -> Dict[str, Answer]:
+    """What each server answered by ``deadline`` (git was read meanwhile)."""
+    results: Dict[str, Answer] = {}
+    for server, future in asking.items():
         try:
-            process.result(future, timeout, what="status")
+            results[server] = process.result(future, max(0.0, deadline - time.monotonic()), what="status")
         except FutureTimeout:
-            results.setdefault(server, TimeoutError(f"no answer within {timeout:g} s"))
+            results[server] = TimeoutError(f"no answer within {timeout:g} s")
     return results
 
 

@@ -39,8 +39,9 @@ class Update:
     done: bool = False  # the branch was moved
 
 
-def find(repo: "Repo", name: Optional[str]) -> record.Branch:
-    """The recorded branch ``name`` (the current one when None)."""
+def find(repo: "Repo", name: Optional[str], server: Optional[str] = None) -> record.Branch:
+    """The recorded branch ``name`` (the current one when None); with ``server``, one
+    applied from that server."""
     if name is None:
         name = repo.branch
         if name is None:
@@ -51,6 +52,11 @@ def find(repo: "Repo", name: Optional[str]) -> record.Branch:
             f"pwapply did not make branch {name}",
             "pwapply status lists the branches it made; pwapply update BRANCH names one",
         )
+    if server is not None and made.server.rstrip("/") != server.rstrip("/"):
+        raise InputError(
+            f"branch {name} was applied from {made.server}, not from {server}",
+            "drop --server, or name a branch applied from that server (pwapply status --server URL)",
+        )
     return made
 
 
@@ -58,6 +64,10 @@ def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update
     """What an update of ``made`` would add (and whether a newer version exists)."""
     from ..facts import Want, gather
 
+    from ..steps import step
+
+    step("ask the server")  # first: git is read while it answers
+    asking = process.in_thread(lambda: gather(client, made.series, Want(newer=True, states=False, tags=True)), "update")
     tip = gitrepo.branch_tip(repo, made.name)
     if tip is None:
         raise InputError(f"branch {made.name} no longer exists", "pwapply status --all shows it as deleted")
@@ -73,12 +83,13 @@ def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update
             "update the branch by hand, or apply the series again on a new branch",
         )
     up = Update(made.name, made.series[-1], made.version, old_tip=tip)
-    facts = gather(client, made.series, Want(newer=True, states=False, tags=True))
+    commits = gitrepo.commits_for_check(repo, [f"{made.base}..{tip}"])
+    facts = process.result(asking, what="review tags")
     root = facts.get(made.series[-1])
     if root is not None and root.newer is not None:
         up.newer = (root.newer.id, root.newer.version)
     tags: Dict[str, List["Trailer"]] = {m: t for f in facts.values() for m, t in f.tags.items()}
-    for commit in gitrepo.commits_for_check(repo, [f"{made.base}..{tip}"]):
+    for commit in commits:
         up.commits.append(commit.id)
         for _, msgid in links(commit.message):
             new = missing_tags(commit.message, tags.get(msgid, []))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from dataclasses import dataclass, field, replace
+from typing import Callable, List, Mapping, Optional
 
 from ..git.repo import Commit, Repo, commits_for_check, has_upstream, open_repo
 from ..git.run import Logger
@@ -31,6 +31,7 @@ class CheckOptions:
     server: Optional[str] = None
     project: Optional[str] = None
     ca_bundle: Optional[str] = None
+    remote: Optional[str] = None  # the remote pushed to (the hook's first argument)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logge
     from ..config import Settings
 
     repo = open_repo(log=log)
-    rev_args = revs_to_check(repo, opts.revs, opts.pre_push, read_stdin)
+    opts = from_pre_commit(opts, os.environ)
+    rev_args = revs_to_check(repo, opts.revs, opts.pre_push and not opts.revs, read_stdin)
     commits = commits_for_check(repo, rev_args, given=bool(opts.revs) and not opts.pre_push) if rev_args else []
     loaded: List[Settings] = []  # filled only when a commit calls for the configuration
 
@@ -76,8 +78,24 @@ def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logge
         strict = loaded[0].flag("pwapply.check.strict") if loaded else False
     checked = Checked(report, strict, opts.pre_push)
     if opts.pre_push and loaded and not checked.failed and loaded[0].flag("pwapply.acceptonpush"):
+        # Noted whatever the remote: they are marked once a remote of pwapply.acceptRemotes
+        # has them (branches/accept.pending), so a push to a fork first marks nothing, and
+        # the push to origin after it (whose commits a remote already has) still does.
         _to_accept(repo, commits, loaded[0].server)
     return checked
+
+
+def from_pre_commit(opts: CheckOptions, environ: Mapping[str, str]) -> CheckOptions:
+    """`pwapply check` run by the pre-commit framework at its pre-push stage: the push's
+    range and remote come in PRE_COMMIT_FROM_REF, PRE_COMMIT_TO_REF and
+    PRE_COMMIT_REMOTE_NAME (pre-commit reads git's stdin itself), and the check is the
+    hook's."""
+    to = environ.get("PRE_COMMIT_TO_REF")
+    if opts.revs or opts.pre_push or not to:
+        return opts
+    frm = environ.get("PRE_COMMIT_FROM_REF") or ""
+    revs = [to, "--not", frm] if frm and not ZERO.match(frm) else [to, "--not", "--remotes"]
+    return replace(opts, revs=revs, pre_push=True, remote=environ.get("PRE_COMMIT_REMOTE_NAME") or opts.remote)
 
 
 def _to_accept(repo: Repo, commits: List[Commit], server: Optional[str]) -> None:

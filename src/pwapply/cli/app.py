@@ -379,8 +379,9 @@ def check_cmd(
     from .check import check
 
     opts = CheckOptions(
-        revs=list(revs or []),
+        revs=[] if pre_push else list(revs or []),
         pre_push=pre_push,
+        remote=revs[0] if pre_push and revs else None,  # git gives the hook the remote and its URL
         timeout=timeout,
         offline=offline,
         strict=strict,

@@ -17,12 +17,19 @@ if TYPE_CHECKING:
     from ..git.repo import Repo
 
 
-def _repo_and_settings(console: Console, server: Optional[str] = None) -> "tuple[Repo, Settings]":
+def _repo_and_settings(
+    console: Console, server: Optional[str] = None, project: Optional[str] = None
+) -> "tuple[Repo, Settings]":
     from ..config import load
     from ..git.repo import open_repo
 
     repo = open_repo(log=console.debug if console.verbose else None)
-    return repo, load(repo.git, repo.top, flags={"server": server}, env=os.environ)
+    return repo, load(repo.git, repo.top, flags={"server": server, "project": project}, env=os.environ)
+
+
+def _server(settings: "Settings", given: Optional[str]) -> Optional[str]:
+    """The server --server named, as the settings read it (normalized); None without it."""
+    return settings.server if given else None
 
 
 def status_cmd(
@@ -31,6 +38,8 @@ def status_cmd(
     timeout: float = typer.Option(
         10.0, "--timeout", metavar="SECONDS", help="Give up on the servers after this long, e.g. --timeout 5."
     ),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     as_json: bool = options.JSON,
     verbose: bool = typer.Option(
@@ -45,9 +54,11 @@ def status_cmd(
         from ..branches.status import status
 
         require_timeout(timeout)
-        repo, settings = _repo_and_settings(console)
+        repo, settings = _repo_and_settings(console, server, project)
         conn = context.connection(console, settings, timeout, ca_bundle)
-        rows, warnings = status(repo, conn.client, every=every, offline=offline, timeout=timeout)
+        rows, warnings = status(
+            repo, conn.client, every=every, offline=offline, timeout=timeout, server=_server(settings, server)
+        )
         render.statuses(console, rows, as_json)
         for warning in warnings:
             console.warn(warning)
@@ -62,6 +73,8 @@ def update_cmd(
     to_latest: bool = typer.Option(
         False, "--to-latest", help="When a newer version is posted, apply it as its own branch, and compare."
     ),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
     timeout: float = options.TIMEOUT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     as_json: bool = options.JSON,
@@ -77,13 +90,15 @@ def update_cmd(
         from ..branches import update as updating
 
         require_timeout(timeout)
-        repo, settings = _repo_and_settings(console)
-        made = updating.find(repo, branch)
+        repo, settings = _repo_and_settings(console, server, project)
+        made = updating.find(repo, branch, _server(settings, server))
         conn = context.connection(console, settings, timeout, ca_bundle)
         with conn.client(made.server) as client:
             up = updating.plan(repo, client, made)
         if to_latest and up.newer is not None:
             return _to_latest(console, repo, settings, conn, made, up.newer[0], as_json)
+        if to_latest:
+            console.info(f"{made.name} is already the latest version (v{made.version} of series {made.series[-1]})")
         if up.added and not dry_run:
             updating.apply(repo, made, up, signing_key(settings.flag("commit.gpgsign"), ()), console.info)
         render.updated(console, up, dry_run, as_json, late=guard.late)
@@ -121,6 +136,8 @@ def accept_cmd(
     pending: bool = typer.Option(
         False, "--pending", help="Mark what pushes recorded (pwapply hooks install --accept runs this)."
     ),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
     timeout: float = options.TIMEOUT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     verbose: bool = options.VERBOSE,
@@ -139,7 +156,7 @@ def accept_cmd(
         from ..config import require_server, with_credential
 
         require_timeout(timeout)
-        repo, settings = _repo_and_settings(console)
+        repo, settings = _repo_and_settings(console, server, project)
         if not dry_run:  # the token may come from git's credential helpers
             settings, why = with_credential(settings, repo.git, timeout)
             if why:
@@ -149,7 +166,8 @@ def accept_cmd(
         if pending:
             clients = {settings.server: conn.client(settings.server)} if settings.server and settings.token else {}
             try:
-                marked, warnings = accepting.pending(repo, clients, state)
+                remotes = accepting.accept_remotes(repo, settings.gitconfig.get("pwapply.acceptremotes"))
+                marked, warnings = accepting.pending(repo, clients, state, remotes)
             finally:
                 for c in clients.values():
                     c.close()

@@ -203,6 +203,14 @@ def has_upstream(repo: Repo) -> bool:
     return repo.git.run(["rev-parse", "-q", "--verify", "@{upstream}"], check=False).returncode == 0
 
 
+def upstream_remote(repo: Repo) -> Optional[str]:
+    """The remote of the current branch's upstream (None: detached, or no upstream)."""
+    if not repo.head_ref:
+        return None
+    proc = repo.git.run(["for-each-ref", "--format=%(upstream:remotename)", repo.head_ref], check=False)
+    return proc.stdout.decode("utf-8", "replace").strip() or None
+
+
 # ------------------------------------------------------------------ changing refs (past the commit point)
 
 
@@ -382,11 +390,13 @@ def is_ancestor(repo: Repo, ancestor: str, commit: str) -> bool:
     return repo.git.run(["merge-base", "--is-ancestor", ancestor, commit], check=False).returncode == 0
 
 
-def not_pushed(repo: Repo, commits: Sequence[str]) -> List[str]:
-    """Those of ``commits`` that no remote-tracking branch has."""
+def not_pushed(repo: Repo, commits: Sequence[str], remotes: Optional[Sequence[str]] = None) -> List[str]:
+    """Those of ``commits`` that no remote-tracking branch has (of ``remotes`` only, when
+    given)."""
     if not commits:
         return []
-    listed = repo.git.out(["rev-list", "--no-walk", *commits, "--not", "--remotes"]).split()
+    tracking = ["--remotes"] if remotes is None else [f"--remotes={r}" for r in remotes]
+    listed = repo.git.out(["rev-list", "--no-walk", *commits, "--not", *tracking]).split()
     return [c for c in commits if c in set(listed)]
 
 
