@@ -16,6 +16,16 @@ def test_demo_runs_end_to_end_offline(tmp_path):
     assert (target / "project" / ".git").is_dir()
     # The headline, shown: a commit as applied, with its trailers.
     assert "Tested-by: Tom Tester <tom@example.org>\nLink: http://127.0.0.1:" in proc.stdout
+    # The life cycle: the tag that arrived, seen, added, and the acceptance to come.
+    assert "$ pwapply status" in proc.stdout and "$ pwapply update" in proc.stdout
+    assert "$ pwapply accept -n" in proc.stdout and "would mark 4 patches accepted" in proc.stderr
+    log = subprocess.run(
+        ["git", "log", "-1", "--format=%B", "pw/make-the-tool-sturdier-v2"],
+        cwd=target / "project",
+        capture_output=True,
+        text=True,
+    )
+    assert "Acked-by: Ann Acker <ann@example.org>" in log.stdout
 
     # The example of its own help, run again: the directory is taken, said in one line.
     again = subprocess.run(

@@ -2,7 +2,8 @@
 
 It builds a small project, posts two versions of a series to a Patchwork-shaped server
 on loopback (pwapply.testing), applies v1 and v2 with pwapply, shows their range-diff,
-installs the pre-push hook and tries to push the superseded v1.  Everything stays in one
+installs the pre-push hook and tries to push the superseded v1; then, a tag given on
+the list after the push, shows the branch's life: status, update, accept --dry-run.  Everything stays in one
 directory, printed at the end; nothing outside it is touched.
 """
 
@@ -109,10 +110,25 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v1        # the hook refuses the superseded v1")
         v1_pushed = program(["git", "push", "origin", "pw/make-the-tool-sturdier-v1"], cwd=repo, env=env)
+        # The life of the branch: a tag given on the list since the apply, then the push.
         git("checkout", "-q", "pw/make-the-tool-sturdier-v2")
+        pw.add_cover_reply(v2, "Acked-by: Ann Acker <ann@example.org>\n", author=("Ann Acker", "ann@example.org"))
+        echo("")
+        echo("(meanwhile, on the list: Ann Acker acks v2)")
+        life: List[Tuple[str, List[str]]] = [
+            ("the branches pwapply made, and what changed since", ["pwapply", "status"]),
+            ("add the tag that arrived to the branch's commits", ["pwapply", "update"]),
+        ]
+        for title, argv in life:
+            if show(title, argv) != 0:
+                echo(f"demo: the step '{title}' failed; everything is in {root}")
+                return 1
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v2        # v2 is the latest: it goes")
         v2_pushed = program(["git", "push", "origin", "pw/make-the-tool-sturdier-v2"], cwd=repo, env=env)
+        if show("the pushed patches to mark accepted (a maintainer's token does it)", ["pwapply", "accept", "-n"]):
+            echo(f"demo: 'pwapply accept --dry-run' failed; everything is in {root}")
+            return 1
     echo("")
     refused, accepted = v1_pushed != 0, v2_pushed == 0
     echo(f"v1 push refused: {'yes' if refused else 'NO'}; v2 push accepted: {'yes' if accepted else 'NO'}")
