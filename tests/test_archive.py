@@ -351,3 +351,40 @@ def test_pwapply_check_lets_a_push_of_an_archive_series_go(repo, pw, inbox, cli)
     assert cli(cover, "--archive", inbox.url, cwd=repo.path).exit_code == 0
     result = cli("check", f"{repo.base}..HEAD", cwd=repo.path)
     assert result.exit_code == 0, result.output
+
+
+def test_an_archive_that_never_answers_costs_a_series_patchwork_has_nothing_but_a_note(repo, pw, cli):
+    """The thread is asked beside Patchwork and waited for only when the trailers are
+    written: an archive that never answers leaves the apply to Patchwork, with a note,
+    within --timeout."""
+    mbox = series(repo)
+    cover = mails(mbox)[0][0]
+    pw.add_series("qemu-devel", mbox)
+    pw.fault(r"^/inbox/", status=200, stall=60.0)
+    result = cli(
+        cover,
+        "--server",
+        pw.url,
+        "--project",
+        "qemu-devel",
+        "--archive",
+        f"{pw.url}/inbox",
+        "--timeout",
+        "2",
+        cwd=repo.path,
+    )
+    assert result.exit_code == 0, result.output
+    assert "could not add the review tags Patchwork did not see" in result.stderr
+    assert len(repo.git("rev-list", f"{repo.base}..HEAD").split()) == 3
+
+
+def test_the_archive_can_be_turned_off(repo, pw, cli):
+    repo.git("remote", "add", "origin", "https://gitlab.com/qemu-project/qemu.git")  # a known archive
+    repo.git("config", "pwapply.archive", "none")
+    shown = cli("config", cwd=repo.path)
+    assert re.search(r"archive\s+-\s+\(git config pwapply.archive\)", shown.stdout), shown.stdout
+    mbox = series(repo)
+    pw.add_series("qemu-devel", mbox)
+    result = cli(mails(mbox)[0][0], "--server", pw.url, "--project", "qemu-devel", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "archive" not in result.stderr

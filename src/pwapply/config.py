@@ -278,7 +278,8 @@ def build(
     )
     if "archive" in values:
         v = values["archive"]
-        values["archive"] = Value(normalize_archive(v.value or "", v.source), v.source)
+        off = (v.value or "").strip().lower() in ("none", "off", "false", "no")  # no archive, not even a known one
+        values["archive"] = Value(None if off else normalize_archive(v.value or "", v.source), v.source)
     pick(
         "token",
         [

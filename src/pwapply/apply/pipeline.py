@@ -157,8 +157,9 @@ def run(
     if plan.check_note:
         result.warnings.append(plan.check_note)
     result.series = chains.summary(chain, root, patches)
-    result.notes.extend([*root.notes, *bases.notes])
-    result.warnings.extend([*root.warnings, *warnings])
+    late = root.later() if root.later is not None else root  # what the archive added (in already)
+    result.notes.extend([*root.notes, *[n for n in late.notes if n not in root.notes], *bases.notes])
+    result.warnings.extend([*root.warnings, *[w for w in late.warnings if w not in root.warnings], *warnings])
     result.archive, result.from_archive = root.archive, list(root.from_archive)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:

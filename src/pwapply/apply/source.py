@@ -10,12 +10,11 @@ Message-ID is asked of both at once: the archive's thread costs no round trip mo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import naming
-from ..errors import InputError
-from ..errors import PwapplyError
+from ..errors import InputError, PwapplyError
 from ..resolve import MBOX, MSGID, STDIN, SeriesRef
 from ..ui import UI
 from .options import Plan
@@ -48,6 +47,10 @@ class Source:
     root_msgid: Optional[str] = None  # from the archive: its cover letter's (or first patch's) Message-ID
     from_archive: Tuple[int, ...] = ()  # numbers of the patches the archive gave a Patchwork series
     warnings: Tuple[str, ...] = ()  # told even with -q: a newer version in the thread, a Nacked-by
+    # What the archive's thread adds to a Patchwork series Patchwork had whole (review tags
+    # it did not see, Nacked-by): the Source completed, waited for only when the trailers
+    # are written, after git am (the same answer each call).
+    later: "Optional[Callable[[], Source]]" = None
 
     @property
     def first_subject(self) -> Optional[str]:
@@ -104,14 +107,24 @@ def fetch(
     msgid = ref.value if asked is not None else archived.first_msgid(src)
     if msgid is None:
         return src
-    ui.progress(f"Asking the archive ({archive.server}) for the thread ...")
-    try:
-        data = process.result(asked if asked is not None else archive.submit(archive.thread, msgid), what="thread")
-        ts = archived.pick(data, msgid, archive.server) if data is not None else None
-        why = "" if data is not None else f"it does not have <{msgid}>"
-    except PwapplyError as exc:  # Patchwork's series stands: the archive only adds to it
-        ts, why = None, exc.message
-    return archived.complete(src, ts, archive.server, why)
+    thread = asked if asked is not None else archive.submit(archive.thread, msgid)
+    where = archive.server
+
+    def completed() -> Source:
+        try:
+            data = process.result(thread, what="thread")
+            ts = archived.pick(data, msgid, where) if data is not None else None
+            why = "" if data is not None else f"it does not have <{msgid}>"
+        except PwapplyError as exc:  # Patchwork's series stands: the archive only adds to it
+            ts, why = None, exc.message
+        return archived.complete(src, ts, where, why)
+
+    if src.incomplete:  # the missing patches are needed before git am
+        ui.progress(f"Asking the archive ({where}) for the patches Patchwork lost ...")
+        return completed()
+    import functools
+
+    return replace(src, later=functools.lru_cache(maxsize=None)(completed))
 
 
 def _from_archive(

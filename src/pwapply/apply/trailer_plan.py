@@ -81,6 +81,8 @@ def trailer_plan(plan: Plan, source: Source, signoff: Optional[str]) -> TrailerP
     ``signoff`` is the committer's identity, with --signoff."""
     from .. import trailers
 
+    if source.later is not None:  # the archive's tags: its thread, asked while git am ran
+        source = source.later()
     return TrailerPlan(
         link=plan.link,
         link_format=plan.link_format,
