@@ -22,6 +22,7 @@ PURE_STDLIB = {
     "binascii",
     "codecs",
     "dataclasses",
+    "datetime",
     "email",
     "email.header",
     "email.policy",

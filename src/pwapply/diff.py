@@ -21,7 +21,7 @@ from .git import repo as gitrepo
 from .git.repo import Repo
 from .git.rewrite import rewrite_messages
 from .git.scratch import Scratch
-from .resolve import SeriesRef, resolve
+from .resolve import MSGID, SeriesRef, resolve
 from .ui import UI
 from .versions import closest_earlier, find, need_server, order_key
 
@@ -58,11 +58,18 @@ def diff(ref: SeriesRef, plan: Plan, repo: Repo, opts: DiffOptions, conn: "Conne
     from .patchwork.locate import locate
 
     need_server(ref)
+    if plan.archive and ref.kind == MSGID and not plan.server:
+        return _in_archive(ref.value, plan.archive, repo, opts, conn, ui)
     server = require_server(plan.server)
     fallback_base = base_commit(repo, opts.base)
     ui.progress(f"Fetching from {server} ...")
     with conn.client(server) as client:
-        sid, _ = locate(client, ref, plan.project)
+        try:
+            sid, _ = locate(client, ref, plan.project)
+        except NotFoundError:
+            if not (plan.archive and ref.kind == MSGID):
+                raise
+            return _in_archive(ref.value, plan.archive, repo, opts, conn, ui)
         current = client.series(sid)
         versions = find(client, current)
         other = _against(client, opts.against, versions, current, plan.project)
@@ -89,6 +96,11 @@ def diff(ref: SeriesRef, plan: Plan, repo: Repo, opts: DiffOptions, conn: "Conne
             else:
                 base, origin = placed[s.id]
                 sides.append(_apply_side(repo, stack, s, fetched[s.id][0], bases[s.id], base, origin, ui))
+    return _compare(repo, sides, opts, ui)
+
+
+def _compare(repo: Repo, sides: List[Side], opts: DiffOptions, ui: UI) -> int:
+    """range-diff (or, with --interdiff, diff) of the two sides applied."""
     if not opts.trailers:
         sides = [_strip_side(repo, side) for side in sides]
     for side in sides:
@@ -105,6 +117,82 @@ def diff(ref: SeriesRef, plan: Plan, repo: Repo, opts: DiffOptions, conn: "Conne
     return repo.git.show(
         ["range-diff", *opts.passthrough, f"{old.base}..{old.tip}", f"{new.base}..{new.tip}"], pager=opts.pager
     )
+
+
+def _in_archive(msgid: str, archive: str, repo: Repo, opts: DiffOptions, conn: "Connection", ui: UI) -> int:
+    """diff of a series the list's archive has (Patchwork does not): its versions from
+    the archive (archive/facts.listing), each version's patches from its thread, applied
+    in scratch worktrees on --base (or its base-commit) alone."""
+    from .archive.facts import listing
+    from .thread import pick, read
+
+    fallback_base = base_commit(repo, opts.base)
+    ui.progress(f"Asking the archive ({archive}) ...")
+    with conn.archive(archive) as client:
+        current, versions = listing(client, msgid)
+        other = _against_in(versions, current, opts.against)
+        data: Dict[str, bytes] = {}
+        for s in (other, current):
+            root = resolve(s.web_url).value  # its page: <archive>/<msgid>/
+            got = client.thread(root)
+            if got is None:
+                raise NotFoundError(f"<{root}> is no longer in the archive ({archive})", "try again later")
+            ts = pick(read(got), root, archive)
+            data[s.web_url] = b"".join(p.raw if p.raw.endswith(b"\n") else p.raw + b"\n" for p in ts.patches)
+    ui.info(f"comparing v{other.version} with v{current.version} of {current.name} (from {archive})")
+    made = {s.web_url: _archive_branch_side(repo, s) for s in (other, current)}
+    if opts.base is None:  # the other version goes where a branch of one was made
+        fallback_base = next((m.base for m in made.values() if m is not None), fallback_base)
+    sides: List[Side] = []
+    with ExitStack() as stack:
+        for s in (other, current):
+            side = made[s.web_url]
+            if side is None:
+                base, origin = _side_base(repo, s, data[s.web_url], "", fallback_base)
+                side = _apply_side(repo, stack, s, data[s.web_url], [], base, origin, ui)
+            sides.append(side)
+    return _compare(repo, sides, opts, ui)
+
+
+def _archive_branch_side(repo: Repo, series: "Series") -> Optional[Side]:
+    """The branch pwapply made from the archive for this version, when it still exists
+    and still starts where it was made."""
+    from . import record
+    from .archive.facts import page
+
+    for name, b in record.load(repo.common_dir).branches.items():
+        if b.archive is None or page(b.server, b.archive.root) != series.web_url or b.version != series.version:
+            continue
+        tip = gitrepo.branch_tip(repo, name)
+        if tip is not None and gitrepo.is_ancestor(repo, b.base, tip):
+            count = len(gitrepo.commits_between(repo, b.base, tip))
+            return Side(series, b.base, tip, f"branch {name}", count)
+    return None
+
+
+def _against_in(versions: Sequence["Series"], current: "Series", against: Optional[str]) -> "Series":
+    """The archive's version to compare with: --against vN, else the closest earlier."""
+    if against is not None:
+        m = re.fullmatch(r"[vV](\d+)", against.strip())
+        if not m:
+            raise InputError(
+                f"--against {against}: a series of the archive is compared with another version by number",
+                "give --against vN (pwapply versions lists them)",
+            )
+        wanted = [s for s in versions if s.version == int(m.group(1)) and s.web_url != current.web_url]
+        if not wanted:
+            have = ", ".join(f"v{s.version}" for s in versions) or "none"
+            raise NotFoundError(
+                f"no v{m.group(1)} of {current.name!r} in the archive (versions: {have})", "pick one of them"
+            )
+        return wanted[-1]
+    earlier = [s for s in versions if s.version < current.version]
+    if not earlier:
+        raise NotFoundError(
+            f"found no earlier version of {current.name!r} (v{current.version}) in the archive",
+            "name the one to compare with: --against vN",
+        )
+    return earlier[-1]
 
 
 def _against(
@@ -242,13 +330,13 @@ def _apply_side(
 ) -> Side:
     parsed = mbox.read(data, reorder=False)
     if not parsed.patches:
-        raise InputError(f"v{series.version} (series {series.id}) has no patch to apply", "compare other versions")
+        raise InputError(f"v{series.version} ({_which(series)}) has no patch to apply", "compare other versions")
     with process.hold():  # made and on the stack, or not made at all
         # Without the repository's hooks: nothing lands here, so neither a hook that polices
         # what lands (applypatch-msg, pre-applypatch) nor one that announces it has a say.
         scratch = stack.enter_context(Scratch(repo, base, hooks=False))
-    ui.progress(f"applying v{series.version} (series {series.id})")
-    label = f"v{series.version} (series {series.id}) on {base[:12]}{origin}: "
+    ui.progress(f"applying v{series.version} ({_which(series)})")
+    label = f"v{series.version} ({_which(series)}) on {base[:12]}{origin}: "
     attempt = apply_runs(scratch, bases, True, (), ui)
     if attempt.failure is not None:
         raise attempt.failure.error(
@@ -265,10 +353,16 @@ def _apply_side(
     return Side(series, own, tip, f"applied on {base[:12]}{origin}{on}", len(parsed.patches))
 
 
+def _which(series: "Series") -> str:
+    """``series 500889``, or a series of the list's archive: its page there."""
+    return f"series {series.id}" if series.id else series.web_url
+
+
 def _strip_side(repo: Repo, side: Side) -> Side:
     """The same commits without the trailers added after posting (Link or Message-ID to
     one of the series' patches, review tags), so that gaining a Reviewed-by is no change."""
-    tip = _strip(repo, side.base, side.tip, {p.msgid for p in side.series.patches if p.msgid})
+    ids = {p.msgid for p in side.series.patches if p.msgid} if side.series.patches else None  # archive: all
+    tip = _strip(repo, side.base, side.tip, ids)
     return Side(side.series, side.base, tip, side.origin, side.count, side.notes)
 
 

@@ -23,10 +23,21 @@ MAX_ENTRIES = 20000
 @dataclass(frozen=True)
 class Applied:
     msgid: str
-    series_id: int
-    server: str
+    series_id: int  # 0 for a series from the list's archive
+    server: str  # the Patchwork server, or the archive's base URL (``archive`` set)
     project: str
     version: int
+    archive: "Optional[ArchiveSeries]" = None  # a series from the list's archive
+
+
+@dataclass(frozen=True)
+class ArchiveSeries:
+    """A series taken from the list's archive: what finds it, and its versions, again."""
+
+    root: str  # the Message-ID of its cover letter (or first patch)
+    name: str  # its subject, prefixes gone
+    sender: str  # the poster's address
+    date: str = ""  # when it was posted, YYYYMMDD (later versions are searched from then on)
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Branch:
     version: int  # of the series asked for
     base: str  # the commit it was made on
     tip: str  # its tip when pwapply made it
+    archive: "Optional[ArchiveSeries]" = None  # made from the list's archive (server: its URL)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,17 @@ def load(common_dir: str) -> Record:
     return record
 
 
+def _archive(entry: Any) -> Optional[ArchiveSeries]:
+    got = entry.get("archive") if isinstance(entry, dict) else None
+    if not isinstance(got, dict) or not isinstance(got.get("root"), str):
+        return None
+    return ArchiveSeries(got["root"], str(got.get("name", "")), str(got.get("sender", "")), str(got.get("date", "")))
+
+
+def _archive_json(a: Optional[ArchiveSeries]) -> Dict[str, Any]:
+    return {} if a is None else {"archive": {"root": a.root, "name": a.name, "sender": a.sender, "date": a.date}}
+
+
 def _branch(name: str, entry: Any) -> Optional[Branch]:
     if not isinstance(entry, dict):
         return None
@@ -126,6 +149,7 @@ def _branch(name: str, entry: Any) -> Optional[Branch]:
             int(entry.get("version", 1)),
             str(entry["base"]),
             str(entry["tip"]),
+            _archive(entry),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -141,6 +165,7 @@ def _applied(msgid: str, entry: Any) -> Optional[Applied]:
             str(entry["server"]),
             str(entry.get("project", "")),
             int(entry.get("version", 1)),
+            _archive(entry),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -199,7 +224,13 @@ def save(common_dir: str, record: Record) -> None:
             table.pop(next(iter(table)))
     data = {
         "patches": {
-            a.msgid: {"series": a.series_id, "server": a.server, "project": a.project, "version": a.version}
+            a.msgid: {
+                "series": a.series_id,
+                "server": a.server,
+                "project": a.project,
+                "version": a.version,
+                **_archive_json(a.archive),
+            }
             for a in record.patches.values()
         },
         "commits": record.commits,
@@ -211,6 +242,7 @@ def save(common_dir: str, record: Record) -> None:
                 "version": b.version,
                 "base": b.base,
                 "tip": b.tip,
+                **_archive_json(b.archive),
             }
             for b in record.branches.values()
         },

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -38,6 +39,8 @@ class ThreadSeries:
     version: int
     total: int  # m of n/m (the number of patches the series announced)
     submitter: str
+    sender: str  # the submitter's address
+    date: str  # the day before the series was posted (its root's Date), YYYYMMDD; "" unknown
     root: str  # the Message-ID of its cover letter, or of its first patch
     patch_tags: Dict[str, Tuple[trailers.Trailer, ...]]  # msgid -> tags from replies to it
     cover_tags: Tuple[trailers.Trailer, ...]  # from replies to the cover letter: for every patch
@@ -96,6 +99,18 @@ def _when(mail: mbox.Mail) -> float:
         return parsedate_to_datetime(mail.headers.get("date", "")).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         return 0.0
+
+
+def _day(mail: mbox.Mail) -> str:
+    """The day before the mail's date, YYYYMMDD, in UTC (a search from it misses none of
+    what came after, whatever the sender's time zone)."""
+    try:
+        when = parsedate_to_datetime(mail.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (when.astimezone(timezone.utc) - timedelta(days=1)).strftime("%Y%m%d")
 
 
 def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
@@ -163,6 +178,8 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
         version=version,
         total=total,
         submitter=parseaddr(head.headers.get("from", ""))[0] or parseaddr(head.headers.get("from", ""))[1],
+        sender=parseaddr(head.headers.get("from", ""))[1].lower(),
+        date=_day(root or anchor),
         root=(root or anchor).msgid,
         patch_tags=patch_tags,
         cover_tags=cover_tags,

@@ -129,20 +129,49 @@ class Listing:
     states: Dict[int, Tuple[str, ...]]
 
 
-def list_versions(ref: SeriesRef, server: str, project: Optional[str], conn: "Connection", ui: UI) -> Listing:
+def list_versions(
+    ref: SeriesRef,
+    server: Optional[str],
+    project: Optional[str],
+    conn: "Connection",
+    ui: UI,
+    archive: Optional[str] = None,
+) -> Listing:
+    """Every version of the series ``ref`` names, on Patchwork; for a Message-ID it does
+    not know (or with no Patchwork), in the list's ``archive``."""
+    from .config import require_server
+    from .errors import NotFoundError
     from .patchwork.client import request_pool
     from .patchwork.locate import locate
+    from .resolve import MSGID
 
     need_server(ref)
+    if archive and ref.kind == MSGID and not server:
+        return _in_archive(ref.value, archive, conn, ui)
+    server = require_server(server)
     ui.progress(f"Fetching from {server} ...")
     with conn.client(server) as client:
-        sid, _ = locate(client, ref, project)
+        try:
+            sid, _ = locate(client, ref, project)
+        except NotFoundError:
+            if not (archive and ref.kind == MSGID):
+                raise
+            return _in_archive(ref.value, archive, conn, ui)
         current = client.series(sid)
         versions = find(client, current)
         with request_pool() as pool:
             asked = [(s.id, pool.submit(client.patch_states, s.id)) for s in versions]
             states = {sid: tuple(p.state for p in process.result(f, what="states")) for sid, f in asked}
     return Listing(current=current, versions=tuple(versions), states=states)
+
+
+def _in_archive(msgid: str, archive: str, conn: "Connection", ui: UI) -> Listing:
+    from .archive.facts import listing
+
+    ui.progress(f"Asking the archive ({archive}) ...")
+    with conn.archive(archive) as client:
+        current, versions = listing(client, msgid)
+    return Listing(current=current, versions=tuple(versions), states={})
 
 
 def summarize_states(states: Sequence[str]) -> str:

@@ -74,6 +74,8 @@ def from_thread(ts: thread.ThreadSeries, archive: str, project: str) -> Source:
         cover=ts.cover.body if ts.cover is not None else None,
         archive=archive,
         root_msgid=ts.root,
+        sender=ts.sender,
+        posted=ts.date,
         warnings=tuple(_newer_line(ts, archive) + _nack_lines(ts)),
     )
 

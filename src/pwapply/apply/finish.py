@@ -20,6 +20,7 @@ from .source import Source
 from .trailer_plan import Edit, TrailerPlan
 
 if TYPE_CHECKING:
+    from .. import record
     from ..mbox import Patch
 
 
@@ -186,10 +187,26 @@ def remember(repo: Repo, entries: Sequence[Entry], commits: Sequence[Commit], re
         for e in entries
         if e.source.series_id is not None and e.source.server and is_msgid(e.patch.msgid)
     ]
+    applied += [  # from the list's archive: found there again by its thread (and its versions by its sender)
+        record.Applied(e.patch.msgid, 0, e.source.archive, e.source.project, e.source.version, _archived(e.source))
+        for e in entries
+        if e.source.series_id is None and e.source.archive and e.source.root_msgid and is_msgid(e.patch.msgid)
+    ]
     made = [(c.author, c.subject, e.patch.msgid) for c, e in zip(commits, entries) if is_msgid(e.patch.msgid)]
     branch = None
     root = entries[-1].source if entries else None
     if result is not None and result.branch and root is not None and root.series_id is not None and root.server:
         chain = tuple(dict.fromkeys(e.source.series_id for e in entries if e.source.series_id is not None))
         branch = record.Branch(result.branch, root.server, root.project, chain, root.version, result.base, result.tip)
+    elif result is not None and result.branch and root is not None and root.archive and root.root_msgid:
+        branch = record.Branch(
+            result.branch, root.archive, root.project, (), root.version, result.base, result.tip, _archived(root)
+        )
     record.add(repo.common_dir, applied, made, branch)
+
+
+def _archived(source: Source) -> "record.ArchiveSeries":
+    from .. import record
+
+    assert source.root_msgid is not None
+    return record.ArchiveSeries(source.root_msgid, source.name or "", source.sender, source.posted)

@@ -45,6 +45,8 @@ class Source:
     cover: Optional[str] = None  # the cover letter's text, for a local mbox or the archive
     archive: Optional[str] = None  # the list archive it (or part of it) came from
     root_msgid: Optional[str] = None  # from the archive: its cover letter's (or first patch's) Message-ID
+    sender: str = ""  # from the archive: the submitter's address
+    posted: str = ""  # from the archive: when, YYYYMMDD
     from_archive: Tuple[int, ...] = ()  # numbers of the patches the archive gave a Patchwork series
     warnings: Tuple[str, ...] = ()  # told even with -q: a newer version in the thread, a Nacked-by
     # What the archive's thread adds to a Patchwork series Patchwork had whole (review tags

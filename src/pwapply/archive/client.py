@@ -28,6 +28,21 @@ class ArchiveClient(Transport):
         self._check_status(status, what)
         return self._mbox(body, headers.get("content-type", ""), what)
 
+    def search(self, query: str) -> bytes:
+        """The mails matching ``query`` (public-inbox's search: ``f:`` sender, ``s:``
+        subject, ``d:YYYYMMDD..`` dates), as an mbox; empty when nothing matches.  The
+        mbox comes only by POST (a GET answers the HTML form)."""
+        from urllib.parse import quote_plus
+
+        what = f"the archive's search for {query}"
+        status, headers, body = self._request(
+            "POST", f"{self.server}/?q={quote_plus(query)}&x=m", what, self.max_mbox, b""
+        )
+        if status == 404:  # "No results found"
+            return b""
+        self._check_status(status, what)
+        return self._mbox(body, headers.get("content-type", ""), what)
+
     def _mbox(self, body: bytes, content_type: str, what: str) -> bytes:
         if body[:2] == b"\x1f\x8b":
             return self._gunzip(body, what)

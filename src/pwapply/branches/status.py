@@ -13,7 +13,7 @@ import functools
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .. import process, record
 from ..check.rules import links, missing_tags
@@ -22,6 +22,7 @@ from ..git import repo as gitrepo
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from ..archive.client import ArchiveClient
     from ..git.repo import Repo
     from ..patchwork.client import PatchworkClient
     from ..patchwork.models import SeriesFacts
@@ -43,6 +44,12 @@ class BranchStatus:
     states: Dict[str, int] = field(default_factory=dict)  # state -> patches in it, "new" left out
     failed_checks: int = 0
     asked: bool = False  # the server was asked
+    newer_page: str = ""  # a series from the list's archive: the newer version's page there
+
+    @property
+    def label(self) -> str:
+        """``series 500889 v2``, or ``v2 from the archive`` for a series taken from there."""
+        return f"series {self.series} v{self.version}" if self.series else f"v{self.version} from the archive"
 
 
 def status(
@@ -53,6 +60,7 @@ def status(
     offline: bool = False,
     timeout: float = 10.0,
     server: Optional[str] = None,
+    archive_for: "Optional[Callable[[str], ArchiveClient]]" = None,
 ) -> Tuple[List[BranchStatus], List[str]]:
     """The status of each branch pwapply made (deleted ones too with ``every``; those
     applied from ``server`` only, when given), and the warnings to give (servers that
@@ -64,17 +72,28 @@ def status(
         for name, b in made.items()
         if (name in heads or every) and (server is None or b.server.rstrip("/") == server.rstrip("/"))
     }
+    jobs: Dict[str, Callable[[], Dict[Any, "SeriesFacts"]]] = {}
     by_server: Dict[str, List[int]] = {}
+    by_archive: Dict[str, List[Tuple["record.ArchiveSeries", int]]] = {}
     for b in shown.values():
-        by_server.setdefault(b.server.rstrip("/"), []).extend(b.series)
+        if b.archive is not None:  # made from the list's archive: its thread and its sender's later mail
+            by_archive.setdefault(b.server.rstrip("/"), []).append((b.archive, b.version))
+        else:
+            by_server.setdefault(b.server.rstrip("/"), []).extend(b.series)
+    for s, ids in by_server.items():
+        jobs[s] = functools.partial(_patchwork_facts, client_for, s, ids)
+    if archive_for is not None:
+        for s, wanted in by_archive.items():
+            jobs[s] = functools.partial(_archive_facts, archive_for, s, wanted)
     deadline = time.monotonic() + timeout  # --timeout counts from the first request
-    asking = {} if offline else _ask_all(client_for, by_server)
+    asking = {} if offline else _ask_all(jobs)
     fallback = gitrepo.default_upstream(repo) if any(not heads[n].upstream for n in shown if n in heads) else ""
     out: List[BranchStatus] = []
     messages: Dict[str, List[gitrepo.Commit]] = {}
     for name, b in shown.items():
         head = heads.get(name)
-        st = BranchStatus(name, name == repo.branch, head is not None, b.series[-1], b.version, b.server, 0)
+        sid = b.series[-1] if b.series else 0
+        st = BranchStatus(name, name == repo.branch, head is not None, sid, b.version, b.server, 0)
         if head is not None:
             commits = gitrepo.commits_for_check(repo, [f"{b.base}..{head.tip}"])
             messages[name] = commits
@@ -94,31 +113,47 @@ def status(
             warnings.append(f"could not ask {server.split('://', 1)[-1]} ({why}): what is shown is what git knows")
     for st in out:
         facts = asked.get(st.server.rstrip("/"))
+        b = made[st.name]
         if isinstance(facts, dict):
-            _fill(st, made[st.name], facts, messages.get(st.name, []))
+            root = facts.get(b.archive.root if b.archive is not None else b.series[-1])
+            _fill(st, root, list(facts.values()), messages.get(st.name, []))
     return out, warnings
 
 
-Answer = Union[Dict[int, "SeriesFacts"], BaseException]
+Answer = Union[Dict[Any, "SeriesFacts"], BaseException]
 
 
-def _ask_all(
-    client_for: Callable[[str], "PatchworkClient"], by_server: Dict[str, List[int]]
-) -> Dict[str, "Future[Answer]"]:
-    """Each server's facts of its series, asked now, all servers at once."""
+def _patchwork_facts(
+    client_for: Callable[[str], "PatchworkClient"], server: str, ids: List[int]
+) -> Dict[Any, "SeriesFacts"]:
     from ..facts import gather
 
-    def one(server: str, ids: List[int]) -> Answer:
+    with client_for(server) as client:
+        return dict(gather(client, ids))
+
+
+def _archive_facts(
+    archive_for: "Callable[[str], ArchiveClient]", archive: str, wanted: List[Tuple["record.ArchiveSeries", int]]
+) -> Dict[Any, "SeriesFacts"]:
+    from ..archive.facts import gather
+
+    with archive_for(archive) as client:
+        return dict(gather(client, wanted))
+
+
+def _ask_all(jobs: Dict[str, Callable[[], Dict[Any, "SeriesFacts"]]]) -> Dict[str, "Future[Answer]"]:
+    """Each server's (or archive's) facts of its series, asked now, all at once."""
+
+    def one(job: Callable[[], Dict[Any, "SeriesFacts"]]) -> Answer:
         try:
-            with client_for(server) as client:
-                return gather(client, ids)
+            return job()
         except Exception as exc:  # noqa: BLE001 -- any failure means: could not ask
             return exc
 
     from ..steps import step
 
     step("ask the servers")
-    return {s: process.in_thread(functools.partial(one, s, ids), "pwapply-status") for s, ids in by_server.items()}
+    return {s: process.in_thread(functools.partial(one, job), "pwapply-status") for s, job in jobs.items()}
 
 
 def _answers(asking: Dict[str, "Future[Answer]"], deadline: float, timeout: float) -> Dict[str, Answer]:
@@ -132,12 +167,14 @@ def _answers(asking: Dict[str, "Future[Answer]"], deadline: float, timeout: floa
     return results
 
 
-def _fill(st: BranchStatus, b: record.Branch, facts: Dict[int, "SeriesFacts"], commits: List[gitrepo.Commit]) -> None:
+def _fill(
+    st: BranchStatus, root: "Optional[SeriesFacts]", facts: List["SeriesFacts"], commits: List[gitrepo.Commit]
+) -> None:
     st.asked = True
-    root = facts.get(b.series[-1])
     if root is not None and root.newer is not None:
         st.newer = (root.newer.id, root.newer.version)
-    by_msgid = {m: f for f in facts.values() for m in f.patches or f.tags}
+        st.newer_page = "" if root.newer.id else root.newer.web_url
+    by_msgid = {m: f for f in facts for m in f.patches or f.tags}
     for commit in commits:
         for _, msgid in links(commit.message):
             f = by_msgid.get(msgid)

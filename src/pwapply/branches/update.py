@@ -11,7 +11,7 @@ keep their messages (their ids change with their parents').  The branch moves wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .. import process, record
 from ..check.rules import links, missing_tags
@@ -20,8 +20,10 @@ from ..git import repo as gitrepo
 from ..git.rewrite import rewrite_messages
 
 if TYPE_CHECKING:
+    from ..archive.client import ArchiveClient
     from ..git.repo import Repo
     from ..patchwork.client import PatchworkClient
+    from ..patchwork.models import SeriesFacts
     from ..trailers import Trailer
 
 
@@ -35,6 +37,7 @@ class Update:
     commits: List[str] = field(default_factory=list)  # base..old_tip, oldest first (no merge among them)
     new_tip: str = ""
     newer: Optional[Tuple[int, int]] = None  # (series id, version) of a newer version
+    newer_page: str = ""  # a series from the list's archive: the newer version's page there
     published: List[str] = field(default_factory=list)  # remote-tracking branches that have its commits
     done: bool = False  # the branch was moved
 
@@ -60,14 +63,13 @@ def find(repo: "Repo", name: Optional[str], server: Optional[str] = None) -> rec
     return made
 
 
-def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update:
-    """What an update of ``made`` would add (and whether a newer version exists)."""
-    from ..facts import Want, gather
-
+def plan(repo: "Repo", client: "Union[PatchworkClient, ArchiveClient]", made: record.Branch) -> Update:
+    """What an update of ``made`` would add (and whether a newer version exists), asked
+    of its Patchwork server, or of the list's archive for a branch made from there."""
     from ..steps import step
 
     step("ask the server")  # first: git is read while it answers
-    asking = process.in_thread(lambda: gather(client, made.series, Want(newer=True, states=False, tags=True)), "update")
+    asking = process.in_thread(lambda: _facts(client, made), "update")
     tip = gitrepo.branch_tip(repo, made.name)
     if tip is None:
         raise InputError(f"branch {made.name} no longer exists", "pwapply status --all shows it as deleted")
@@ -82,12 +84,13 @@ def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update
             f"branch {made.name} has a merge among its commits ({merges[0][:12]}): its messages are not rewritten",
             "update the branch by hand, or apply the series again on a new branch",
         )
-    up = Update(made.name, made.series[-1], made.version, old_tip=tip)
+    up = Update(made.name, made.series[-1] if made.series else 0, made.version, old_tip=tip)
     commits = gitrepo.commits_for_check(repo, [f"{made.base}..{tip}"])
     facts = process.result(asking, what="review tags")
-    root = facts.get(made.series[-1])
+    root = facts.get(made.archive.root if made.archive is not None else made.series[-1])
     if root is not None and root.newer is not None:
         up.newer = (root.newer.id, root.newer.version)
+        up.newer_page = "" if root.newer.id else root.newer.web_url
     tags: Dict[str, List["Trailer"]] = {m: t for f in facts.values() for m, t in f.tags.items()}
     for commit in commits:
         up.commits.append(commit.id)
@@ -98,6 +101,20 @@ def plan(repo: "Repo", client: "PatchworkClient", made: record.Branch) -> Update
     if up.added:
         up.published = gitrepo.remote_branches_with(repo, up.added[0][0])
     return up
+
+
+def _facts(client: "Union[PatchworkClient, ArchiveClient]", made: record.Branch) -> "Dict[Any, SeriesFacts]":
+    if made.archive is not None:
+        from ..archive.client import ArchiveClient
+        from ..archive.facts import gather as from_archive
+
+        assert isinstance(client, ArchiveClient)
+        return dict(from_archive(client, [(made.archive, made.version)]))
+    from ..facts import Want, gather
+    from ..patchwork.client import PatchworkClient
+
+    assert isinstance(client, PatchworkClient)
+    return dict(gather(client, made.series, Want(newer=True, states=False, tags=True)))
 
 
 def apply(

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from .. import process, record
-from .rules import Commit, Finding, Report, judge, links, lost_trailers, per_series
+from ..errors import NotFoundError
+from .rules import Commit, Finding, Report, archived_links, judge, links, lost_trailers, per_series
 
 if TYPE_CHECKING:
+    from ..archive.client import ArchiveClient
     from ..patchwork.client import Connection, PatchworkClient
     from ..patchwork.models import SeriesFacts
 
@@ -65,9 +67,14 @@ def run(
         return report
     default_server, project = ctx.server, ctx.project
     by_server: Dict[str, List[Tuple[Commit, str]]] = {}
+    archives: Set[str] = set()  # the keys of by_server that are list archives
     serverless: Set[str] = set()
     for c, server, msgid in wanted:
         applied = data.lookup(msgid)
+        if applied is not None and applied.archive is not None:  # applied from the list's archive
+            archives.add(applied.server.rstrip("/"))
+            by_server.setdefault(applied.server.rstrip("/"), []).append((c, msgid))
+            continue
         target = server or (applied.server if applied else None) or default_server
         if target:
             by_server.setdefault(target.rstrip("/"), []).append((c, msgid))
@@ -75,13 +82,27 @@ def run(
             serverless.add(c.id)
     report.no_server = len(serverless)
     results: Dict[str, Union[List[Finding], Exception]] = {}
+    in_archive: Dict[str, str] = {m: a for c, _, _ in wanted for m, a in archived_links(c.message).items()}
+    missed: List[Tuple[Commit, str]] = []  # Message-IDs Patchwork does not know
+    rerouted: Dict[str, List[Tuple[Commit, str]]] = {}  # ... looked up in the archive their Link names
 
     def work() -> None:
         for server, items in by_server.items():
             try:
-                results[server] = _ask(ctx.conn.client(server), server, items, data, project, sev)
+                if server in archives:
+                    results[server] = _ask_archive(ctx.conn.archive(server), items, data, sev)
+                else:
+                    results[server] = _ask(ctx.conn.client(server), server, items, data, project, sev, missed)
             except Exception as exc:  # noqa: BLE001 - any failure means: could not check
                 results[server] = exc
+        for c, msgid in missed:
+            if msgid in in_archive:
+                rerouted.setdefault(in_archive[msgid].rstrip("/"), []).append((c, msgid))
+        for archive, items in rerouted.items():
+            try:
+                results[archive] = _ask_archive(ctx.conn.archive(archive), items, data, sev)
+            except Exception as exc:  # noqa: BLE001 - any failure means: could not check
+                results[archive] = exc
 
     from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -89,10 +110,18 @@ def run(
         process.result(process.in_thread(work, "pwapply-check"), timeout, what="check")
     except FutureTimeout:
         pass  # the servers that did not answer are told below
-    for server, items in by_server.items():
+    elsewhere = {c.id for c, m in missed if m in in_archive}
+    unknown = sorted({m for _, m in missed if m not in in_archive})
+    if unknown:  # neither Patchwork nor an archive named by its Link knows it: said, not judged
+        report.unreachable.append(
+            f"{len(unknown)} Message-ID(s) no server knows (<{unknown[0]}>"
+            + (f" and {len(unknown) - 1} more" if len(unknown) > 1 else "")
+            + "): not checked"
+        )
+    for server, items in [*by_server.items(), *rerouted.items()]:
         host = server.split("://", 1)[-1]
         outcome = results.get(server)
-        many = len({c.id for c, _ in items})
+        many = len({c.id for c, _ in items} - (set() if server in rerouted else elsewhere))
         counted = f"{many} commit{'s' if many != 1 else ''}"
         if outcome is None:
             report.unreachable.append(f"{host} (no answer within {timeout:g} s): {counted}")
@@ -105,6 +134,32 @@ def run(
     return report
 
 
+def _ask_archive(
+    client: "ArchiveClient", items: Sequence[Tuple[Commit, str]], data: record.Record, sev: Mapping[str, str]
+) -> List[Finding]:
+    """The commits applied from the list's archive, judged by what their threads say
+    now (and the later versions their senders posted)."""
+    from ..archive.facts import gather
+
+    from ..record import ArchiveSeries
+
+    with client:
+        applied = {m: data.lookup(m) for _, m in items}
+        # Recorded at apply: its thread and its sender's later posts.  Else (a Link to the
+        # archive, the series unknown to Patchwork): the thread of the commit's patch.
+        root = {m: a.archive if a is not None and a.archive else ArchiveSeries(m, "", "") for m, a in applied.items()}
+        series = {
+            r.root: (r, a.version if a is not None and a.archive else 0) for m, r in root.items() for a in [applied[m]]
+        }
+        facts = gather(client, list(series.values()), newer=sev["superseded"] != "off")
+        out: List[Finding] = []
+        for commit, msgid in items:
+            got = facts.get(root[msgid].root)
+            if got is not None:
+                out.extend(judge(commit, msgid, got, sev, client.host))
+        return out
+
+
 def _ask(
     client: "PatchworkClient",
     server: str,
@@ -112,8 +167,10 @@ def _ask(
     data: record.Record,
     project: Optional[str],
     sev: Mapping[str, str],
+    missed: Optional[List[Tuple[Commit, str]]] = None,
 ) -> List[Finding]:
-    """Group the commits by series (recorded, or looked up once per series) and judge."""
+    """Group the commits by series (recorded, or looked up once per series) and judge.
+    A Message-ID the server does not know goes to ``missed`` (when given)."""
     from ..facts import Want, gather
 
     host = server.split("://", 1)[-1]
@@ -128,7 +185,13 @@ def _ask(
         for msgid in [m for _, m in items if m not in series_of]:
             if msgid in series_of:
                 continue  # learnt from an earlier lookup's patch list
-            sid, _ = client.series_of_msgid(msgid, project, cover_first=False)
+            try:
+                sid, _ = client.series_of_msgid(msgid, project, cover_first=False)
+            except NotFoundError:
+                if missed is None:
+                    raise
+                missed.extend((c, m) for c, m in items if m == msgid)
+                continue
             facts.update(gather(client, [sid], want))
             for other in facts[sid].patches:
                 series_of.setdefault(other, sid)

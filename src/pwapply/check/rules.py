@@ -119,6 +119,22 @@ def links(message: str) -> List[Tuple[Optional[str], str]]:
     return out
 
 
+def archived_links(message: str) -> Dict[str, str]:
+    """msgid -> the list archive a Link trailer names it in (``https://host/<inbox>/<msgid>/``),
+    for looking a commit up there when Patchwork does not know it."""
+    out: Dict[str, str] = {}
+    for t in trailers.existing(message) + trailers.below_title(message):
+        if t.key.lower() not in trailers.LINK_KEYS:
+            continue
+        try:
+            ref = resolve(t.value.strip())
+        except Exception:  # not a form we know: not ours
+            continue
+        if ref.kind == MSGID and ref.archive:
+            out.setdefault(ref.value, ref.archive)
+    return out
+
+
 def severities(gitconfig: Mapping[str, str]) -> Dict[str, str]:
     out = dict(DEFAULT_SEVERITY)
     for name in CHECKS:
@@ -149,14 +165,15 @@ def judge(commit: Commit, msgid: str, facts: "SeriesFacts", sev: Mapping[str, st
     s = facts.series
     if facts.newer is not None and sev["superseded"] != "off":
         n = facts.newer
+        where = f"series {n.id}" if n.id else n.web_url  # a series of the list's archive: its page
         out.append(
             Finding(
                 sev["superseded"],
                 commit.id,
                 commit.subject,
-                f"superseded by v{n.version} (series {n.id})",
-                f"apply the new version: pwapply {n.id}",
-                series=f"series {s.id} v{s.version}",
+                f"superseded by v{n.version} ({where})",
+                f"apply the new version: pwapply {n.id or n.web_url}",
+                series=f"series {s.id} v{s.version}" if s.id else f"{s.name} v{s.version}",
             )
         )
     state = facts.patches.get(msgid)

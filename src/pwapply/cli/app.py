@@ -233,24 +233,26 @@ def versions_cmd(
     series: str = typer.Argument(..., metavar="SERIES", help="Any form pwapply apply takes (not an mbox)."),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
+    archive: Optional[str] = options.ARCHIVE,
     timeout: float = options.TIMEOUT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     as_json: bool = typer.Option(False, "--json", help="Print the versions as a JSON list on stdout."),
     verbose: bool = options.VERBOSE,
 ) -> None:
-    """List every version of a series on the server; * marks the one you named."""
+    """List every version of a series on the server (or, for a Message-ID it does not
+    know, in the list's archive); * marks the one you named."""
     console = Console(quiet=False, verbose=verbose)
 
     def body(guard: Any) -> int:
-        from ..config import require_server
         from ..versions import list_versions, need_server
 
         require_timeout(timeout)
-        ref, _, settings = context.where(console, series, {"server": server, "project": project}, repo_needed=False)
+        flags = {"server": server, "project": project, "archive": archive}
+        ref, _, settings = context.where(console, series, flags, repo_needed=False)
         need_server(ref)
         conn = context.connection(console, settings, timeout, ca_bundle)
         ui = context.ui(console)
-        listing = list_versions(ref, require_server(settings.server), settings.project, conn, ui)
+        listing = list_versions(ref, settings.server, settings.project, conn, ui, settings.archive)
         render.versions(listing, as_json)
         return 0
 
@@ -294,12 +296,14 @@ def diff_cmd(
     ),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
+    archive: Optional[str] = options.ARCHIVE,
     timeout: float = options.TIMEOUT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     verbose: bool = options.VERBOSE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but the diff and errors."),
 ) -> None:
-    """Show what changed between two versions of a series (git range-diff).
+    """Show what changed between two versions of a series (git range-diff): on Patchwork,
+    or, for a Message-ID it does not know, in the list's archive.
 
     Neither your work tree nor your branches are touched. Options after -- go to
     git range-diff (or git diff with --interdiff), e.g. -- --creation-factor=80
@@ -312,7 +316,8 @@ def diff_cmd(
 
         require_timeout(timeout)
         passthrough = _passthrough(ctx)
-        ref, repo, settings = context.where(console, series, {"server": server, "project": project}, repo_needed=True)
+        flags = {"server": server, "project": project, "archive": archive}
+        ref, repo, settings = context.where(console, series, flags, repo_needed=True)
         assert repo is not None
         ui = context.ui(console)
         opts = DiffOptions(

@@ -4,7 +4,7 @@ Thin, as app.py's: parse, run the library under the boundary, render."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 import typer
 
@@ -57,7 +57,13 @@ def status_cmd(
         repo, settings = _repo_and_settings(console, server, project)
         conn = context.connection(console, settings, timeout, ca_bundle)
         rows, warnings = status(
-            repo, conn.client, every=every, offline=offline, timeout=timeout, server=_server(settings, server)
+            repo,
+            conn.client,
+            every=every,
+            offline=offline,
+            timeout=timeout,
+            server=_server(settings, server),
+            archive_for=conn.archive,
         )
         render.statuses(console, rows, as_json)
         for warning in warnings:
@@ -93,10 +99,10 @@ def update_cmd(
         repo, settings = _repo_and_settings(console, server, project)
         made = updating.find(repo, branch, _server(settings, server))
         conn = context.connection(console, settings, timeout, ca_bundle)
-        with conn.client(made.server) as client:
+        with conn.archive(made.server) if made.archive is not None else conn.client(made.server) as client:
             up = updating.plan(repo, client, made)
         if to_latest and up.newer is not None:
-            return _to_latest(console, repo, settings, conn, made, up.newer[0], as_json)
+            return _to_latest(console, repo, settings, conn, made, up.newer[0] or up.newer_page, as_json)
         if to_latest:
             console.info(f"{made.name} is already the latest version (v{made.version} of series {made.series[-1]})")
         if up.added and not dry_run:
@@ -107,17 +113,20 @@ def update_cmd(
     raise typer.Exit(boundary.run(console, body, "nothing was changed in your repository"))
 
 
-def _to_latest(console: Console, repo: "Repo", settings: Any, conn: Any, made: Any, newest: int, as_json: bool) -> int:
+def _to_latest(
+    console: Console, repo: "Repo", settings: Any, conn: Any, made: Any, newest: "Union[int, str]", as_json: bool
+) -> int:
     """--to-latest: the newest version applied as its own branch (a normal apply, on the
     commit the old branch was made on), and the range-diff summary of the old branch
     against it."""
     from ..apply import pipeline
     from ..apply.options import Options
     from ..diff import summary
-    from ..resolve import SERIES, SeriesRef
+    from ..resolve import SERIES, SeriesRef, resolve
 
     ui = context.ui(console)
-    ref = SeriesRef(SERIES, str(newest), server=made.server)
+    # A Patchwork series by its id; one of the list's archive by its page there.
+    ref = SeriesRef(SERIES, str(newest), server=made.server) if isinstance(newest, int) else resolve(newest)
     result = pipeline.run(ref, settings, repo, Options(base=made.base), conn, ui)
     render.applied(console, result, as_json)
     if not result.commits:

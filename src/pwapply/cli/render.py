@@ -111,10 +111,11 @@ def versions(listing: "Listing", as_json: bool) -> None:
     from ..versions import summarize_states
 
     rows: List[Dict[str, Any]] = []
+    c = listing.current
     for s in listing.versions:
         rows.append(
             {
-                "id": s.id,
+                "id": s.id or None,
                 "version": s.version,
                 "date": s.date,
                 "name": s.name,
@@ -122,7 +123,7 @@ def versions(listing: "Listing", as_json: bool) -> None:
                 "received_total": s.received_total,
                 "received_all": s.received_all,
                 "states": list(listing.states.get(s.id, ())),
-                "current": s.id == listing.current.id,
+                "current": (s.id, s.version, s.web_url) == (c.id, c.version, c.web_url),
                 "web_url": s.web_url,
             }
         )
@@ -132,9 +133,10 @@ def versions(listing: "Listing", as_json: bool) -> None:
     print(f"  {'series':>8}  {'ver':<4} {'date':<10}  {'patches':>7}  {'received':<8}  states")
     for r in rows:
         mark = "*" if r["current"] else " "
+        where = "" if r["id"] else f"   {r['web_url']}"  # a series of the list's archive: its page there
         print(
-            f"{mark} {r['id']:>8}  v{r['version']:<3} {str(r['date'])[:10]:<10}  {r['total']:>7}  "
-            f"{r['received_total']}/{r['total']:<6}  {summarize_states(r['states'])}   {r['name'] or ''}"
+            f"{mark} {r['id'] or '-':>8}  v{r['version']:<3} {str(r['date'])[:10]:<10}  {r['total']:>7}  "
+            f"{r['received_total']}/{r['total']:<6}  {summarize_states(r['states'])}   {r['name'] or ''}{where}"
         )
 
 
@@ -181,6 +183,14 @@ def checked(console: Console, checked: "Checked") -> int:
     return 1 if checked.failed else 0
 
 
+def _newer(newer: Optional[Tuple[int, int]], page: str) -> Optional[Dict[str, Any]]:
+    """A newer version in JSON: its series id and version; for one of the list's archive,
+    no id and its page there."""
+    if newer is None:
+        return None
+    return {"series": newer[0] or None, "version": newer[1], **({"page": page} if page else {})}
+
+
 def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) -> None:
     """`pwapply status`: a line a branch, the current one marked."""
     if as_json:
@@ -190,12 +200,12 @@ def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) ->
                     "branch": r.name,
                     "current": r.current,
                     "exists": r.exists,
-                    "series": r.series,
+                    "series": r.series or None,
                     "version": r.version,
                     "server": r.server,
                     "commits": r.commits,
                     "merged": r.merged,
-                    "newer": {"series": r.newer[0], "version": r.newer[1]} if r.newer else None,
+                    "newer": _newer(r.newer, r.newer_page),
                     "tags": [{"commit": c, "subject": s, "tag": t.line()} for c, s, t in r.tags],
                     "states": r.states,
                     "failed_checks": r.failed_checks,
@@ -214,7 +224,8 @@ def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) ->
         if not r.exists:
             facts.append("deleted")
         if r.newer:
-            facts.append(f"v{r.newer[1]} posted (series {r.newer[0]}): pwapply update --to-latest")
+            where = f"series {r.newer[0]}" if r.newer[0] else r.newer_page
+            facts.append(f"v{r.newer[1]} posted ({where}): pwapply update --to-latest")
         if r.tags:
             n = len(r.tags)
             facts.append(f"{n} review tag{'s' if n != 1 else ''} to add: pwapply update")
@@ -227,7 +238,7 @@ def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) ->
             facts.append("up to date" if r.asked else "not asked")
         many = f"{r.commits} commit{'s' if r.commits != 1 else ''}"
         mark = "*" if r.current else " "
-        print(f"{mark} {r.name:<{width}}  series {r.series} v{r.version}, {many}: {', '.join(facts)}")
+        print(f"{mark} {r.name:<{width}}  {r.label}, {many}: {', '.join(facts)}")
         if console.verbose:
             for commit, subject, tag in r.tags:
                 print(f"      + {tag.line()}   ({commit[:12]} {subject})")
@@ -245,7 +256,7 @@ def updated(console: Console, up: "Update", dry_run: bool, as_json: bool, late: 
                 "old_tip": up.old_tip,
                 "new_tip": up.new_tip or None,
                 "updated": up.done,
-                "newer": {"series": up.newer[0], "version": up.newer[1]} if up.newer else None,
+                "newer": _newer(up.newer, up.newer_page),
                 "published_on": up.published,
             }
         )
@@ -268,7 +279,8 @@ def updated(console: Console, up: "Update", dry_run: bool, as_json: bool, late: 
         )
     if up.newer:
         sid, version = up.newer
-        console.info(f"note: v{version} is posted (series {sid}): pwapply update --to-latest, or pwapply {sid}")
+        where, named = (f"series {sid}", str(sid)) if sid else (up.newer_page, up.newer_page)
+        console.info(f"note: v{version} is posted ({where}): pwapply update --to-latest, or pwapply {named}")
     if late is not None and up.done:
         console.warn(
             "interrupted after the branch was moved: pwapply finished the update rather than leave it half done"
