@@ -184,3 +184,20 @@ def test_a_commit_whose_link_names_only_the_archive_is_looked_up_there(repo, inb
     assert checked.exit_code == 1, checked.output
     assert "was nacked on the list (Grumpy <g@example.org>)" in checked.stderr
     assert pw.count("msgid=") >= 1  # Patchwork was asked first
+
+
+def test_versions_on_both_are_one_list(repo, inbox, pw, cli):
+    """v1 on Patchwork and in the archive, v2 in the archive only (Patchwork lost it):
+    one list, v1 as Patchwork has it, v2 from the archive."""
+    mbox, _ = repo.series_at(EDITS, tag="v1")
+    v1 = pw.add_series("qemu-devel", mbox)
+    inbox.add(mbox)
+    v2 = post(repo, inbox, 2)
+    inbox.serve()
+    args = ["--server", pw.url, "--project", "qemu-devel", "--archive", inbox.url, "--json"]
+    for named in (str(v1), mails(mbox)[0][0]):
+        result = cli("versions", named, *args, cwd=repo.path)
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert [(r["version"], r["id"], r["current"]) for r in rows] == [(1, v1, True), (2, None, False)]
+        assert rows[1]["web_url"] == f"{inbox.url}/{v2}/"

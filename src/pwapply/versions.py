@@ -20,6 +20,9 @@ from .resolve import SeriesRef
 from .ui import UI
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from .archive.client import ArchiveClient
     from .patchwork.client import Connection, PatchworkClient
     from .patchwork.models import Series
 
@@ -137,8 +140,12 @@ def list_versions(
     ui: UI,
     archive: Optional[str] = None,
 ) -> Listing:
-    """Every version of the series ``ref`` names, on Patchwork; for a Message-ID it does
-    not know (or with no Patchwork), in the list's ``archive``."""
+    """Every version of the series ``ref`` names: Patchwork's, and, with an ``archive``,
+    the archive's that Patchwork does not have (its thread and its sender's posts, asked
+    beside Patchwork); for a Message-ID Patchwork does not know (or with no Patchwork),
+    the archive's alone."""
+    from contextlib import ExitStack
+
     from .config import require_server
     from .errors import NotFoundError
     from .patchwork.client import request_pool
@@ -150,19 +157,50 @@ def list_versions(
         return _in_archive(ref.value, archive, conn, ui)
     server = require_server(server)
     ui.progress(f"Fetching from {server} ...")
-    with conn.client(server) as client:
+    with ExitStack() as stack:
+        client = stack.enter_context(conn.client(server))
+        arch = stack.enter_context(conn.archive(archive)) if archive else None
+        besides = _archive_listing(arch, ref.value) if arch is not None and ref.kind == MSGID else None
         try:
             sid, _ = locate(client, ref, project)
         except NotFoundError:
-            if not (archive and ref.kind == MSGID):
+            if besides is None:
                 raise
-            return _in_archive(ref.value, archive, conn, ui)
+            current, found = process.result(besides, what="the archive")
+            return Listing(current=current, versions=tuple(found), states={})
         current = client.series(sid)
+        first = current.cover or (current.patches[0] if current.patches else None)
+        if arch is not None and besides is None and first is not None:
+            besides = _archive_listing(arch, first.msgid)
         versions = find(client, current)
         with request_pool() as pool:
             asked = [(s.id, pool.submit(client.patch_states, s.id)) for s in versions]
             states = {sid: tuple(p.state for p in process.result(f, what="states")) for sid, f in asked}
+        if besides is not None:
+            versions = _merged(versions, besides, archive or "", ui)
     return Listing(current=current, versions=tuple(versions), states=states)
+
+
+def _archive_listing(client: "ArchiveClient", msgid: str) -> "Future[Tuple[Series, List[Series]]]":
+    from .archive.facts import listing
+
+    return process.in_thread(lambda: listing(client, msgid), "pwapply-archive")
+
+
+def _merged(
+    versions: List["Series"], besides: "Future[Tuple[Series, List[Series]]]", archive: str, ui: UI
+) -> List["Series"]:
+    """Patchwork's versions, and the archive's of the other version numbers (a version
+    on both is Patchwork's); an archive that cannot be asked leaves a note."""
+    from .errors import PwapplyError
+
+    try:
+        _, found = process.result(besides, what="the archive")
+    except PwapplyError as exc:
+        ui.info(f"note: the archive ({archive}) could not be asked: {exc.message}")
+        return versions
+    have = {s.version for s in versions}
+    return sorted([*versions, *(s for s in found if s.version not in have)], key=lambda s: (s.version, s.id == 0))
 
 
 def _in_archive(msgid: str, archive: str, conn: "Connection", ui: UI) -> Listing:
