@@ -81,7 +81,8 @@ def test_a_hanging_helper_is_bounded_and_ended(repo, tmp_path):
     wait_for(gone, "the helper ended with git")
 
 
-def test_accept_takes_the_token_from_the_helper(repo, tmp_path, pw, cli):
+def pushed_with_a_helper(repo, tmp_path, pw, cli) -> None:
+    """A series applied and pushed to a bare origin; the token in a credential store."""
     from conftest import EDITS
 
     remote = tmp_path / "remote.git"
@@ -93,6 +94,11 @@ def test_accept_takes_the_token_from_the_helper(repo, tmp_path, pw, cli):
     sid = pw.add_series("qemu-devel", repo.series(EDITS))
     assert cli(str(sid), cwd=repo.path).exit_code == 0
     repo.git("push", "-q", "origin", "HEAD")
+
+
+def test_accept_takes_the_token_from_the_helper(repo, tmp_path, pw, cli):
+
+    pushed_with_a_helper(repo, tmp_path, pw, cli)
     result = cli("accept", cwd=repo.path)
     assert result.exit_code == 0, result.stderr
     assert len(pw.changes) == 3
@@ -103,19 +109,10 @@ def test_accept_takes_the_token_from_the_helper(repo, tmp_path, pw, cli):
 def test_the_helpers_token_does_not_follow_a_redirect_to_another_port(repo, tmp_path, pw, cli):
     """accept's PATCH answered by a 307 to the same host's other port: refused, and the
     server there never sees the token the credential helper gave."""
-    from conftest import EDITS
 
     from pwapply.testing import FakePatchwork
 
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    repo.git("remote", "add", "origin", str(remote))
-    repo.git("config", "pwapply.server", pw.url)
-    repo.git("config", "credential.helper", f"store --file {store(tmp_path, pw.url)}")
-    pw.tokens[TOKEN] = True
-    sid = pw.add_series("qemu-devel", repo.series(EDITS))
-    assert cli(str(sid), cwd=repo.path).exit_code == 0
-    repo.git("push", "-q", "origin", "HEAD")
+    pushed_with_a_helper(repo, tmp_path, pw, cli)
     with FakePatchwork() as other:
 
         def moved(h) -> bool:

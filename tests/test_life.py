@@ -634,29 +634,14 @@ def test_update_to_latest_says_when_the_branch_is_the_latest(two, origin, pw, cl
     assert f"{a_branch} is already the latest version (v1 of series {a})" in result.stderr
 
 
-def test_status_asks_the_servers_before_reading_the_branches(two, origin, pw, tmp_path):
+@pytest.mark.parametrize("command,step", [(["status"], "ask the servers"), (["update", "--dry-run"], "ask the server")])
+def test_status_and_update_ask_the_servers_before_reading_the_branches(two, origin, pw, tmp_path, command, step):
     """The requests leave first; git reads each branch while they are on their way."""
-    steps = tmp_path / "steps"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pwapply", "status"],
-        cwd=origin.path,
-        env=dict(os.environ, PWAPPLY_TEST_STEPS=str(steps)),
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    seen = steps.read_text().splitlines()
-    first_log = next(i for i, s in enumerate(seen) if s.startswith("before git log"))
-    assert seen.index("ask the servers") < first_log, seen
-    assert any(s.startswith("before GET") for s in seen)
-
-
-def test_update_asks_the_server_before_reading_the_branch(two, origin, pw, tmp_path):
     (a, a_branch), _ = two
     origin.git("checkout", "-q", a_branch)
     steps = tmp_path / "steps"
     proc = subprocess.run(
-        [sys.executable, "-m", "pwapply", "update", "--dry-run"],
+        [sys.executable, "-m", "pwapply", *command],
         cwd=origin.path,
         env=dict(os.environ, PWAPPLY_TEST_STEPS=str(steps)),
         capture_output=True,
@@ -665,4 +650,5 @@ def test_update_asks_the_server_before_reading_the_branch(two, origin, pw, tmp_p
     assert proc.returncode == 0, proc.stderr
     seen = steps.read_text().splitlines()
     first_log = next(i for i, s in enumerate(seen) if s.startswith("before git log"))
-    assert seen.index("ask the server") < first_log, seen
+    assert seen.index(step) < first_log, seen
+    assert any(s.startswith("before GET") for s in seen)
