@@ -140,23 +140,30 @@ def _ask_archive(
     """The commits applied from the list's archive, judged by what their threads say
     now (and the later versions their senders posted)."""
     from ..archive.facts import gather
-
     from ..record import ArchiveSeries
 
+    newer = sev["superseded"] != "off"
     with client:
-        applied = {m: data.lookup(m) for _, m in items}
-        # Recorded at apply: its thread and its sender's later posts.  Else (a Link to the
-        # archive, the series unknown to Patchwork): the thread of the commit's patch.
-        root = {m: a.archive if a is not None and a.archive else ArchiveSeries(m, "", "") for m, a in applied.items()}
-        series = {
-            r.root: (r, a.version if a is not None and a.archive else 0) for m, r in root.items() for a in [applied[m]]
+        # Recorded at apply: each series' thread and its sender's later posts, all at once.
+        recorded = {m: a for _, m in items for a in [data.lookup(m)] if a is not None and a.archive is not None}
+        series = {a.archive.root: (a.archive, a.version) for a in recorded.values() if a.archive is not None}
+        facts = gather(client, list(series.values()), newer)
+        by_msgid: Dict[str, "SeriesFacts"] = {
+            m: facts[a.archive.root] for m, a in recorded.items() if a.archive is not None and a.archive.root in facts
         }
-        facts = gather(client, list(series.values()), newer=sev["superseded"] != "off")
+        # Else (a Link to the archive, the series unknown to Patchwork): the thread of the
+        # commit's patch, once for all the patches of its series.
+        for _, msgid in items:
+            if msgid in by_msgid or msgid in recorded:
+                continue
+            got = gather(client, [(ArchiveSeries(msgid, "", ""), 0)], newer).get(msgid)
+            if got is not None:
+                by_msgid.update({m: got for m in got.tags})
+                by_msgid[msgid] = got
         out: List[Finding] = []
         for commit, msgid in items:
-            got = facts.get(root[msgid].root)
-            if got is not None:
-                out.extend(judge(commit, msgid, got, sev, client.host))
+            if msgid in by_msgid:
+                out.extend(judge(commit, msgid, by_msgid[msgid], sev, client.host))
         return out
 
 

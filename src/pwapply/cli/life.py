@@ -104,7 +104,8 @@ def update_cmd(
         if to_latest and up.newer is not None:
             return _to_latest(console, repo, settings, conn, made, up.newer[0] or up.newer_page, as_json)
         if to_latest:
-            console.info(f"{made.name} is already the latest version (v{made.version} of series {made.series[-1]})")
+            which = f"series {made.series[-1]}" if made.series else "the series, in the archive"
+            console.info(f"{made.name} is already the latest version (v{made.version} of {which})")
         if up.added and not dry_run:
             updating.apply(repo, made, up, signing_key(settings.flag("commit.gpgsign"), ()), console.info)
         render.updated(console, up, dry_run, as_json, late=guard.late)
