@@ -388,3 +388,34 @@ def test_the_archive_can_be_turned_off(repo, pw, cli):
     result = cli(mails(mbox)[0][0], "--server", pw.url, "--project", "qemu-devel", cwd=repo.path)
     assert result.exit_code == 0, result.output
     assert "archive" not in result.stderr
+
+
+@pytest.mark.parametrize("at", ["wait thread", "before git update-ref"])
+def test_an_interrupt_of_an_archive_apply_has_the_two_outcomes(repo, inbox, at):
+    """The same commit point as any apply: before it, nothing changed (exit 130); from it
+    on, the run completes."""
+    import os
+    import subprocess
+    import sys
+
+    mbox = series(repo)
+    inbox.add(mbox)
+    inbox.serve()
+    before = repo.state()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pwapply", mails(mbox)[0][0], "--archive", inbox.url],
+        cwd=repo.path,
+        env=dict(os.environ, PWAPPLY_TEST_SIGNAL=f"{at}@int"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr
+    if at == "wait thread":
+        assert proc.returncode == 130, proc.stderr
+        assert "interrupted: nothing was changed in your repository" in proc.stderr
+        assert repo.state() == before
+    else:
+        assert proc.returncode == 0, proc.stderr
+        assert "pwapply finished the job" in proc.stderr
+        assert len(repo.git("rev-list", f"{repo.base}..HEAD").split()) == 3
