@@ -419,3 +419,16 @@ def test_an_interrupt_of_an_archive_apply_has_the_two_outcomes(repo, inbox, at):
         assert proc.returncode == 0, proc.stderr
         assert "pwapply finished the job" in proc.stderr
         assert len(repo.git("rev-list", f"{repo.base}..HEAD").split()) == 3
+
+
+def test_what_an_archive_series_is_based_on_without_patchwork_is_told(repo, inbox, cli):
+    mbox = series(repo)
+    based = mbox.replace(
+        b"This series improves the files.", b"This series improves the files.\n\nBased-on: <base@example.org>"
+    )
+    assert based != mbox
+    inbox.add(based)
+    inbox.serve()
+    result = cli(mails(based)[0][0], "--archive", inbox.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "the series names what it is based on (Based-on: <base@example.org>), which was not applied" in result.stderr

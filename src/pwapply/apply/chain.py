@@ -109,8 +109,9 @@ class Bases:
         if self.client is None:
             if not self.server:
                 lines = "; ".join(p.line for p in found.prereqs)
+                what = "the series" if self.root.archive else "the mbox"
                 self.notes.append(
-                    f"the mbox names what it is based on ({lines}), which was not applied: no Patchwork server"
+                    f"{what} names what it is based on ({lines}), which was not applied: no Patchwork server"
                 )
                 return None
             self.client = stack.enter_context(self.connect(self.server))
