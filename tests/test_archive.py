@@ -370,7 +370,7 @@ def test_an_archive_that_never_answers_costs_a_series_patchwork_has_nothing_but_
         "--archive",
         f"{pw.url}/inbox",
         "--timeout",
-        "2",
+        "4",  # the archive's wait; Patchwork's answers, on loopback, come well within it
         cwd=repo.path,
     )
     assert result.exit_code == 0, result.output
