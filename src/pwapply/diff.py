@@ -158,7 +158,7 @@ def _archive_branch_side(repo: Repo, series: "Series") -> Optional[Side]:
     """The branch pwapply made from the archive for this version, when it still exists
     and still starts where it was made."""
     from . import record
-    from .archive.facts import page
+    from .archive.client import page
 
     for name, b in record.load(repo.common_dir).branches.items():
         if b.archive is None or page(b.server, b.archive.root) != series.web_url or b.version != series.version:

@@ -12,14 +12,9 @@ from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from .. import thread, trailers
+from ..archive.client import page
 from ..text import first_few
 from .source import Source
-
-
-def page(archive: str, msgid: str) -> str:
-    from urllib.parse import quote
-
-    return f"{archive}/{quote(msgid, safe='@!$&*+=~,;:')}/"
 
 
 def pick(data: bytes, msgid: str, archive: str) -> thread.ThreadSeries:

@@ -14,15 +14,21 @@ from ..errors import NetworkError
 from ..patchwork.transport import Transport, _size
 
 
+def page(archive: str, msgid: str) -> str:
+    """A message's page in the archive: ``<archive>/<msgid>/`` (``/`` in it encoded)."""
+    return f"{archive}/{quote(msgid, safe=_MSGID_SAFE)}/"
+
+
+_MSGID_SAFE = "@!$&*+=~,;:"
+
+
 class ArchiveClient(Transport):
     """An inbox's base URL (``https://lore.kernel.org/qemu-devel``)."""
 
     def thread(self, msgid: str) -> Optional[bytes]:
         """The mbox of the thread ``msgid`` is in; None when the archive does not have it."""
         what = f"the thread of <{msgid}>"
-        status, headers, body = self._get(
-            f"{self.server}/{quote(msgid, safe='@!$&*+=~,;:')}/t.mbox.gz", what=what, stream_limit=self.max_mbox
-        )
+        status, headers, body = self._get(f"{page(self.server, msgid)}t.mbox.gz", what=what, stream_limit=self.max_mbox)
         if status == 404 or status == 410:
             return None
         self._check_status(status, what)

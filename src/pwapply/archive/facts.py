@@ -12,12 +12,13 @@ to v1 is in the thread already.
 
 from __future__ import annotations
 
-from email.utils import parseaddr
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import naming, process, thread
 from ..patchwork.models import Series, SeriesFacts
+from .client import page
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -27,28 +28,24 @@ if TYPE_CHECKING:
     from .client import ArchiveClient
 
 
-def page(archive: str, msgid: str) -> str:
-    from ..apply.archived import page as archive_page
-
-    return archive_page(archive, msgid)
-
-
 def gather(
     client: "ArchiveClient", series: Sequence[Tuple["ArchiveSeries", int]], newer: bool = True
 ) -> Dict[str, SeriesFacts]:
     """root -> the facts of each (series, version applied: 0 for the one its thread
     names), asked all at once.  A root may be any Message-ID of the series."""
     threads = {a.root: client.submit(client.thread, a.root) for a, _ in series}
-    searches: Dict[Tuple[str, str], "Future[bytes]"] = {}
+    # One search a sender, from the earliest of their series on ("" when one has no date).
+    since: Dict[str, str] = {}
+    for a, _ in series:
+        if a.sender:
+            since[a.sender] = min(since.get(a.sender, a.date), a.date) if a.date else ""
+    searches: Dict[str, "Future[bytes]"] = {}
     if newer:
-        for a, _ in series:
-            key = (a.sender, a.date)
-            if a.sender and key not in searches:
-                since = f" d:{a.date}.." if a.date else ""
-                searches[key] = client.submit(client.search, f"f:{a.sender} s:PATCH{since}")
-    posted: Dict[Tuple[str, str], List["mbox.Mail"]] = {}
-    for key, asked in searches.items():
-        posted[key] = thread.read(process.result(asked, what="the archive's search"))
+        for sender, day in since.items():
+            searches[sender] = client.submit(client.search, f"f:{sender} s:PATCH" + (f" d:{day}.." if day else ""))
+    posted: Dict[str, List["mbox.Mail"]] = {}
+    for sender, asked in searches.items():
+        posted[sender] = thread.read(process.result(asked, what="the archive's search"))
     out: Dict[str, SeriesFacts] = {}
     for a, version in series:
         data = process.result(threads[a.root], what="thread")
@@ -56,7 +53,7 @@ def gather(
             continue  # gone from the archive: nothing to say of it
         mails = thread.read(data)
         ts = thread.pick(mails, a.root, client.server)
-        out[a.root] = _facts(ts, client.server, a, version or ts.version, posted.get((a.sender, a.date), []), mails)
+        out[a.root] = _facts(ts, client.server, a, version or ts.version, posted.get(a.sender, []), mails)
     return out
 
 
