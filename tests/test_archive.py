@@ -421,14 +421,66 @@ def test_an_interrupt_of_an_archive_apply_has_the_two_outcomes(repo, inbox, at):
         assert len(repo.git("rev-list", f"{repo.base}..HEAD").split()) == 3
 
 
-def test_what_an_archive_series_is_based_on_without_patchwork_is_told(repo, inbox, cli):
+def test_a_base_no_source_has_is_refused_and_no_deps_applies_alone(repo, inbox, cli):
     mbox = series(repo)
     based = mbox.replace(
-        b"This series improves the files.", b"This series improves the files.\n\nBased-on: <base@example.org>"
+        b"This series improves the files.", b"This series improves the files.\n\nBased-on: <base@x.org>"
     )
     assert based != mbox
     inbox.add(based)
     inbox.serve()
+    before = repo.state()
     result = cli(mails(based)[0][0], "--archive", inbox.url, cwd=repo.path)
+    check(
+        result,
+        3,
+        f"Based-on: <base@x.org> (the cover letter of the series) names a mail the archive ({inbox.url}) does not have",
+        "--no-deps",
+    )
+    assert repo.state() == before
+    alone = cli(mails(based)[0][0], "--archive", inbox.url, "--no-deps", cwd=repo.path)
+    assert alone.exit_code == 0, alone.output
+
+
+EDITS_ON_TOP = [
+    ("src/file4.c", "line 7 of file 4\n", "line 7 of file 4, shorter\n", "file4: Shorten line 7"),
+    ("src/file5.c", "line 9 of file 5\n", "line 9 of file 5, clearer\n", "file5: Clarify line 9"),
+]
+
+
+@pytest.mark.parametrize("patchwork", [False, True])
+def test_what_an_archive_series_is_based_on_comes_from_the_archive(repo, inbox, pw, cli, patchwork):
+    """QEMU's Based-on: <msgid> in the cover letter, the base only in the archive: applied
+    first, from the archive (Patchwork, when there, is asked first and does not know it)."""
+    base_mbox, tip = repo.series_at(EDITS, tag="base")
+    base_cover = mails(base_mbox)[0][0]
+    top, _ = repo.series_at(
+        EDITS_ON_TOP, cover_subject="Tidy on top", blurb=f"Tidy.\n\nBased-on: <{base_cover}>", base=tip, tag="top"
+    )
+    inbox.add(base_mbox, top)
+    inbox.serve()
+    args = ["--archive", inbox.url, "--json"]
+    if patchwork:
+        pw.add_project("qemu-devel")
+        args += ["--server", pw.url, "--project", "qemu-devel"]
+    result = cli(mails(top)[0][0], *args, cwd=repo.path)
     assert result.exit_code == 0, result.output
-    assert "the series names what it is based on (Based-on: <base@example.org>), which was not applied" in result.stderr
+    data = json.loads(result.stdout)
+    assert [(c["series"], c["patches"], c["applied"]) for c in data["chain"]] == [(None, 3, True), (None, 2, True)]
+    assert len(data["commits"]) == 5 and data["branch"] == "pw/tidy-on-top-v1"
+    assert "2 series: v1 from the archive (3 patches) -> " in result.stderr
+
+
+def test_a_base_of_an_archive_series_already_in_the_base_is_not_applied_again(repo, inbox, cli):
+    base_mbox, tip = repo.series_at(EDITS, tag="base")
+    base_cover = mails(base_mbox)[0][0]
+    top, _ = repo.series_at(
+        EDITS_ON_TOP, cover_subject="Tidy on top", blurb=f"Tidy.\n\nBased-on: <{base_cover}>", base=tip, tag="top"
+    )
+    inbox.add(base_mbox, top)
+    inbox.serve()
+    repo.git("merge", "-q", "--ff-only", tip)  # the base is merged already
+    result = cli(mails(top)[0][0], "--archive", inbox.url, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert f"Based-on: <{base_cover}>: v1 of 'Improve the files' is already in the base" in result.stderr
+    assert len(repo.git("rev-list", f"{tip}..HEAD").split()) == 2

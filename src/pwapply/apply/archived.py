@@ -9,12 +9,17 @@ linkFormat, or .b4-config's linkmask, still decides first: trailer_plan.py).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from .. import thread, trailers
 from ..archive.client import page
 from ..text import first_few
 from .source import Source
+
+if TYPE_CHECKING:
+    from .. import deps
+    from ..archive.client import ArchiveClient
+    from ..git.repo import Repo
 
 
 def pick(data: bytes, msgid: str, archive: str) -> thread.ThreadSeries:
@@ -73,6 +78,62 @@ def from_thread(ts: thread.ThreadSeries, archive: str, project: str) -> Source:
         posted=ts.date,
         warnings=tuple(_newer_line(ts, archive) + _nack_lines(ts)),
     )
+
+
+def bases_from_archive(
+    archive: "ArchiveClient",
+    prereqs: "Sequence[deps.Prereq]",
+    project: Optional[str],
+    repo: "Repo",
+    base: str,
+    asked_patchwork: bool = False,
+) -> Tuple[List[Source], List[str]]:
+    """The series that ``prereqs`` (Based-on: lines) name, from the list's archive, in
+    the order named, all threads asked at once: (those to apply, notes).  A base the base
+    commit already has is set aside; one it has in part is refused, as for Patchwork's."""
+    from .. import process
+    from ..errors import InputError, NotFoundError, RepoStateError
+    from ..resolve import MSGID
+    from .already import find
+
+    named = [p for p in prereqs if p.ref.kind == MSGID]
+    notes = [
+        f"{p.line} ({p.where}): not followed, the archive is asked by Message-ID" for p in prereqs if p not in named
+    ]
+    asked = {p.ref.value: archive.submit(archive.thread, p.ref.value) for p in named}
+    out: List[Source] = []
+    roots = set()
+    for p in named:
+        data = process.result(asked[p.ref.value], what="a base's thread")
+        if data is None:
+            raise NotFoundError(
+                f"{p.line} ({p.where}) names a mail "
+                + (
+                    f"neither Patchwork nor the archive ({archive.server}) has"
+                    if asked_patchwork
+                    else f"the archive ({archive.server}) does not have"
+                ),
+                "check the Message-ID; or apply the series alone with --no-deps",
+            )
+        ts = pick(data, p.ref.value, archive.server)
+        if ts.root in roots:
+            continue
+        roots.add(ts.root)
+        src = from_thread(ts, archive.server, project or "")
+        if src.incomplete:
+            raise InputError(f"{p.line} ({p.where}): {src.incomplete}", "apply the series alone with --no-deps")
+        have = find(repo, base, src.patches)
+        if len(have) == len(src.patches):
+            notes.append(f"{p.line}: v{ts.version} of {ts.name!r} is already in the base, not applied again")
+        elif have:
+            raise RepoStateError(
+                f"v{ts.version} of {ts.name!r}, a prerequisite, is only partly in the base: "
+                f"{len(have)} of its {len(src.patches)} patches",
+                "apply on a base that has all of it or none of it (--base REF), or the series alone (--no-deps)",
+            )
+        else:
+            out.append(src)
+    return out, notes
 
 
 def complete(src: Source, ts: Optional[thread.ThreadSeries], archive: str, why_not: str = "") -> Source:

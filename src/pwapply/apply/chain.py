@@ -28,6 +28,7 @@ from ..resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef
 from ..ui import UI
 
 if TYPE_CHECKING:
+    from ..archive.client import ArchiveClient
     from ..git.repo import Repo
     from ..mbox import Patch
     from ..patchwork.client import Fetched, PatchworkClient
@@ -74,6 +75,7 @@ class Chain:
     skipped: Dict[int, str] = field(default_factory=dict)  # series id -> why it is not applied
     ignored: List[str] = field(default_factory=list)  # lines that name nothing pwapply can follow
     newer: "Dict[int, Future[Optional[Series]]]" = field(default_factory=dict)  # base -> its newest version
+    archived: "List[Source]" = field(default_factory=list)  # bases from the list's archive, applied first
 
     @property
     def bases(self) -> List[Node]:
@@ -95,10 +97,12 @@ class Bases:
         ui: UI,
         client: "Optional[PatchworkClient]",
         connect: "Callable[[str], PatchworkClient]",
+        archive: "Optional[ArchiveClient]" = None,
     ) -> None:
         self.root, self.server, self.project = root, server, project
         self.repo, self.base, self.ui = repo, base, ui
         self.client, self.connect = client, connect
+        self.archive = archive  # where what Patchwork does not know is looked for
         self.notes: List[str] = []
 
     def chain(self, found: deps.Found, stack: ExitStack) -> Optional[Chain]:
@@ -108,6 +112,8 @@ class Bases:
             return None
         if self.client is None:
             if not self.server:
+                if self.archive is not None:
+                    return self._from_archive(found)
                 lines = "; ".join(p.line for p in found.prereqs)
                 what = "the series" if self.root.archive else "the mbox"
                 self.notes.append(
@@ -115,9 +121,14 @@ class Bases:
                 )
                 return None
             self.client = stack.enter_context(self.connect(self.server))
-        chain = build(
-            self.client, self.root.got, found, self.project, self.client.server, self.repo, self.base, self.ui
-        )
+        try:
+            chain = build(
+                self.client, self.root.got, found, self.project, self.client.server, self.repo, self.base, self.ui
+            )
+        except NotFoundError:
+            if self.archive is None:
+                raise
+            return self._from_archive(found)  # a base Patchwork does not know: the archive's
         self.notes += chain.ignored
         self.notes += [
             f"series {n.label()}: {chain.skipped[n.id]}, not applied again"
@@ -127,14 +138,31 @@ class Bases:
         self.ui.info(plan_line(chain, self.root))
         return chain
 
+    def _from_archive(self, found: deps.Found) -> Optional[Chain]:
+        """The bases named, from the list's archive (one level: what they name in turn is
+        not followed); None when the base commit has them all."""
+        from .archived import bases_from_archive
+
+        assert self.archive is not None
+        sources, notes = bases_from_archive(
+            self.archive, found.prereqs, self.project, self.repo, self.base, asked_patchwork=self.client is not None
+        )
+        self.notes += notes
+        if not sources:
+            return None
+        chain = Chain([Node(self.root.got, None, 0, name="the series")], archived=sources)
+        self.ui.info(plan_line(chain, self.root))
+        return chain
+
 
 def named_now(root: "Source", server: Optional[str]) -> deps.Found:
     """What the series names that is known at once: its patches' lines and the server's
     dependencies field; for a local mbox, its cover letter's lines too."""
     if root.got is None:
-        found = [deps.find(root.cover or "", "the cover letter of the mbox", server)]
+        what = "the series" if root.archive else "the mbox"
+        found = [deps.find(root.cover or "", f"the cover letter of {what}", server)]
         found += [
-            deps.find(_text(p.raw), f"patch {p.index}/{len(root.patches)} of the mbox", server) for p in root.patches
+            deps.find(_text(p.raw), f"patch {p.index}/{len(root.patches)} of {what}", server) for p in root.patches
         ]
         return deps.merge(found)
     return prerequisites(root.got, server, None)
@@ -235,13 +263,16 @@ def resolve(
 
 def plan_line(chain: Chain, root: "Source") -> str:
     """``3 series: 500120 v2 (6 patches) -> 500233 v1 (1 patch) -> 500410 v1 (2 patches)``."""
-    parts = []
+    parts = [
+        f"v{s.version} from the archive ({len(s.patches)} patch{'es' if len(s.patches) != 1 else ''})"
+        for s in chain.archived
+    ]
     for node in chain.nodes:
         n = len(node.got.series.patches) if node.got is not None else len(root.patches)
         what = f"{node.series.id} v{node.series.version}" if node.got is not None else "the mbox"
         skipped = " in the base" if node.id in chain.skipped else ""
         parts.append(f"{what} ({n} patch{'es' if n != 1 else ''}{skipped})")
-    return f"{len(chain.nodes)} series: " + " -> ".join(parts)
+    return f"{len(parts)} series: " + " -> ".join(parts)
 
 
 def summary(chain: "Optional[Chain]", root: "Source", patches: Sequence["Patch"]) -> List["ChainItem"]:
@@ -249,7 +280,9 @@ def summary(chain: "Optional[Chain]", root: "Source", patches: Sequence["Patch"]
     not, and why not."""
     from .options import ChainItem
 
-    out = []
+    out = [
+        ChainItem(None, s.version, s.name or "", len(s.patches), True, "") for s in (chain.archived if chain else [])
+    ]
     for node in chain.bases if chain is not None else []:
         s = node.series
         why = chain.skipped.get(s.id, "") if chain is not None else ""

@@ -85,7 +85,7 @@ def run(
         # What the series is based on: what its patches and the server name is known now;
         # what its cover letter names, once its text is in.  git am does not wait for
         # it: the series alone is applied meanwhile, and again on its chain if it names one.
-        bases = chains.Bases(root, plan.server, plan.project, repo, base, ui, client, conn.client)
+        bases = chains.Bases(root, plan.server, plan.project, repo, base, ui, client, conn.client, archive)
         chain = None if opts.no_deps else bases.chain(chains.named_now(root, plan.server), stack)
         runs = _runs(chain, root, patches, plan.server)
         attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
@@ -202,7 +202,7 @@ def _runs(chain: "Optional[chains.Chain]", root: Source, patches: List["Patch"],
     patches picked of the series asked for."""
     from .source import from_server
 
-    runs = []
+    runs = [Run(s, s.patches, f"v{s.version} from the archive") for s in (chain.archived if chain is not None else [])]
     for node in chain.bases if chain is not None else []:
         if node.series.id not in chain.skipped:  # type: ignore[union-attr]
             assert node.got is not None and server is not None
