@@ -468,7 +468,7 @@ def test_what_an_archive_series_is_based_on_comes_from_the_archive(repo, inbox, 
     data = json.loads(result.stdout)
     assert [(c["series"], c["patches"], c["applied"]) for c in data["chain"]] == [(None, 3, True), (None, 2, True)]
     assert len(data["commits"]) == 5 and data["branch"] == "pw/tidy-on-top-v1"
-    assert "2 series: v1 from the archive (3 patches) -> " in result.stderr
+    assert "2 series: v1 from the archive (3 patches) -> v1 from the archive (2 patches)" in result.stderr
 
 
 def test_a_base_of_an_archive_series_already_in_the_base_is_not_applied_again(repo, inbox, cli):

@@ -270,6 +270,8 @@ def plan_line(chain: Chain, root: "Source") -> str:
     for node in chain.nodes:
         n = len(node.got.series.patches) if node.got is not None else len(root.patches)
         what = f"{node.series.id} v{node.series.version}" if node.got is not None else "the mbox"
+        if node.got is None and root.archive:
+            what = f"v{root.version} from the archive"
         skipped = " in the base" if node.id in chain.skipped else ""
         parts.append(f"{what} ({n} patch{'es' if n != 1 else ''}{skipped})")
     return f"{len(parts)} series: " + " -> ".join(parts)
