@@ -92,9 +92,10 @@ def bases_from_archive(
     the order named, all threads asked at once: (those to apply, notes).  A base the base
     commit already has is set aside; one it has in part is refused, as for Patchwork's."""
     from .. import process
-    from ..errors import InputError, NotFoundError, RepoStateError
+    from ..errors import InputError, NotFoundError
     from ..resolve import MSGID
     from .already import find
+    from .chain import partly_in_base
 
     named = [p for p in prereqs if p.ref.kind == MSGID]
     notes = [
@@ -126,11 +127,7 @@ def bases_from_archive(
         if len(have) == len(src.patches):
             notes.append(f"{p.line}: v{ts.version} of {ts.name!r} is already in the base, not applied again")
         elif have:
-            raise RepoStateError(
-                f"v{ts.version} of {ts.name!r}, a prerequisite, is only partly in the base: "
-                f"{len(have)} of its {len(src.patches)} patches",
-                "apply on a base that has all of it or none of it (--base REF), or the series alone (--no-deps)",
-            )
+            raise partly_in_base(f"v{ts.version} of {ts.name!r}", len(have), len(src.patches))
         else:
             out.append(src)
     return out, notes

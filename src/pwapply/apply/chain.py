@@ -10,8 +10,8 @@ fetched once however many paths lead to it; a loop, or a chain deeper than
 deps.MAX_DEPTH, is refused.
 
 A prerequisite the base already has is skipped: its patches' Message-IDs are looked for
-in the base's last LOOKBACK commits (Link or Message-ID trailers), and what is not found
-so by `git patch-id` in the last PATCH_ID_LOOKBACK.  One that is there only in part is
+in the base's recent commits (Link or Message-ID trailers), and what is not found so by
+`git patch-id` (apply/already.py).  One that is there only in part is
 refused: applying the rest, or all of it again, would be a guess.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import deps, process
 from ..errors import InputError, NotFoundError, RepoStateError
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
     from ..patchwork.models import Series
     from .options import ChainItem
     from .source import Source
-
-LOOKBACK = 2000  # commits of the base searched for a prerequisite's Message-IDs
-PATCH_ID_LOOKBACK = 300  # commits of the base whose patch-ids are compared
 
 
 @dataclass
@@ -371,53 +368,31 @@ def _fetch_all(client: "PatchworkClient", wanted: Dict[int, Optional[int]]) -> D
 
 def in_base(repo: "Repo", base: str, chain: Chain) -> None:
     """Set aside the bases the base commit already has (chain.skipped); refuse one it
-    has in part."""
+    has in part.  All the bases' patches are looked for at once (already.find)."""
     from .. import mbox
+    from .already import find
 
     if not chain.bases:
         return
-    patches = {n.series.id: mbox.read(n.got.mbox, reorder=False).patches for n in chain.bases if n.got is not None}
-    history = repo.git.run(["log", f"-n{LOOKBACK}", "--format=%B%x00", base, "--"]).stdout.decode(
-        "utf-8", "surrogateescape"
-    )
-    by_msgid = {sid: {p.msgid for p in ps if p.msgid and p.msgid in history} for sid, ps in patches.items()}
-    unsure = {sid: [p for p in ps if p.msgid not in by_msgid[sid]] for sid, ps in patches.items()}
-    by_patch_id: Dict[int, Set[str]] = {sid: set() for sid in patches}
-    if any(unsure.values()):
-        known = _base_patch_ids(repo, base)
-        for sid, ps in unsure.items():
-            for p, pid in zip(ps, _patch_ids(repo, ps)):
-                if pid and pid in known:
-                    by_patch_id[sid].add(p.msgid)
-    for node in chain.bases:
-        sid = node.series.id
-        have = len(by_msgid[sid]) + len(by_patch_id[sid])
-        total = len(patches[sid])
-        if have == total and total:
-            how = "by their Message-IDs" if by_msgid[sid] and not by_patch_id[sid] else "by their content"
-            chain.skipped[sid] = f"already in the base ({how})"
+    per = [(n, mbox.read(n.got.mbox, reorder=False).patches) for n in chain.bases if n.got is not None]
+    there = find(repo, base, [p for _, ps in per for p in ps])
+    at = 0
+    for node, ps in per:
+        have = [there[i] for i in range(at, at + len(ps)) if i in there]
+        at += len(ps)
+        if ps and len(have) == len(ps):
+            how = "by their Message-IDs" if all(t.by_msgid for t in have) else "by their content"
+            chain.skipped[node.series.id] = f"already in the base ({how})"
         elif have:
-            raise RepoStateError(
-                f"series {node.label()}, a prerequisite, is only partly in the base: {have} of its {total} patches",
-                "apply on a base that has all of it or none of it (--base REF), or the series alone (--no-deps)",
-            )
+            raise partly_in_base(f"series {node.label()}", len(have), len(ps))
 
 
-def _base_patch_ids(repo: "Repo", base: str) -> Set[str]:
-    log = repo.git.run(["log", "-p", "--no-merges", f"-n{PATCH_ID_LOOKBACK}", "--format=commit %H", base, "--"])
-    ids = repo.git.run(["patch-id", "--stable"], input=log.stdout).stdout.decode()
-    return {line.split()[0] for line in ids.splitlines() if line.strip()}
-
-
-def _patch_ids(repo: "Repo", patches: Sequence[object]) -> List[str]:
-    """git patch-id of each patch's diff, in order ("" where it has none)."""
-    chunks = []
-    for i, p in enumerate(patches, start=1):
-        raw = getattr(p, "raw", b"")
-        chunks.append(b"commit %040x\n" % i + raw + b"\n")
-    out = repo.git.run(["patch-id", "--stable"], input=b"".join(chunks)).stdout.decode()
-    found = {int(line.split()[1], 16): line.split()[0] for line in out.splitlines() if len(line.split()) == 2}
-    return [found.get(i, "") for i in range(1, len(patches) + 1)]
+def partly_in_base(what: str, have: int, total: int) -> RepoStateError:
+    """The refusal of a prerequisite the base commit has only some patches of."""
+    return RepoStateError(
+        f"{what}, a prerequisite, is only partly in the base: {have} of its {total} patches",
+        "apply on a base that has all of it or none of it (--base REF), or the series alone (--no-deps)",
+    )
 
 
 # ------------------------------------------------------------------ newer versions

@@ -110,7 +110,7 @@ def run(
             there = already.find(repo, base, runs[-1].patches)
         if there:
             gone = already.notes(there, runs[-1].patches, runs[-1].label)
-            patches = [p for p in runs[-1].patches if p.index not in there]
+            patches = [p for i, p in enumerate(runs[-1].patches) if i not in there]
             if not patches:  # never an empty branch
                 return Result(None, base, base, [], root.series_id, root.version, root.name or "", notes=gone)
             runs[-1] = Run(runs[-1].source, patches, runs[-1].label)
