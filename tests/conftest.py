@@ -240,6 +240,16 @@ EDITS = [
 ]
 
 
+def add_origin(repo: "Repo", tmp_path: Path) -> Path:
+    """A bare remote, origin, that main was pushed to and is the upstream of main."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo.git("remote", "add", "origin", str(remote))
+    repo.git("push", "-q", "origin", "main")
+    repo.git("branch", "-q", "--set-upstream-to=origin/main")
+    return remote
+
+
 def start_pwapply(repo: "Repo", *args: str, **env: str) -> "subprocess.Popen[str]":
     """pwapply as its own process, in a session (and process group) of its own, as a
     shell job is: stderr to read, stdout to nowhere."""

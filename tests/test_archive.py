@@ -448,10 +448,9 @@ EDITS_ON_TOP = [
 ]
 
 
-@pytest.mark.parametrize("patchwork", [False, True])
-def test_what_an_archive_series_is_based_on_comes_from_the_archive(repo, inbox, pw, cli, patchwork):
-    """QEMU's Based-on: <msgid> in the cover letter, the base only in the archive: applied
-    first, from the archive (Patchwork, when there, is asked first and does not know it)."""
+def based_on_in_the_archive(repo: Repo, inbox) -> Tuple[str, str, bytes]:
+    """A series whose cover letter says Based-on: another, both in the archive (served):
+    (the base's cover Message-ID, the base's tip, the series' mbox)."""
     base_mbox, tip = repo.series_at(EDITS, tag="base")
     base_cover = mails(base_mbox)[0][0]
     top, _ = repo.series_at(
@@ -459,6 +458,14 @@ def test_what_an_archive_series_is_based_on_comes_from_the_archive(repo, inbox, 
     )
     inbox.add(base_mbox, top)
     inbox.serve()
+    return base_cover, tip, top
+
+
+@pytest.mark.parametrize("patchwork", [False, True])
+def test_what_an_archive_series_is_based_on_comes_from_the_archive(repo, inbox, pw, cli, patchwork):
+    """QEMU's Based-on: <msgid> in the cover letter, the base only in the archive: applied
+    first, from the archive (Patchwork, when there, is asked first and does not know it)."""
+    _, _, top = based_on_in_the_archive(repo, inbox)
     args = ["--archive", inbox.url, "--json"]
     if patchwork:
         pw.add_project("qemu-devel")
@@ -472,13 +479,7 @@ def test_what_an_archive_series_is_based_on_comes_from_the_archive(repo, inbox, 
 
 
 def test_a_base_of_an_archive_series_already_in_the_base_is_not_applied_again(repo, inbox, cli):
-    base_mbox, tip = repo.series_at(EDITS, tag="base")
-    base_cover = mails(base_mbox)[0][0]
-    top, _ = repo.series_at(
-        EDITS_ON_TOP, cover_subject="Tidy on top", blurb=f"Tidy.\n\nBased-on: <{base_cover}>", base=tip, tag="top"
-    )
-    inbox.add(base_mbox, top)
-    inbox.serve()
+    base_cover, tip, top = based_on_in_the_archive(repo, inbox)
     repo.git("merge", "-q", "--ff-only", tip)  # the base is merged already
     result = cli(mails(top)[0][0], "--archive", inbox.url, cwd=repo.path)
     assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EDITS, git
+from conftest import EDITS, add_origin, git
 
 from pwapply import hooks
 
@@ -17,11 +17,7 @@ from pwapply import hooks
 @pytest.fixture
 def pushable(repo, tmp_path, monkeypatch):
     """The repository with an origin it has pushed main to, and the hook installed."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    repo.git("remote", "add", "origin", str(remote))
-    repo.git("push", "-q", "origin", "main")
-    repo.git("branch", "-q", "--set-upstream-to=origin/main")
+    add_origin(repo, tmp_path)
     # The hook finds pwapply on PATH, as it would for the user.
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     proc = subprocess.run(

@@ -11,7 +11,7 @@ from typing import List
 
 import pytest
 
-from conftest import EDITS
+from conftest import EDITS, add_origin
 
 EDITS_B = [
     ("src/file4.c", "line 7 of file 4\n", "line 7 of file 4, shorter\n", "file4: Shorten line 7"),
@@ -24,11 +24,7 @@ TOKEN = "0123456789abcdef0123456789abcdef01234567"
 def origin(repo, tmp_path, pw, monkeypatch):
     """The repository with an origin it has pushed main to, configured for the fake
     server, pwapply on PATH as a hook would find it."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    repo.git("remote", "add", "origin", str(remote))
-    repo.git("push", "-q", "origin", "main")
-    repo.git("branch", "-q", "--set-upstream-to=origin/main")
+    add_origin(repo, tmp_path)
     repo.git("config", "pwapply.server", pw.url)
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     return repo

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EDITS
+from conftest import EDITS, add_origin
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
@@ -47,11 +47,7 @@ def framework(repo, tmp_path, monkeypatch, pw):
     repo.git("add", ".pre-commit-config.yaml")
     repo.git("commit", "-qm", "pre-commit configuration")
     repo.base = repo.rev("HEAD")
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    repo.git("remote", "add", "origin", str(remote))
-    repo.git("push", "-q", "origin", "main")
-    repo.git("branch", "-q", "--set-upstream-to=origin/main")
+    add_origin(repo, tmp_path)
     repo.git("config", "pwapply.server", pw.url)
     monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
