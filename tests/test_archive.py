@@ -282,6 +282,7 @@ BROKEN = {
         "over the 1.0 MiB limit",
     ),
     "a server error": (503, b"down", {}, 4, "answered HTTP 503"),
+    "neither mbox nor gzip": (200, b"hello", {"Content-Type": "text/plain"}, 4, "neither an mbox nor gzip"),
 }
 
 
@@ -485,3 +486,38 @@ def test_a_base_of_an_archive_series_already_in_the_base_is_not_applied_again(re
     assert result.exit_code == 0, result.output
     assert f"Based-on: <{base_cover}>: v1 of 'Improve the files' is already in the base" in result.stderr
     assert len(repo.git("rev-list", f"{tip}..HEAD").split()) == 2
+
+
+def test_an_archive_series_missing_a_patch_is_refused_as_incomplete(repo, inbox, cli):
+    mbox = series(repo)
+    inbox.add(without(mbox, 2))
+    inbox.serve()
+    before = repo.state()
+    result = cli(mails(mbox)[0][0], "--archive", inbox.url, cwd=repo.path)
+    check(result, 2, "the archive's thread is missing patch(es) 2 of 3 of v1", "--allow-incomplete")
+    assert repo.state() == before
+
+
+def test_a_bad_archive_url_in_git_config(repo, cli):
+    repo.git("config", "pwapply.archive", "https://exa mple.org/list")
+    result = cli("m@example.org", cwd=repo.path)
+    check(result, 2, "invalid archive URL (git config pwapply.archive)", "lore.kernel.org/qemu-devel")
+
+
+def test_a_url_that_names_no_message(repo, cli):
+    result = cli("https://inbox.example.org/qemu-devel/", cwd=repo.path)
+    check(result, 2, "not a Patchwork, lore or public-inbox archive URL")
+
+
+def test_versions_on_patchwork_with_the_archive_down_says_so_and_lists_patchworks(repo, pw, cli):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    sid = pw.add_series("qemu-devel", series(repo))
+    result = cli("versions", str(sid), "--server", pw.url, "--archive", f"http://127.0.0.1:{port}/x", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert f"note: the archive (http://127.0.0.1:{port}/x) could not be asked: cannot connect" in result.stderr
+    assert f"*        {sid}  v1" in result.stdout

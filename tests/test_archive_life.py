@@ -201,3 +201,26 @@ def test_versions_on_both_are_one_list(repo, inbox, pw, cli):
         rows = json.loads(result.stdout)
         assert [(r["version"], r["id"], r["current"]) for r in rows] == [(1, v1, True), (2, None, False)]
         assert rows[1]["web_url"] == f"{inbox.url}/{v2}/"
+
+
+@pytest.mark.parametrize(
+    "against,code,says",
+    [
+        ("v9", 3, "no v9 of 'Improve the files' in the archive (versions: v1)"),
+        ("12345", 2, "--against 12345: a series of the archive is compared with another version by number"),
+        (None, 3, "found no earlier version of 'Improve the files' (v1) in the archive"),
+    ],
+)
+def test_diff_of_an_archive_series_with_nothing_to_compare(applied, repo, cli, against, code, says):
+    cover, _, _ = applied
+    before = repo.state()
+    result = cli("diff", cover, "--no-pager", *(["--against", against] if against else []), cwd=repo.path)
+    assert result.exit_code == code, result.output
+    assert f"error: {says}" in result.stderr and "hint: " in result.stderr
+    assert repo.state() == before
+
+
+def test_versions_of_a_message_id_no_source_has(applied, repo, cli, inbox):
+    result = cli("versions", "nowhere@example.org", cwd=repo.path)
+    assert result.exit_code == 3, result.output
+    assert f"error: <nowhere@example.org> is not in the archive ({inbox.url})" in result.stderr

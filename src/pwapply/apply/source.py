@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import naming
-from ..errors import InputError, PwapplyError
+from ..errors import InputError, NotFoundError, PwapplyError
 from ..resolve import MBOX, MSGID, STDIN, SeriesRef
 from ..ui import UI
 from .options import Plan
@@ -78,7 +78,6 @@ def fetch(
     if ref.kind in (MBOX, STDIN):
         return from_mbox(_read_local(ref, read_stdin), plan.project)
     from .. import process
-    from ..errors import NotFoundError
     from ..patchwork.locate import locate
 
     asked = archive.submit(archive.thread, ref.value) if archive is not None and ref.kind == MSGID else None
@@ -134,7 +133,6 @@ def _from_archive(
 ) -> Source:
     """The series of ``msgid`` in the archive's thread ``data`` (None: the archive does not
     have it).  ``patchwork`` names the Patchwork that did not know it either, if one was asked."""
-    from ..errors import NotFoundError
     from . import archived
 
     if data is None:
