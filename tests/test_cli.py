@@ -3,7 +3,6 @@ import subprocess
 import sys
 from typing import Set
 
-import pytest
 
 from pwapply import __version__
 
@@ -117,7 +116,8 @@ def test_git_pwapply_entry_point_is_declared():
     import pathlib
 
     pyproject = (pathlib.Path(__file__).parents[1] / "pyproject.toml").read_text()
-    assert re.search(r'^git-pwapply = "pwapply.main:main"$', pyproject, re.M)
+    assert re.search(r'^git-pwapply = "pwapply.__main__:run"$', pyproject, re.M)
+    assert re.search(r'^pwapply = "pwapply.__main__:run"$', pyproject, re.M)
 
 
 def test_progress_per_patch_on_a_terminal_only(repo, pw):
@@ -167,16 +167,10 @@ def test_a_bug_says_what_to_report_with_every_version(monkeypatch, capsys):
 
     from pwapply.cli import boundary
 
-    def exit_now(code: int) -> None:
-        raise SystemExit(code)
-
     def app() -> None:
         raise RuntimeError("an unexpected state")
 
-    monkeypatch.setattr(boundary, "exit_now", exit_now)
-    with pytest.raises(SystemExit) as exited:
-        boundary.main(app)
-    assert exited.value.code == 70
+    assert boundary.program(app) == 70
     err = capsys.readouterr().err
     assert "RuntimeError: an unexpected state" in err and "please report it to pwapply's issue tracker" in err
     assert re.search(rf"pwapply {re.escape(__version__)}, Python 3\.\d+\.\d+ \(\w+\), git version \d", err), err

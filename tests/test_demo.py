@@ -69,10 +69,7 @@ def test_pre_push_fast_path_does_not_load_typer(repo):
         "import sys\n"
         "sys.argv = ['pwapply', 'check', '--pre-push', 'origin', 'url']\n"
         "from pwapply.main import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as e:\n"
-        "    print('exit', e.code)\n"
+        "print('exit', main())\n"
         "print(sorted(m for m in ('typer', 'httpx', 'git') if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo.path, input="", capture_output=True, text=True)

@@ -19,7 +19,7 @@ from typing import Iterator, List
 import pytest
 
 from conftest import EDITS, Repo, start_pwapply
-from pwapply import process, record
+from pwapply import lock, record
 from pwapply.errors import RepoStateError
 
 
@@ -68,7 +68,7 @@ class Held:
 @pytest.mark.parametrize("pair", ["side by side", "both wait for a held lock", "one waits"])
 def test_two_applies_in_two_work_trees_both_succeed(repo, pw, trees, pair):
     ids = [series(repo, pw, f"{pair} {i}") for i in (1, 2)]
-    held = Held(process.lock_path(common_dir(repo))) if pair != "side by side" else None
+    held = Held(lock.lock_path(common_dir(repo))) if pair != "side by side" else None
     procs = []
     for i, (tree, sid) in enumerate(zip(trees, ids)):
         procs.append(start(tree, str(sid), "--server", pw.url))
@@ -86,7 +86,7 @@ def test_two_applies_in_two_work_trees_both_succeed(repo, pw, trees, pair):
     made = record.load(common_dir(repo)).branches
     assert sorted(made) == sorted(branches)
     assert sorted(b.series[-1] for b in made.values()) == sorted(ids)
-    assert not os.path.exists(process.lock_path(common_dir(repo)))  # there only while held
+    assert not os.path.exists(lock.lock_path(common_dir(repo)))  # there only while held
     status = subprocess.run(
         [sys.executable, "-m", "pwapply", "status", "--all", "--offline", "--json"],
         cwd=repo.path,
@@ -101,7 +101,7 @@ def test_the_same_series_in_two_trees_one_branch_and_a_clear_refusal(repo, pw, t
     """Both runs name the same branch; they meet at the lock: the first makes it, the
     second finds it made and changes nothing."""
     sid = series(repo, pw, "the same")
-    held = Held(process.lock_path(common_dir(repo)))
+    held = Held(lock.lock_path(common_dir(repo)))
     procs = [start(tree, str(sid), "--server", pw.url, "--no-checkout") for tree in trees]
     for proc in procs:
         assert "waiting for another pwapply" in proc.stderr.readline()  # type: ignore[union-attr]
@@ -119,7 +119,7 @@ def test_a_run_killed_mid_apply_blocks_no_later_run(repo, pw):
     proc = start_pwapply(repo, str(sid), "--server", pw.url, PWAPPLY_TEST_SIGNAL="before git update-ref@kill")
     proc.communicate(timeout=60)
     assert proc.returncode == -9
-    assert os.path.exists(process.lock_path(common_dir(repo)))  # left by the dead run
+    assert os.path.exists(lock.lock_path(common_dir(repo)))  # left by the dead run
     again = subprocess.run(
         [sys.executable, "-m", "pwapply", str(sid), "--server", pw.url], cwd=repo.path, capture_output=True, text=True
     )
@@ -132,7 +132,7 @@ def test_a_lock_file_naming_a_live_pid_blocks_nothing(repo, pw):
     test's parent): only a held flock counts."""
     sid = series(repo, pw, "live pid")
     for pid in (1, os.getppid()):
-        Path(process.lock_path(common_dir(repo))).write_text(f"{pid}\n")
+        Path(lock.lock_path(common_dir(repo))).write_text(f"{pid}\n")
         proc = subprocess.run(
             [sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "-b", f"review-{pid}", "--no-checkout"],
             cwd=repo.path,
@@ -143,20 +143,20 @@ def test_a_lock_file_naming_a_live_pid_blocks_nothing(repo, pw):
 
 
 def test_the_wait_is_bounded_and_said_once(repo):
-    held = Held(process.lock_path(common_dir(repo)))
+    held = Held(lock.lock_path(common_dir(repo)))
     said: List[str] = []
     with pytest.raises(RepoStateError, match=r"another pwapply \(pid 4242\) has held this repository's lock"):
-        with process.repo_lock(common_dir(repo), said.append, wait=0.2):
+        with lock.repo_lock(common_dir(repo), said.append, wait=0.2):
             pytest.fail("taken while held")
     assert said == ["waiting for another pwapply (pid 4242) working in this repository ..."]
     with pytest.raises(RepoStateError):
-        with process.repo_lock(common_dir(repo), said.append, wait=0):
+        with lock.repo_lock(common_dir(repo), said.append, wait=0):
             pass
     held.release()
-    with process.repo_lock(common_dir(repo)):
-        with process.repo_lock(common_dir(repo)):  # taken again in the same run: no wait
-            assert os.path.exists(process.lock_path(common_dir(repo)))
-    assert not os.path.exists(process.lock_path(common_dir(repo)))
+    with lock.repo_lock(common_dir(repo)):
+        with lock.repo_lock(common_dir(repo)):  # taken again in the same run: no wait
+            assert os.path.exists(lock.lock_path(common_dir(repo)))
+    assert not os.path.exists(lock.lock_path(common_dir(repo)))
 
 
 WRITER = """

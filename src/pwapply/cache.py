@@ -16,6 +16,8 @@ import os
 import tempfile
 from typing import List, Optional, Tuple
 
+from . import process
+
 DEFAULT_LIMIT = 256 * 1024 * 1024
 
 
@@ -47,13 +49,12 @@ class MboxCache:
         """Store an mbox; a cache that cannot be written is no reason to fail."""
         if len(data) > self.limit:
             return
-        from .process import hold
-
         path = self.path(server, series_id)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with hold():  # a signal meanwhile would leave the temporary file
+            with process.hold():  # a signal meanwhile would leave the temporary file
                 fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+                process.own(tmp, directory=False)
                 try:
                     with os.fdopen(fd, "wb") as fh:
                         fh.write(data)
@@ -61,6 +62,8 @@ class MboxCache:
                 except BaseException:
                     _unlink(tmp)
                     raise
+                finally:
+                    process.disown(tmp)
             self.prune()
         except OSError:
             pass

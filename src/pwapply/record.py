@@ -6,7 +6,7 @@ and subject, so that a commit whose Link trailer was lost (an amend, a rebase wi
 message rewrite) is still recognised.  One JSON file in the git common dir, written
 atomically (a crash leaves the old record or the new, never half of one), bounded in
 size; read into a typed Record here, where it enters.  Every read-modify-write holds
-the repository's lock (process.repo_lock), so that two runs never lose an entry.
+the repository's lock (lock.repo_lock), so that two runs never lose an entry.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+from .lock import repo_lock
 
 MAX_ENTRIES = 20000
 
@@ -180,8 +182,6 @@ def add(
     """Remember applied patches, the (author, subject, msgid) of the commits made and the
     branch made.  Never fails the apply: a record that cannot be written only costs
     lookups later."""
-    from .process import repo_lock
-
     with repo_lock(common_dir):
         _add(common_dir, applied, commits, branch)
 
@@ -209,8 +209,6 @@ def _add(
 def update(common_dir: str, change: "Callable[[Record], None]") -> None:
     """Read the record, change it, write it back (never failing the command), under
     the repository's lock: two runs never lose each other's entries."""
-    from .process import repo_lock
-
     with repo_lock(common_dir):
         record = load(common_dir)
         change(record)

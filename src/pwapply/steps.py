@@ -2,8 +2,9 @@
 command and each request, and as the main thread begins each wait.
 
 PWAPPLY_TEST_STEPS=FILE appends each step's name to FILE; PWAPPLY_TEST_SIGNAL=STEP@HOW
-signals pwapply at STEP.  Read once, and only these two variables: a run without them
-pays one attribute look-up a step.
+signals pwapply at STEP; PWAPPLY_TEST_GRACE=SECONDS sets the watchdog's grace.  Read
+once, and only these three variables: a run without them pays one attribute look-up a
+step.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ class _Steps:
     (SIGINT to its process group, as a terminal's Ctrl-C), term, hup, kill (SIGKILL: a
     crash, nothing cleaned), or int-thread /
     term-thread (to a thread other than the main one, once the main thread sleeps in a
-    wait: the signal no wait of a lock or a pipe alone would see)."""
+    wait: the signal no wait of a lock or a pipe alone would see).  int2 is two
+    SIGINTs.  With +hang the thread at STEP then blocks for good, and with +stall for
+    three seconds, deaf to signals (a wait in C that no handler ends: the watchdog's
+    business).
+    PWAPPLY_TEST_GRACE=SECONDS: the watchdog's grace (process.GRACE) in this run."""
 
     def __init__(self) -> None:
         self.log = os.environ.get("PWAPPLY_TEST_STEPS") or None
         spec = os.environ.get("PWAPPLY_TEST_SIGNAL") or ""
         self.at, _, self.how = spec.rpartition("@")
+        self.grace = float(os.environ.get("PWAPPLY_TEST_GRACE") or 0) or None
         self.active = bool(self.log or self.at)
         self.seen: Dict[str, int] = {}
         self.lock = threading.Lock()
@@ -55,7 +61,19 @@ def step(name: str) -> None:
         _deliver(s.how)
 
 
+def grace(default: float) -> float:
+    """The watchdog's grace: ``default``, or PWAPPLY_TEST_GRACE's."""
+    global _steps
+    if _steps is None:
+        _steps = _Steps()
+    return _steps.grace or default
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _deliver(how: str) -> None:
+    how, _, then = how.partition("+")
     sig = {
         "int": signal.SIGINT,
         "group": signal.SIGINT,
@@ -63,6 +81,21 @@ def _deliver(how: str) -> None:
         "hup": signal.SIGHUP,
         "kill": signal.SIGKILL,
     }
+    if then in ("hang", "stall"):
+        # Deaf first: the signals then go to another thread, and this one's wait is never
+        # cut short, as a wait in C whose signal another thread took.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        for n in range(2 if how == "int2" else 1):
+            if n:  # a second Ctrl-C, once the first one was taken: two at once are one
+                _until_delivered(sig[how.rstrip("2")])
+            os.kill(os.getpid(), sig[how.rstrip("2")])
+        if then == "hang":
+            never = threading.Lock()
+            never.acquire()
+            never.acquire()
+        time.sleep(3.0)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        return
     if how.endswith("-thread"):
         target = threading.main_thread().native_id
         signum = sig[how[: -len("-thread")]]
@@ -88,5 +121,19 @@ def _until_asleep(tid: Optional[int], bound: float = 5.0) -> None:
                 if fh.read().rsplit(")", 1)[1].split()[0] == "S":
                     return
         except OSError:
+            return
+        time.sleep(0.005)
+
+
+def _until_delivered(signum: int, bound: float = 5.0) -> None:
+    """Wait until no ``signum`` is pending for the process (Linux: /proc), at most ``bound``."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/self/status", encoding="ascii") as fh:
+                pending = next(int(line.split()[1], 16) for line in fh if line.startswith("ShdPnd:"))
+        except (OSError, StopIteration, ValueError):
+            return
+        if not pending & (1 << (signum - 1)):
             return
         time.sleep(0.005)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
-from . import naming, process
+from . import naming, process, threads
 from .errors import InputError
 from .resolve import SeriesRef
 from .ui import UI
@@ -184,7 +184,7 @@ def list_versions(
 def _archive_listing(client: "ArchiveClient", msgid: str) -> "Future[Tuple[Series, List[Series]]]":
     from .archive.facts import listing
 
-    return process.in_thread(lambda: listing(client, msgid), "pwapply-archive")
+    return threads.in_thread(lambda: listing(client, msgid), "pwapply-archive")
 
 
 def _merged(

@@ -39,12 +39,14 @@ def mbox_file(patches: Sequence["Patch"]) -> Iterator[str]:
     try:
         with process.hold():
             fd, path = tempfile.mkstemp(prefix="pwapply-", suffix=".mbox")
+            process.own(path, directory=False)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(mbox.join(patches))
         yield path
     finally:
         if path is not None:
             os.unlink(path)
+            process.disown(path)
 
 
 def apply_in(scratch: Scratch, patches: Sequence["Patch"], options: Sequence[str], ui: UI, label: str = "") -> AmResult:

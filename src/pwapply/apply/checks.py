@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import shlex
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence
 
 from .. import process
+from ..threads import Pool
 from ..git.run import end_group, first_line, run_program
 
 if TYPE_CHECKING:
@@ -53,12 +54,12 @@ class PatchChecks:
         self._lock = threading.Lock()
         self._running: List["subprocess.Popen[Any]"] = []
         self._stopped = False
-        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pool: Optional[Pool] = None
         self._futures: List["Future[Checked]"] = []
 
     def __enter__(self) -> "PatchChecks":
         with process.hold():  # the pool and what it starts are on the books, or not started
-            self._pool = ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="pwapply-check")
+            self._pool = Pool(AT_ONCE, "pwapply-check")
             total = len(self.patches)
             self._futures = [self._pool.submit(self._one, n, total, p) for n, p in enumerate(self.patches, 1)]
         return self
@@ -73,7 +74,7 @@ class PatchChecks:
         for proc in running:
             end_group(proc)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown()
 
     def results(self) -> List[Checked]:
         """Each patch's check, in order (waits for the last ones; a signal ends the wait)."""

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
-from .. import process
+from .. import lock, process
 from ..config import Settings, require_server
 from ..errors import InputError
 from ..git import repo as gitrepo
@@ -142,13 +142,13 @@ def run(
             rest = entries[at:]
             options = am_options(opts.three_way, opts.passthrough, [e.patch for e in rest])
             # Raises where git am stops in the work tree; returns if it applied the rest there.
-            with process.repo_lock(repo.common_dir, ui.info):
+            with lock.repo_lock(repo.common_dir, ui.info):
                 result = hand_over(
                     repo, base, attempt.failure, entries[:at], rest, plan.sign, options, target, labelled
                 )
         else:
             new_tip, commits = rewrite_messages(repo, base, attempt.tip, edit(entries), plan.sign, read=read)
-            with process.repo_lock(repo.common_dir, ui.info):  # another run's branch and record wait
+            with lock.repo_lock(repo.common_dir, ui.info):  # another run's branch and record wait
                 still(repo, target)
                 process.commit()  # the commit point: from here on the run completes, whatever signal comes
                 result = finish(repo, base, new_tip, commits, target, root)

@@ -15,7 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
-from .. import process, record
+from .. import process, record, threads
 from ..check.rules import links, missing_tags
 from ..git import repo as gitrepo
 
@@ -153,7 +153,7 @@ def _ask_all(jobs: Dict[str, Callable[[], Dict[Any, "SeriesFacts"]]]) -> Dict[st
     from ..steps import step
 
     step("ask the servers")
-    return {s: process.in_thread(functools.partial(one, job), "pwapply-status") for s, job in jobs.items()}
+    return {s: threads.in_thread(functools.partial(one, job), "pwapply-status") for s, job in jobs.items()}
 
 
 def _answers(asking: Dict[str, "Future[Answer]"], deadline: float, timeout: float) -> Dict[str, Answer]:

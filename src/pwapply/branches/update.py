@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
-from .. import process, record
+from .. import lock, process, record, threads
 from ..check.rules import links, missing_tags
 from ..errors import InputError, RepoStateError
 from ..git import repo as gitrepo
@@ -69,7 +69,7 @@ def plan(repo: "Repo", client: "Union[PatchworkClient, ArchiveClient]", made: re
     from ..steps import step
 
     step("ask the server")  # first: git is read while it answers
-    asking = process.in_thread(lambda: _facts(client, made), "update")
+    asking = threads.in_thread(lambda: _facts(client, made), "update")
     tip = gitrepo.branch_tip(repo, made.name)
     if tip is None:
         raise InputError(f"branch {made.name} no longer exists", "pwapply status --all shows it as deleted")
@@ -137,7 +137,7 @@ def apply(
     def moved(r: record.Record) -> None:
         r.branches[made.name] = replace(made, tip=new_tip)
 
-    with process.repo_lock(repo.common_dir, say):
+    with lock.repo_lock(repo.common_dir, say):
         if gitrepo.branch_tip(repo, made.name) != up.old_tip:  # another run (or git) moved it meanwhile
             raise RepoStateError(
                 f"branch {made.name} moved while pwapply was updating it",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from .. import process, record
+from .. import process, record, threads
 from ..errors import NotFoundError
 from .rules import Commit, Finding, Report, archived_links, judge, links, lost_trailers, per_series
 
@@ -107,7 +107,7 @@ def run(
     from concurrent.futures import TimeoutError as FutureTimeout
 
     try:
-        process.result(process.in_thread(work, "pwapply-check"), timeout, what="check")
+        process.result(threads.in_thread(work, "pwapply-check"), timeout, what="check")
     except FutureTimeout:
         pass  # the servers that did not answer are told below
     elsewhere = {c.id for c, m in missed if m in in_archive}

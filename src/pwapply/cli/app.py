@@ -447,8 +447,9 @@ def demo_cmd(
 app.command("config", epilog="Example:  pwapply config  |  pwapply config --json")(admin.config_cmd)
 
 
-def main() -> None:
+def main(argv: List[str]) -> int:
+    """The command line ``argv`` through Typer: its exit code."""
     if completion.asked(os.environ):
         completion.setup()
     # The same variable whatever the program is called as (git-pwapply, python -m pwapply).
-    boundary.main(lambda: app(complete_var=completion.VAR))
+    return boundary.program(lambda: app(args=argv, complete_var=completion.VAR))

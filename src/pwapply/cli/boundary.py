@@ -8,28 +8,25 @@ a bug: its traceback, and exit 70.
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import PwapplyError
+from ..process import EXIT_INTERRUPTED, guard
 from .console import Console
 
 if TYPE_CHECKING:
     from ..process import Guard
 
-EXIT_INTERRUPTED = 130
 EXIT_BUG = 70  # an unexpected exception: a bug in pwapply
 
 
 def run(console: Console, body: "Callable[[Guard], int]", interrupted: str) -> int:
     """Run a command's body; its exit code.  ``interrupted`` says what an interrupt
     before the commit point left (e.g. "nothing was changed in your repository")."""
-    from .. import process  # not before a command runs: --help does without
-
     try:
-        with process.guard() as guard:
-            return body(guard)
+        with guard(interrupted) as g:
+            return body(g)
     except PwapplyError as exc:
         return console.fail(exc)
     except KeyboardInterrupt:
@@ -46,14 +43,13 @@ def signal_name(signum: int) -> str:
         return f"signal {signum}"
 
 
-def main(app: Callable[[], Any]) -> NoReturn:
-    """Run the Typer app as the program: its exit code, or 70 and the traceback of a
-    bug.  Then exit at once: everything is written and cleaned up by now (the lock, the
-    scratch worktree and the temporary files are released by the commands), and the
-    interpreter's teardown of httpx, ssl and friends costs tens of milliseconds."""
+def program(app: Callable[[], Any]) -> int:
+    """Run a command line as the program does: its exit code, whether it returns one
+    or raises SystemExit (Typer), or 70 and the traceback of a bug."""
     code = 0
     try:
-        app()
+        got = app()
+        code = got if isinstance(got, int) else 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
@@ -72,7 +68,7 @@ def main(app: Callable[[], Any]) -> NoReturn:
             file=sys.stderr,
         )
         code = EXIT_BUG
-    exit_now(code)
+    return code
 
 
 def versions() -> str:
@@ -90,12 +86,3 @@ def versions() -> str:
         git = f"git: unknown ({type(exc).__name__})"
     python = f"Python {platform.python_version()} ({platform.python_implementation()})"
     return f"pwapply {__version__}, {python}, {git}, {platform.platform()}"
-
-
-def exit_now(code: int) -> NoReturn:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except OSError:  # the terminal hung up
-            pass
-    os._exit(code)

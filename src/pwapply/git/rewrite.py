@@ -72,6 +72,7 @@ def rewrite_messages(
     try:
         with process.hold():  # made and on the books, or not made
             tmpdir = tempfile.mkdtemp(prefix="pwapply-msg-")
+            process.own(tmpdir)
         paths = []
         for i, (old, obj) in enumerate(zip(ids, objects), start=1):
             head, sep, msg = obj.partition(b"\n\n")
@@ -110,6 +111,7 @@ def rewrite_messages(
             parent_map[old] = sha
             new_ids.append(sha)
             done.append(Commit(sha, author.decode("utf-8", "replace"), subject))
+            process.checkpoint()  # a long series: a signal meanwhile is acted on here, not after the last
         if sign is not None:
             _check_signed(repo, new_ids, expected)
             return new_ids[-1], done
@@ -123,6 +125,7 @@ def rewrite_messages(
     finally:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
+            process.disown(tmpdir)
     return new_ids[-1], done
 
 

@@ -261,10 +261,13 @@ def child(argv: Sequence[str], **kw: Any) -> Iterator["subprocess.Popen[bytes]"]
         with process.hold():
             kw.setdefault("start_new_session", process.committed())
             proc = subprocess.Popen(list(argv), **kw)
+            process.own_child(proc.pid, bool(kw["start_new_session"]))  # the watchdog's to end, if it must
         yield proc
     finally:
-        if proc is not None and proc.poll() is None:
-            stop(proc)
+        if proc is not None:
+            if proc.poll() is None:
+                stop(proc)
+            process.disown_child(proc.pid)
 
 
 def communicate(

@@ -46,6 +46,7 @@ class Scratch:
         self.base = base
         self.hooks = hooks
         self.tmp = tempfile.mkdtemp(prefix="pwapply-")
+        process.own(self.tmp)  # the watchdog's to remove, if it must
         self.path = os.path.join(self.tmp, "wt")
         self.admin: Optional[str] = None  # the scratch's git directory
         self._git: Optional[Git] = None
@@ -62,6 +63,7 @@ class Scratch:
         """Make the git directory and the work tree, and begin reading ``base`` into the
         index, without waiting."""
         self.admin = tempfile.mkdtemp(prefix="pwapply-scratch-", dir=self.repo.common_dir)
+        process.own(self.admin)
         os.makedirs(os.path.join(self.admin, "refs"))
         os.makedirs(os.path.join(self.admin, "info"))
         os.makedirs(self.path)
@@ -97,7 +99,9 @@ class Scratch:
                 self._reading.stop()
             if self.admin is not None:
                 shutil.rmtree(self.admin, ignore_errors=True)
+                process.disown(self.admin)
             shutil.rmtree(self.tmp, ignore_errors=True)
+            process.disown(self.tmp)
 
     def __enter__(self) -> "Scratch":
         try:

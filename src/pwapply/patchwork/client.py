@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
-from .. import process
+from .. import process, threads
 from ..errors import NetworkError, NotFoundError
 from . import models
 from .models import PatchState, Series
@@ -255,19 +255,20 @@ class Preload:
 
     def start(self) -> None:
         if self._modules is None:
-            self._modules = process.in_thread(_import_httpx, "pwapply-preload")
+            self._modules = threads.in_thread(_import_httpx, "pwapply-preload")
 
     def want_tls(self) -> None:
         if self._tls is None:
-            self._tls = process.in_thread(_default_tls, "pwapply-tls")
+            self._tls = threads.in_thread(_default_tls, "pwapply-tls")
 
-    def tls(self) -> Any:
+    def tls(self, timeout: float = 30.0) -> Any:
         """The TLS context made ahead, or None (an import that failed here fails again,
-        and is reported, where the client is made)."""
+        and is reported, where the client is made; one that takes over ``timeout``
+        seconds is made again there)."""
         if self._tls is None:
             return None
         try:
-            return process.result(self._tls, what="preload")
+            return process.result(self._tls, timeout, what="preload")
         except Exception:  # noqa: BLE001
             return None
 

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -22,6 +22,7 @@ from urllib.parse import SplitResult, urlsplit
 from .. import __version__, process
 from ..errors import NetworkError, NotFoundError
 from ..steps import step
+from ..threads import Pool
 
 if TYPE_CHECKING:
     import httpx
@@ -46,17 +47,17 @@ def is_loopback(host: str) -> bool:
 
 
 @contextmanager
-def request_pool(workers: int = 4) -> Iterator[ThreadPoolExecutor]:
+def request_pool(workers: int = 4) -> Iterator[Pool]:
     """A thread pool for concurrent requests that, on an error or Ctrl-C, does not wait
     for the requests still running: nobody will read them, and waiting for them could
     hold the exit up to --timeout."""
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pwapply-http")
+    pool = Pool(workers, "pwapply-http")
     try:
         yield pool
     finally:
         # Never waiting: every result wanted was waited for (process.result), and a
         # request still running after an error or Ctrl-C is one nobody will read.
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
 
 
 class Transport:
@@ -75,7 +76,7 @@ class Transport:
         max_mbox: int = DEFAULT_MAX_MBOX,
         sleep: Optional[Callable[[float], None]] = None,
         ca_bundle: Optional[str] = None,
-        tls: Optional[Callable[[], Any]] = None,
+        tls: Optional[Callable[[float], Any]] = None,
     ) -> None:
         self.server = server.rstrip("/")
         parts = urlsplit(self.server)
@@ -106,7 +107,7 @@ class Transport:
         self._upgraded: Optional["httpx.Client"] = None
         self._moved: Optional[Tuple[str, str]] = None  # (from, to) after a move to https
         self._upgrade_lock = threading.Lock()
-        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pool: Optional[Pool] = None
 
     def _client(self, *, https: bool, token: bool) -> "httpx.Client":
         import httpx
@@ -116,7 +117,7 @@ class Transport:
             headers["Authorization"] = f"Token {self._token}"
         verify: Any = https
         if https and not self._ca_bundle and self._tls is not None:
-            verify = self._tls() or True
+            verify = self._tls(self.timeout) or True
         if https and self._ca_bundle:
             import ssl
 
@@ -152,14 +153,14 @@ class Transport:
         Wait for it with process.result(), which a signal always ends."""
         if self._pool is None:
             # A series' JSON, mbox, cover letter and replies at once; a chain's look-ups.
-            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pwapply-http")
+            self._pool = Pool(8, "pwapply-http")
         return self._pool.submit(fn, *args)
 
     def close(self) -> None:
         if self._pool is not None:
             # Not waiting: a request still running is one nobody will read (after an
             # error or Ctrl-C), and waiting for it would hold the exit up to --timeout.
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown()
         if self._http_client is not None:
             self._http_client.close()
         if self._upgraded is not None:
