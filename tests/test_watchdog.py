@@ -150,6 +150,27 @@ def test_every_command_that_waits_ends_after_the_signal(repo, pw, applied, comma
     assert repo.state() == before
 
 
+def test_the_pre_push_hook_ends_after_the_signal(repo, pw, applied):
+    """The hook's path (no Typer): hung at its wait for the server, it still ends."""
+    v1, _ = applied
+    tip = repo.rev("pw/improve-the-files-v1")
+    refs = f"refs/heads/x {tip} refs/heads/x {'0' * 40}\n"
+    before = repo.state()
+    done = subprocess.run(
+        [sys.executable, "-m", "pwapply", "check", "--pre-push", "origin", "url"],
+        cwd=repo.path,
+        env=dict(os.environ, PWAPPLY_SERVER=pw.url, PWAPPLY_TEST_SIGNAL="wait check@term+hang"),
+        input=refs,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "interrupted: nothing was checked", done.stderr
+    assert repo.state() == before
+
+
 @pytest.mark.parametrize("how", ["int", "term", "hup", "group"])
 def test_a_signal_before_a_command_runs_ends_it_quietly(repo, how):
     """Before a command's body runs (Python loading Typer, say) there is nothing to
