@@ -81,6 +81,35 @@ def test_a_message_id_patchwork_never_saw_is_taken_from_the_archive(repo, pw, in
     assert pw.count("/api/") >= 1  # Patchwork was asked first
 
 
+def test_the_shapes_of_real_replies(repo, inbox, cli):
+    """Three shapes of real mail (issue 28), through the real archive: a tag line indented
+    by the mail client, a reply to the cover letter that kept its subject without 'Re:',
+    and a tag whose address is a typo (told, never written)."""
+    mbox = series(repo)
+    (cover, cover_subject), (p1, p1_subject), (p2, p2_subject), _ = mails(mbox)
+    kept = reply(
+        cover, cover_subject, "On Tue, A U Thor wrote:\n> ...\n\nAcked-by: Mai Ntainer <mai@example.org>", "a1@x"
+    )
+    inbox.add(
+        mbox,
+        kept.replace(f"Subject: Re: {cover_subject}".encode(), f"Subject: {cover_subject}".encode()),
+        reply(p1, p1_subject, "Looks right.\n\n Reviewed-by: " + REVIEWER, "r1@x"),
+        reply(p2, p2_subject, "Reviewed-by: Rev Iewer <rev.example.org>", "r2@x"),
+    )
+    inbox.serve()
+    repo.git("config", "pwapply.archive", inbox.url)
+    result = cli(cover, cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    log = repo.git("log", "--format=%B", f"{repo.base}..HEAD")
+    assert log.count("Acked-by: Mai Ntainer <mai@example.org>") == 3  # every patch
+    assert trailer_lines(repo, "HEAD~2")[1:3] == ["Reviewed-by: " + REVIEWER, "Acked-by: Mai Ntainer <mai@example.org>"]
+    assert "rev.example.org" not in log
+    assert (
+        f"left out 'Reviewed-by: Rev Iewer <rev.example.org>' of Rev Iewer <rev@example.org> ({inbox.url}/r2@x/)"
+        in (result.stderr)
+    ), result.stderr
+
+
 def test_no_patchwork_at_all_the_archive_alone(repo, inbox, cli):
     mbox = series(repo)
     inbox.add(mbox)

@@ -140,3 +140,45 @@ def test_an_archive_url_names_its_archive(url, archive):
 def test_what_is_not_an_archive_url(url):
     with pytest.raises(InputError):
         resolve(url)
+
+
+# The shapes real mail on the io_uring list has (issue 28), each on its own.
+
+
+def test_an_indented_tag_in_a_reply_is_taken():
+    """Gmail's plain-text part of an HTML reply: ' Reviewed-by: ...'."""
+    r1 = mail("r1", "Re: [PATCH 2/3] change 2", "Nice.\n\n Reviewed-by: R <r@x.org>\n\n> Acked-by: Q <q@x.org>", "p2")
+    ts = pick(*SERIES, r1, named="c1")
+    assert [t.line() for t in ts.patch_tags["p2"]] == ["Reviewed-by: R <r@x.org>"]
+
+
+@pytest.mark.parametrize("named", ["c1", "p2", "a1"])
+def test_a_reply_to_the_cover_that_kept_its_subject_gives_every_patch_its_tag(named):
+    """In-Reply-To the cover letter, no diff, the subject '[PATCH 0/3] Do things'
+    without 'Re:': a reply, not a second cover letter."""
+    ack = mail("a1", "[PATCH 0/3] Do things", "On Tue ... wrote:\n> Cover text.\n\nAcked-by: M <m@x.org>", "c1")
+    ts = pick(*SERIES, ack, named=named)
+    assert ts.cover is not None and ts.cover.msgid == "c1" and ts.root == "c1"
+    assert [p.msgid for p in ts.patches] == ["p1", "p2", "p3"]
+    assert [t.line() for t in ts.cover_tags] == ["Acked-by: M <m@x.org>"]
+
+
+def test_a_cover_letter_of_v2_in_reply_to_v1s_is_still_a_cover_letter():
+    v2 = [cover("c2", 3, v=2, to="c1"), patch("q1", 1, 3, v=2, to="c2")]
+    ts = pick(*SERIES, *v2, named="q1")
+    assert ts.cover is not None and ts.cover.msgid == "c2" and ts.version == 2
+
+
+def test_a_tag_with_a_malformed_address_is_told_never_taken():
+    """'Reviewed-by: Name <name.example.com>' (a typo for '@') would stay in history for
+    good: left out, and named with its reply and sender."""
+    bad = mail(
+        "r9",
+        "Re: [PATCH 1/3] change 1",
+        "Reviewed-by: Name <name.example.com>\nTested-by: T <t@x.org>",
+        "p1",
+        frm="Name <name@example.com>",
+    )
+    ts = pick(*SERIES, bad, named="c1")
+    assert [t.line() for t in ts.patch_tags["p1"]] == ["Tested-by: T <t@x.org>"]
+    assert ts.malformed == (("r9", "Name <name@example.com>", "Reviewed-by: Name <name.example.com>"),)

@@ -86,10 +86,45 @@ def test_clean_value_cannot_inject_lines():
 
 def test_tags_from_reply_skips_quotes_and_unknown_tags():
     body = (
-        "> Reviewed-by: Quoted <q@x>\nReviewed-by: R <r@x>\n  Acked-by: indented <i@x>\n"
+        "> Reviewed-by: Quoted <q@x>\nReviewed-by: R <r@x>\n\n>> Acked-by: Deeper <d@x>\n"
         "tested-by:T <t@x>\nSigned-off-by: S <s@x>\nReviewed-by: R <r@x>\n"
     )
     assert trailers.tags_from_reply(body) == [Trailer("Reviewed-by", "R <r@x>"), Trailer("Tested-by", "T <t@x>")]
+
+
+def test_an_indented_tag_line_of_a_reply_is_a_tag():
+    """Gmail's plain-text part of an HTML mail puts a blank before the line (real mail
+    on the io_uring list); a tab does too.  A patch's own indented line is its message's."""
+    body = "Looks good.\n\n Reviewed-by: Pavel Begunkov <asml.silence@gmail.com>\n\tAcked-by: A <a@x.org>\n"
+    assert trailers.tags_from_reply(body) == [
+        Trailer("Reviewed-by", "Pavel Begunkov <asml.silence@gmail.com>"),
+        Trailer("Acked-by", "A <a@x.org>"),
+    ]
+    assert trailers.tags_in_patch("Revert x\n\n    Reviewed-by: Old <o@x.org>\n") == []
+
+
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("Jens Axboe <axboe@kernel.dk>", True),
+        ("axboe@kernel.dk", True),
+        ("Name <a.b+c@sub.example.co.uk> # for the tests", True),
+        ("Name <r@localhost>", True),
+        ("Name <name.example.com>", False),  # the typo of real mail: '.' for '@'
+        ("Name", False),
+        ("Name <a@b@c.org>", False),
+        ("Name <a b@c.org>", False),
+        ("Name <a@c.org> <b@c.org>", False),
+        ("Name <@c.org>", False),
+        ("Name <a@-c.org>", False),
+    ],
+)
+def test_a_tag_names_its_person_by_a_valid_address(value, ok):
+    assert trailers.has_address(value) is ok
+    said = trailers.read_reply(f"Reviewed-by: {value}\n")
+    assert (said.tags, said.malformed) == (
+        ((Trailer("Reviewed-by", value),), ()) if ok else ((), (f"Reviewed-by: {value}",))
+    )
 
 
 @pytest.mark.parametrize(

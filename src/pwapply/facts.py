@@ -68,6 +68,6 @@ def gather(client: "PatchworkClient", series_ids: Iterable[int], want: Want = Wa
             assert isinstance(data, bytes)
             for p in mbox.read(data, reorder=False).patches:
                 text = p.raw.decode("utf-8", "replace").split("\n---", 1)[0]
-                f.tags[p.msgid] = trailers.tags_from_reply(text) + cover_tags
+                f.tags[p.msgid] = trailers.tags_in_patch(text) + cover_tags
                 f.nacks[p.msgid] = trailers.nacks_from_reply(text) + cover_nacks
     return out

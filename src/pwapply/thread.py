@@ -10,8 +10,11 @@ A maintainer picks a series out of a thread so, and so does ``pick``:
 - the patches of the version that descend from its cover letter (or, without one, from
   its first patch), so that two postings of the same version in one thread stay apart;
 - a reply gives its review tags to the patch it (or the reply it answers) is about;
-  replies to the cover letter give theirs to every patch; quoted lines never count; a
-  Nacked-by is kept apart, to be told, never added;
+  replies to the cover letter give theirs to every patch; quoted lines never count, an
+  indented one does (a mail client's plain-text part of an HTML mail); a tag with no
+  valid address is told, never taken; a Nacked-by is kept apart, to be told, never added;
+- a mail that answers the cover letter of its own version is a reply, whatever its
+  subject: a reply that kept "[PATCH v2 0/2] ..." without "Re:" is no second cover;
 - a newer version in the thread is named, not taken.
 """
 
@@ -45,6 +48,7 @@ class ThreadSeries:
     patch_tags: Dict[str, Tuple[trailers.Trailer, ...]]  # msgid -> tags from replies to it
     cover_tags: Tuple[trailers.Trailer, ...]  # from replies to the cover letter: for every patch
     nacks: Tuple[Tuple[str, trailers.Trailer], ...]  # (what it was said of, Nacked-by)
+    malformed: Tuple[Tuple[str, str, str], ...]  # (reply's Message-ID, its sender, the tag line): not taken
     newer: Optional[Tuple[int, str]]  # (version, Message-ID) of the newest version in the thread
     missing: Tuple[int, ...]  # numbers of the patches the thread does not hold
 
@@ -121,7 +125,11 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
     if named is None:
         raise NotFoundError(f"the thread from {where} does not hold <{msgid}>", "check the Message-ID")
     ancestry = _ancestry(by_id)
-    anchor = next((by_id[a] for a in ancestry(named.msgid) if is_patch(by_id[a]) or is_cover(by_id[a])), None)
+    answers = _cover_answers(mails, ancestry)
+    anchor = next(
+        (by_id[a] for a in ancestry(named.msgid) if is_patch(by_id[a]) or (is_cover(by_id[a]) and a not in answers)),
+        None,
+    )
     if anchor is None:
         raise InputError(
             f"the thread of <{msgid}> holds no patch (in {where})",
@@ -132,7 +140,7 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
     def same(m: mbox.Mail) -> bool:
         return version_of(m) == version and _numbers(m)[1] == total
 
-    covers = [m for m in mails if is_cover(m) and same(m)]
+    covers = [m for m in mails if is_cover(m) and same(m) and m.msgid not in answers]
     root = anchor if is_cover(anchor) else None
     if root is None:  # the cover letter the patch answers, if it answers one
         root = next((by_id[a] for a in ancestry(anchor.msgid) if by_id[a] in covers), None)
@@ -161,8 +169,8 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
         for i, m in enumerate(chosen)
     )
     cover = root if root is not None and is_cover(root) else None
-    patch_tags, cover_tags, nacks = _tags(mails, ancestry, {m.msgid for m in chosen}, cover)
-    later = [m for m in mails if (is_patch(m) or is_cover(m)) and version_of(m) > version]
+    patch_tags, cover_tags, nacks, malformed = _tags(mails, ancestry, {m.msgid for m in chosen}, cover, answers)
+    later = [m for m in mails if (is_patch(m) or (is_cover(m) and m.msgid not in answers)) and version_of(m) > version]
     newer = None
     if later:
         top = max(version_of(m) for m in later)
@@ -184,6 +192,7 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
         patch_tags=patch_tags,
         cover_tags=cover_tags,
         nacks=nacks,
+        malformed=malformed,
         newer=newer,
         missing=tuple(n for n in range(1, total + 1) if n not in newest),
     )
@@ -210,28 +219,57 @@ def _ancestry(by_id: Dict[str, mbox.Mail]) -> Callable[[str], Tuple[str, ...]]:
     return ancestry
 
 
+def _cover_answers(mails: Sequence[mbox.Mail], ancestry: Callable[[str], Tuple[str, ...]]) -> Set[str]:
+    """The mails that look like a cover letter but answer one of their own version and
+    size (a reply that kept the cover's subject without "Re:"): replies.  A cover letter
+    of v2 may answer v1's; none answers its own version's."""
+    by_id = {m.msgid: m for m in mails if m.msgid}
+    out: Set[str] = set()
+    for m in mails:
+        if not is_cover(m):
+            continue
+        key = (version_of(m), _numbers(m)[1])
+        for a in ancestry(m.msgid)[1:]:
+            other = by_id[a]
+            if is_cover(other) and a not in out and (version_of(other), _numbers(other)[1]) == key:
+                out.add(m.msgid)
+                break
+    return out
+
+
 def _tags(
     mails: Sequence[mbox.Mail],
     ancestry: Callable[[str], Tuple[str, ...]],
     patches: Set[str],
     cover: Optional[mbox.Mail],
+    answers: Set[str],
 ) -> Tuple[
-    Dict[str, Tuple[trailers.Trailer, ...]], Tuple[trailers.Trailer, ...], Tuple[Tuple[str, trailers.Trailer], ...]
+    Dict[str, Tuple[trailers.Trailer, ...]],
+    Tuple[trailers.Trailer, ...],
+    Tuple[Tuple[str, trailers.Trailer], ...],
+    Tuple[Tuple[str, str, str], ...],
 ]:
     """Each reply's tags, given to the nearest patch of the series it descends from (or
-    to the cover letter); what answers another version or nothing of the series gives none."""
+    to the cover letter); what answers another version or nothing of the series gives
+    none.  Also the Nacked-by lines, and the tag lines with no valid address."""
     per_patch: Dict[str, List[trailers.Trailer]] = {}
     on_cover: List[trailers.Trailer] = []
     nacks: List[Tuple[str, trailers.Trailer]] = []
+    malformed: List[Tuple[str, str, str]] = []
     for m in mails:
-        if m.msgid in patches or (cover is not None and m is cover) or is_patch(m) or is_cover(m):
+        if m.msgid in patches or (cover is not None and m is cover) or is_patch(m):
+            continue
+        if is_cover(m) and m.msgid not in answers:
             continue
         about = next((a for a in ancestry(m.msgid)[1:] if a in patches or (cover and a == cover.msgid)), None)
         if about is None:
             continue
         have = on_cover if cover is not None and about == cover.msgid else per_patch.setdefault(about, [])
-        have.extend(t for t in trailers.tags_from_reply(m.body) if not any(t.same_as(o) for o in have))
+        said = trailers.read_reply(m.body)
+        have.extend(t for t in said.tags if not any(t.same_as(o) for o in have))
+        sender = m.headers.get("from", "")
+        malformed.extend((m.msgid, sender, line) for line in said.malformed)
         for nack in trailers.nacks_from_reply(m.body):
             if not any(nack.same_as(o) for _, o in nacks):
                 nacks.append((about, nack))
-    return {k: tuple(v) for k, v in per_patch.items() if v}, tuple(on_cover), tuple(nacks)
+    return {k: tuple(v) for k, v in per_patch.items() if v}, tuple(on_cover), tuple(nacks), tuple(malformed)

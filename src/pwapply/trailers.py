@@ -27,12 +27,16 @@ REVIEW_KEYS = frozenset({"reviewed-by", "acked-by", "tested-by", "nacked-by"})
 LINK_KEYS = frozenset({"link", "message-id"})
 
 # Tags a reviewer gives in a reply that apply to what they replied to.  A reply to the
-# cover letter gives them to every patch of the series (Patchwork does not).
+# cover letter gives them to every patch of the series (Patchwork does not).  In a reply
+# a tag line may be indented: a mail client's plain-text part of an HTML mail (Gmail's)
+# puts a blank before it.  A quoted line ("> Reviewed-by: ...") never counts.
 COVER_TAGS = ("Reviewed-by", "Acked-by", "Tested-by", "Reported-by")
-_REPLY_TAG_RE = re.compile(
-    r"^(" + "|".join(t.replace("-", r"\-") for t in COVER_TAGS) + r")[ \t]*:[ \t]*(\S.*?)\s*$",
-    re.I | re.M,
-)
+_TAG_KEYS = "|".join(t.replace("-", r"\-") for t in COVER_TAGS)
+_REPLY_TAG_RE = re.compile(r"^[ \t]*(" + _TAG_KEYS + r")[ \t]*:[ \t]*(\S.*?)\s*$", re.I | re.M)
+_PATCH_TAG_RE = re.compile(r"^(" + _TAG_KEYS + r")[ \t]*:[ \t]*(\S.*?)\s*$", re.I | re.M)
+# An address as a tag names its person by: local@domain, one @, nothing odd in either.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDRESS_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@" + _LABEL + r"(?:\." + _LABEL + r")*$")
 
 
 @dataclass(frozen=True)
@@ -181,20 +185,62 @@ def below_title(message: str) -> List[Trailer]:
     return [t for t in found if t is not None]
 
 
-def tags_from_reply(text: str) -> List[Trailer]:
-    """Review tags in a reply's body, at the start of a line (quoted lines don't count)."""
+@dataclass(frozen=True)
+class ReplyTags:
+    """What a reply's tag lines give: the tags, and the lines that look like tags but
+    name no valid address (``Reviewed-by: Name <name.example.com>``): those are told,
+    never written into a commit, where they would stay for good."""
+
+    tags: Tuple[Trailer, ...]
+    malformed: Tuple[str, ...]
+
+
+def has_address(value: str) -> bool:
+    """Whether a tag's value names a person by a well-formed address: ``Name <a@b.c>``
+    or ``a@b.c``."""
+    inside = re.findall(r"<([^<>]*)>", value)
+    if len(inside) > 1:
+        return False
+    address = inside[0].strip() if inside else value.strip()
+    return _ADDRESS_RE.match(address) is not None
+
+
+def read_reply(text: str) -> ReplyTags:
+    """The review tags of a reply's body: a line of its own, indented or not, never
+    quoted; those without a valid address apart."""
+    return _read(_REPLY_TAG_RE, text)
+
+
+def _read(pattern: "re.Pattern[str]", text: str) -> ReplyTags:
     out: List[Trailer] = []
-    for m in _REPLY_TAG_RE.finditer(text or ""):
+    bad: List[str] = []
+    for m in pattern.finditer(text or ""):
         key = next(k for k in COVER_TAGS if k.lower() == m.group(1).lower())
         value = clean_value(m.group(2))
-        if value:
-            t = Trailer(key, value)
-            if not any(t.same_as(o) for o in out):
-                out.append(t)
-    return out
+        if not value:
+            continue
+        if not has_address(value):
+            if f"{key}: {value}" not in bad:
+                bad.append(f"{key}: {value}")
+            continue
+        t = Trailer(key, value)
+        if not any(t.same_as(o) for o in out):
+            out.append(t)
+    return ReplyTags(tuple(out), tuple(bad))
 
 
-_NACK_RE = re.compile(r"^(Nacked-by)[ \t]*:[ \t]*(\S.*?)\s*$", re.I | re.M)
+def tags_from_reply(text: str) -> List[Trailer]:
+    """The review tags of a reply's body with a valid address (read_reply)."""
+    return list(read_reply(text).tags)
+
+
+def tags_in_patch(text: str) -> List[Trailer]:
+    """The review tags in a patch's message, as Patchwork's mbox carries them: at the
+    start of a line (an indented one is part of the message, a quoted revert, say)."""
+    return list(_read(_PATCH_TAG_RE, text).tags)
+
+
+_NACK_RE = re.compile(r"^[ \t]*(Nacked-by)[ \t]*:[ \t]*(\S.*?)\s*$", re.I | re.M)
 
 
 def nacks_from_reply(text: str) -> List[Trailer]:

@@ -35,6 +35,14 @@ def _nack_lines(ts: thread.ThreadSeries) -> List[str]:
     return out
 
 
+def malformed_notes(ts: thread.ThreadSeries, archive: str) -> List[str]:
+    """A note for each tag line of a reply that names no valid address: left out."""
+    return [
+        f"left out {line!r} of {sender} ({page(archive, msgid)}): not a valid address"
+        for msgid, sender, line in ts.malformed
+    ]
+
+
 def _newer_line(ts: thread.ThreadSeries, archive: str) -> List[str]:
     if ts.newer is None:
         return []
@@ -76,6 +84,7 @@ def from_thread(ts: thread.ThreadSeries, archive: str, project: str) -> Source:
         root_msgid=ts.root,
         sender=ts.sender,
         posted=ts.date,
+        notes=tuple(malformed_notes(ts, archive)),
         warnings=tuple(_newer_line(ts, archive) + _nack_lines(ts)),
     )
 
@@ -171,7 +180,7 @@ def complete(src: Source, ts: Optional[thread.ThreadSeries], archive: str, why_n
     for n in from_archive:
         p = ts.by_number()[n]
         web_urls[p.msgid] = page(archive, p.msgid)
-    notes = list(src.notes)
+    notes = list(src.notes) + [n for n in malformed_notes(ts, archive) if n not in src.notes]
     if from_archive:
         notes.append(
             f"patch(es) {', '.join(map(str, from_archive))} of {src.got.series.total if src.got else ts.total} "
