@@ -32,6 +32,29 @@ def test_precedence_flag_url_env_gitconfig_gitpw_known():
     assert (s.server, s.source("server")) == ("https://f.example", "flag --server")
 
 
+def test_b4_config_names_the_patchwork_of_a_project_that_says_where_it_is():
+    """LTP's .b4-config: pw-url and pw-project, read after git config and before the
+    known projects; its project goes with its server only."""
+    b4 = {"b4.pw-url": "https://patchwork.ozlabs.org/", "b4.pw-project": "ltp"}
+    s = build(b4=b4, remotes={"origin": "https://gitlab.com/qemu-project/qemu.git"})
+    assert (s.server, s.project) == ("https://patchwork.ozlabs.org", "ltp")
+    assert (s.source("server"), s.source("project")) == (".b4-config b4.pw-url", ".b4-config b4.pw-project")
+    s = build(b4=b4, gitconfig={"pwapply.server": "https://a.example", "pwapply.project": "p"})
+    assert (s.server, s.project) == ("https://a.example", "p")
+    s = build(b4=b4, gitconfig={"pwapply.server": "https://a.example"})
+    assert (s.server, s.project) == ("https://a.example", None)  # another server: not its project
+    s = build(b4=b4, gitconfig={"pwapply.server": "patchwork.ozlabs.org"})
+    assert (s.server, s.project) == ("https://patchwork.ozlabs.org", "ltp")
+
+
+def test_config_shows_what_b4_config_names(repo, cli):
+    repo.write(".b4-config", "[b4]\n  pw-url = https://patchwork.ozlabs.org/\n  pw-project = ltp\n")
+    result = cli("config", cwd=repo.path)
+    assert result.exit_code == 0, result.output
+    assert "https://patchwork.ozlabs.org" in result.stdout and ".b4-config b4.pw-url" in result.stdout
+    assert ".b4-config b4.pw-project" in result.stdout
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -239,6 +239,7 @@ def build(
             (env.get("PWAPPLY_SERVER"), "env PWAPPLY_SERVER"),
             (gitconfig.get("pwapply.server"), "git config pwapply.server"),
             (gitconfig.get("pw.server"), "git config pw.server"),
+            (b4config.get("b4.pw-url"), ".b4-config b4.pw-url"),
             (known[0] if known else None, known_src),
         ],
     )
@@ -248,6 +249,13 @@ def build(
     # A project only makes sense with the server it came with: a URL's project goes with
     # the URL's server, a known project's with its server.
     server_src = values["server"].source if "server" in values else ""
+    # .b4-config's project names a project of .b4-config's server.
+    b4_server = b4config.get("b4.pw-url")
+    b4_project = b4config.get("b4.pw-project")
+    if b4_project and not (
+        "server" in values and b4_server and _host(normalize_server(b4_server)) == _host(values["server"].value or "")
+    ):
+        b4_project = None
     pick(
         "project",
         [
@@ -256,6 +264,7 @@ def build(
             (env.get("PWAPPLY_PROJECT") if server_src != "URL given" else None, "env PWAPPLY_PROJECT"),
             (gitconfig.get("pwapply.project") if server_src != "URL given" else None, "git config pwapply.project"),
             (gitconfig.get("pw.project") if server_src != "URL given" else None, "git config pw.project"),
+            (b4_project if server_src != "URL given" else None, ".b4-config b4.pw-project"),
             (known[1] if known and server_src.startswith("known project") else None, known_src),
         ],
     )
@@ -342,7 +351,7 @@ def load(
     b4: Dict[str, str] = {}
     if repo_top:
         b4 = read_config_file(
-            git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask", "b4.midmask", B4_CHECK)
+            git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask", "b4.midmask", B4_CHECK, "b4.pw-url", "b4.pw-project")
         )
     return build(
         flags=flags,
