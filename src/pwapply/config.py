@@ -351,7 +351,9 @@ def load(
     b4: Dict[str, str] = {}
     if repo_top:
         b4 = read_config_file(
-            git, os.path.join(repo_top, ".b4-config"), ("b4.linkmask", "b4.linktrailermask", "b4.midmask", B4_CHECK, "b4.pw-url", "b4.pw-project")
+            git,
+            os.path.join(repo_top, ".b4-config"),
+            ("b4.linkmask", "b4.linktrailermask", "b4.midmask", B4_CHECK, "b4.pw-url", "b4.pw-project"),
         )
     return build(
         flags=flags,

@@ -98,6 +98,10 @@ def _numbers(mail: mbox.Mail) -> Tuple[int, int]:
     return naming.number_from_subject(mail.subject) or (1, 1)
 
 
+def _title(mail: mbox.Mail) -> str:
+    return " ".join(naming.strip_subject_prefixes(mail.subject).lower().split())
+
+
 def _when(mail: mbox.Mail) -> float:
     try:
         return parsedate_to_datetime(mail.headers.get("date", "")).timestamp()
@@ -149,12 +153,26 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
         root = next((by_id[a] for a in ancestry(anchor.msgid) if by_id[a] in firsts), anchor)
     candidates = [m for m in mails if is_patch(m) and same(m)]
     if root is not None:
-        below = [m for m in candidates if root.msgid in ancestry(m.msgid)]
+        # Below the root; without a cover letter in the thread, the patches that answer
+        # the same mail the archive lacks (a cover letter that never reached the list)
+        # are siblings of the root, not below it.
+        lost = None if is_cover(root) else _lost_parent(root, by_id)
+        below = [
+            m
+            for m in candidates
+            if root.msgid in ancestry(m.msgid) or (lost is not None and _lost_parent(m, by_id) == lost)
+        ]
         candidates = below or candidates
+    # A patch sent again within the version: the newest posting of that number with the
+    # same title.  The patch named is the one meant for its number, and another patch of
+    # that number with a title of its own, posted later in the thread, is another series
+    # (a follow-up), not a resend.
     newest: Dict[int, mbox.Mail] = {}
-    for m in candidates:  # a patch sent again within the version: the newest
+    for m in candidates:
         n = _numbers(m)[0]
-        if n not in newest or _when(m) >= _when(newest[n]):
+        if n not in newest:
+            newest[n] = m
+        elif newest[n] is not anchor and _when(m) >= _when(newest[n]) and _title(m) == _title(newest[n]):
             newest[n] = m
     chosen = [newest[n] for n in sorted(newest) if n >= 1]
     patches = tuple(
@@ -196,6 +214,13 @@ def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:
         newer=newer,
         missing=tuple(n for n in range(1, total + 1) if n not in newest),
     )
+
+
+def _lost_parent(mail: mbox.Mail, by_id: Dict[str, mbox.Mail]) -> Optional[str]:
+    """The Message-ID a mail answers when the thread lacks it (the cover letter that the
+    archive never got, say); None when it answers nothing or a mail of the thread."""
+    up = parent(mail)
+    return up if up and up not in by_id else None
 
 
 def _ancestry(by_id: Dict[str, mbox.Mail]) -> Callable[[str], Tuple[str, ...]]:
