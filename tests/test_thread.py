@@ -182,3 +182,22 @@ def test_a_tag_with_a_malformed_address_is_told_never_taken():
     ts = pick(*SERIES, bad, named="c1")
     assert [t.line() for t in ts.patch_tags["p1"]] == ["Tested-by: T <t@x.org>"]
     assert ts.malformed == (("r9", "Name <name@example.com>", "Reviewed-by: Name <name.example.com>"),)
+
+
+def test_patches_whose_cover_letter_the_archive_never_got_are_all_taken():
+    """The cover letter never reached the list: each patch answers a mail the thread
+    lacks (liburing's 'Add uring_ptr_to_u64() helper', v2, six patches)."""
+    lost = [patch("q1", 1, 3, v=2, to="lost"), patch("q2", 2, 3, v=2, to="lost"), patch("q3", 3, 3, v=2, to="lost")]
+    for named in ("q1", "q3"):
+        ts = pick(*lost, named=named)
+        assert [p.msgid for p in ts.patches] == ["q1", "q2", "q3"] and ts.missing == ()
+
+
+def test_a_follow_up_patch_deep_in_the_thread_is_another_series_not_a_resend():
+    """A second [PATCH] with a title of its own, posted later in reply to the discussion
+    of the first: naming the first applies the first."""
+    first = mail("a1", "[PATCH] Delete syscall.c", "A.\n" + DIFF.format(n=1))
+    review = mail("r1", "Re: [PATCH] Delete syscall.c", "What about the rename?", "a1")
+    follow = mail("b1", "[PATCH] Rename the syscall helpers", "B.\n" + DIFF.format(n=2), "r1", date=3)
+    assert [p.msgid for p in pick(first, review, follow, named="a1").patches] == ["a1"]
+    assert [p.msgid for p in pick(first, review, follow, named="b1").patches] == ["b1"]
