@@ -1,6 +1,8 @@
 """The house rules of docs/architecture.md, checked on the source itself (its syntax
 tree, nothing is run): who may run processes, speak HTTP or use Typer; what a pure module
-may import; how long a module may grow; where a dict from JSON may travel."""
+may import; how long a module may grow; where a dict from JSON may travel; that the
+package's imports form no circle; which imports may wait inside a function (the start-up
+budget); and that nothing outside the sources asks which source a series came from."""
 
 from __future__ import annotations
 
@@ -15,7 +17,19 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "pwapply"
 MODULES = sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 
 # The modules that must not do I/O, and all that they may import at run time.
-PURE = {"resolve", "mbox", "trailers", "naming", "text", "deps", "thread", "check.rules", "patchwork.models"}
+PURE = {
+    "resolve",
+    "mbox",
+    "trailers",
+    "naming",
+    "text",
+    "deps",
+    "thread",
+    "check.rules",
+    "sources.keys",
+    "sources.model",
+    "sources.patchwork.models",
+}
 PURE_STDLIB = {
     "__future__",
     "base64",
@@ -35,7 +49,15 @@ PURE_STDLIB = {
 }
 MAX_LINES = 500
 # Where a dict[str, Any] may appear: where JSON is parsed or made.
-JSON_MODULES = {"patchwork.transport", "patchwork.models", "record", "cli.render", "testing.store", "testing.server"}
+JSON_MODULES = {
+    "sources.patchwork.client",
+    "sources.patchwork.models",
+    "sources.keys",
+    "record",
+    "cli.render",
+    "testing.store",
+    "testing.server",
+}
 
 
 def name_of(path: Path) -> str:
@@ -94,8 +116,17 @@ def test_only_the_git_layer_starts_processes():
     assert offenders("git", ("subprocess",)) == []
 
 
-def test_only_the_patchwork_client_speaks_http():
-    assert offenders("patchwork", ("httpx", "httpcore", "urllib3", "requests")) == []
+def test_only_the_one_transport_speaks_http():
+    """httpx only in net/ (the transport under Patchwork's and the archive's clients, and
+    the connection that preloads it)."""
+    assert offenders("net", ("httpx", "httpcore", "urllib3", "requests")) == [
+        f"sources/connection.py:{n} imports {m}" for n, m in _preloads()
+    ]
+
+
+def _preloads() -> List[Tuple[int, str]]:
+    path = SRC / "sources" / "connection.py"
+    return [(n, m) for n, m in runtime_imports(path) if m.split(".")[0] in ("httpx", "httpcore")]
 
 
 def test_only_the_command_line_uses_typer():
@@ -151,8 +182,180 @@ def test_json_dicts_stay_where_the_json_is_parsed():
 def test_the_rules_see_what_they_are_about():
     """The checks above would pass on an empty tree: make sure they read the real one."""
     names = {name_of(p) for p in MODULES}
-    assert {"git.run", "patchwork.transport", "cli.app", "apply.pipeline", "check.rules"} <= names
+    assert {"git.run", "net.transport", "cli.app", "apply.pipeline", "check.rules", "sources.policy"} <= names
     assert offenders("nothing", ("subprocess",))  # the git layer does run processes
     assert offenders("nothing", ("typer",))
     app = SRC / "cli" / "app.py"
     assert any(m == "pwapply.cli.boundary" for _, m in runtime_imports(app))
+
+
+# ------------------------------------------------------------------ imports
+
+
+def imports(path: Path) -> Iterator[Tuple[int, str, bool]]:
+    """(line, module, inside a function) of each import of the package's own modules the
+    module makes at run time, ``from . import a`` resolved to the module ``a`` when it is
+    one."""
+    names = {name_of(p) for p in MODULES}
+    tree = ast.parse(path.read_text(), str(path))
+    nested: Set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            nested.update(id(n) for n in ast.walk(node) if n is not node)
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        inside = id(node) in nested
+        for line, module in runtime_imports_of(path, node):
+            if not module.startswith("pwapply"):
+                yield line, module, inside
+                continue
+            short = module[len("pwapply.") :]
+            if isinstance(node, ast.ImportFrom) and node.module is not None:
+                submodules = [f"{short}.{a.name}" for a in node.names if f"{short}.{a.name}" in names]
+                if submodules:  # from .x import a_module
+                    yield from ((line, m, inside) for m in submodules)
+                    continue
+            if short in names:
+                yield line, short, inside
+            elif short.rsplit(".", 1)[0] in names:  # from .x import a_name
+                yield line, short.rsplit(".", 1)[0], inside
+
+
+def runtime_imports_of(path: Path, node: ast.AST) -> List[Tuple[int, str]]:
+    """runtime_imports() of one import statement (none for one under TYPE_CHECKING)."""
+    return [(line, m) for line, m in runtime_imports(path) if line == getattr(node, "lineno", -1)]
+
+
+def graph() -> Dict[str, Set[str]]:
+    out: Dict[str, Set[str]] = {}
+    for path in MODULES:
+        me = name_of(path)
+        out[me] = {m for _, m, _ in imports(path) if not m.startswith(("pwapply", me + "."))} - {me, ""}
+        out[me] = {m for m in out[me] if m in {name_of(p) for p in MODULES}}
+    return out
+
+
+def test_the_package_imports_form_no_circle():
+    """No module is reached again from its own imports, those inside functions included:
+    an import circle is a design bug, not something to hide in a function."""
+    assert circles_in(graph()) == []
+    assert circles_in({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]  # it sees one
+
+
+def circles_in(edges: Dict[str, Set[str]]) -> List[List[str]]:
+    circles: List[List[str]] = []
+    state: Dict[str, int] = {}
+    path: List[str] = []
+
+    def visit(m: str) -> None:
+        state[m] = 1
+        path.append(m)
+        for n in sorted(edges.get(m, ())):
+            if state.get(n) == 1:
+                circles.append(path[path.index(n) :] + [n])
+            elif n not in state:
+                visit(n)
+        path.pop()
+        state[m] = 2
+
+    for m in sorted(edges):
+        if m not in state:
+            visit(m)
+    return circles
+
+
+# What may be imported inside a function, and why: the start-up budget.  Everything else
+# is imported at the top of its module.
+DEFERRED = {
+    # Measured costs a run must not pay before it needs them (-X importtime, here):
+    "httpx": "110 ms with its transport: loaded in a thread, or by a run that asks a server",
+    "httpcore": "httpx's transport, preloaded with it",
+    "ssl": "20-30 ms: loaded with httpx, or for a --ca-bundle",
+    "typer": "40-60 ms: the everyday apply and the pre-push hook do without it (main.py)",
+    "click": "Typer's",
+    "rich": "Typer's help formatting",
+    "concurrent.futures": "20 ms with logging: the hook's path has no thread to wait for",
+    "platform": "2 ms on every run, for a bug's report alone",
+    "traceback": "4 ms on every run, for a bug's report alone",
+    "importlib.resources": "15 ms, for pwapply hooks alone",
+    "pwapply.cli.app": "Typer's command line: main.py loads it only for what the fast paths do not answer",
+    "pwapply.cli.apply_line": "the everyday apply's command line, read before Typer is",
+    "pwapply.cli.apply": "the everyday apply, for main.py",
+    "pwapply.cli.check": "the pre-push hook's check, for main.py and the check command",
+    "pwapply.check.command": "the pre-push hook's check, for main.py and the check command",
+    "pwapply.__version__": "--version, answered first",
+    "pwapply.main": "the program's command line, after the signals are in place (__main__.py)",
+    # A command's library, imported where the command runs: --help loads none of them.
+    "pwapply.versions": "pwapply versions, for --help",
+    "pwapply.diff": "pwapply diff, for --help",
+    "pwapply.apply.options": "the apply's options, for --help",
+    "pwapply.apply.pipeline": "the apply, for --help",
+    "pwapply.branches.status": "pwapply status, for --help",
+    "pwapply.branches.update": "pwapply update, for --help",
+    "pwapply.branches.accept": "pwapply accept, for --help",
+    "pwapply.demo": "pwapply demo, for --help",
+    "pwapply.hooks": "pwapply hooks, for --help",
+    "pwapply.resolve": "update --to-latest's, for --help",
+    # The pre-push hook's run reads the configuration and opens the sources only when a
+    # commit carries a trailer of ours: a push of other commits costs two git processes.
+    "pwapply.config": "the hook's path reads no configuration for commits not ours",
+    "pwapply.sources.connection": "the hook's path asks no server for commits not ours",
+    "pwapply.sources.policy": "the hook's path asks no server for commits not ours",
+}
+
+
+def test_imports_wait_inside_a_function_only_for_the_start_up_budget():
+    deferred = []
+    for path in MODULES:
+        if name_of(path).startswith("testing"):
+            continue
+        for line, module, inside in imports(path):
+            if inside and module.split(".")[0] not in DEFERRED and f"pwapply.{module}" not in DEFERRED:
+                if module not in DEFERRED:
+                    deferred.append(f"{path.relative_to(SRC)}:{line} {module}")
+    assert deferred == []
+
+
+def test_few_imports_wait_inside_a_function():
+    """The package's own modules imported inside a function: at most 30 (there were 130)."""
+    own = [
+        (path, line, module)
+        for path in MODULES
+        if not name_of(path).startswith("testing")
+        for line, module, inside in imports(path)
+        if inside and not module.startswith(tuple(k for k in DEFERRED if not k.startswith("pwapply")))
+    ]
+    assert len(own) <= 30, own
+
+
+# ------------------------------------------------------------------ one seam for the sources
+
+# What asks which source a series came from: the kinds of keys, the sources' classes and
+# clients, the archive of a series tested for None.
+SOURCE_BRANCHES = re.compile(
+    r"(?<![.\w])(PATCHWORK|ARCHIVE|MBOX)\b|\bkey\.kind\b|\.source\s*==|isinstance\([^)]*(Patchwork|Archive|Mbox)"
+    r"|\barchive is (not )?None|\.got\b|\bseries_id is (not )?None|\.id == 0"
+)
+
+
+def source_branches() -> List[str]:
+    """Places outside the sources' own modules and the renderer that branch on the
+    source of a series (imports of the kinds not counted, their uses are)."""
+    found = []
+    for path in MODULES:
+        name = name_of(path)
+        if name.startswith(("sources", "testing")) or name in ("cli.render", "resolve"):
+            continue  # resolve.py's kinds are of what the user typed, not of sources
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            if line.lstrip().startswith(("from ", "import ", "#")):
+                continue
+            if SOURCE_BRANCHES.search(line):
+                found.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
+    return found
+
+
+def test_nothing_after_the_fetch_asks_where_a_series_came_from():
+    """At most 5 places outside the sources' own modules and the renderer (there were
+    about 50); the rest carries a Key and asks its source."""
+    assert len(source_branches()) <= 5, "\n".join(source_branches())

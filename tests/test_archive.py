@@ -513,7 +513,7 @@ def test_a_base_of_an_archive_series_already_in_the_base_is_not_applied_again(re
     repo.git("merge", "-q", "--ff-only", tip)  # the base is merged already
     result = cli(mails(top)[0][0], "--archive", inbox.url, cwd=repo.path)
     assert result.exit_code == 0, result.output
-    assert f"Based-on: <{base_cover}>: v1 of 'Improve the files' is already in the base" in result.stderr
+    assert f"Based-on: <{base_cover}>: v1 of 'Improve the files': already in the base" in result.stderr
     assert len(repo.git("rev-list", f"{tip}..HEAD").split()) == 2
 
 

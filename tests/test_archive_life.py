@@ -148,7 +148,7 @@ def test_diff_of_a_series_only_the_archive_has(applied, repo, cli, inbox, capfd)
     before = repo.state()
     result = cli("diff", v2, "--no-pager", cwd=repo.path)
     assert result.exit_code == 0, result.output
-    assert "comparing v1 with v2 of Improve the files" in result.stderr
+    assert "with v2 (" in result.stderr and "patches): Improve the files" in result.stderr  # one wording, any source
     shown = capfd.readouterr().out.splitlines()
     assert [line.split()[2] for line in shown if line[:1].isdigit() or line.startswith("-:")] == ["=", "=", "<"], shown
     assert repo.state() == before  # nothing of the user's touched

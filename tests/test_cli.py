@@ -58,7 +58,7 @@ def test_help_and_version_do_not_import_httpx():
     code = (
         "import sys; from pwapply.cli.app import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = ('httpx', 'git', 'pwapply.patchwork.client', 'pwapply.apply.pipeline')\n"
+        "heavy = ('httpx', 'git', 'pwapply.sources.patchwork.client', 'pwapply.apply.pipeline')\n"
         "bad = [m for m in heavy if m in sys.modules]\n"
         "print(bad)"
     )

@@ -16,8 +16,8 @@ import pytest
 from conftest import REAL, SHARED
 
 from pwapply import mbox, trailers
-from pwapply.patchwork import models
-from pwapply.patchwork.client import PatchworkClient
+from pwapply.sources.patchwork import models
+from pwapply.sources.patchwork.client import PatchworkClient
 from pwapply.errors import NetworkError, NotFoundError
 
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/fixtures/patchwork-real is absent")
@@ -188,7 +188,7 @@ def test_production_ozlabs_series():
     s = models.series(json.loads(text[text.index("{") :]))
     assert (s.id, s.version, s.total, len(s.patches)) == (500889, 2, 16, 16)
     assert s.cover is not None and s.cover.msgid == "20260421202110.306051-1-peterx@redhat.com"
-    from pwapply.apply.source import https_like
+    from pwapply.sources.patchwork.series import https_like
 
     url = https_like(s.patches[0].web_url, "https://patchwork.ozlabs.org")
     assert url == "https://patchwork.ozlabs.org/project/qemu-devel/patch/20260421202110.306051-2-peterx@redhat.com/"
@@ -388,16 +388,21 @@ def test_the_depends_on_line_below_the_dashes_of_the_recorded_patch():
 
 
 def test_the_chain_of_series_18_on_the_recorded_server(client, replay):
-    from pwapply.apply import chain as chains
+    from pwapply import deps
+    from pwapply.sources.patchwork.chain import follow
+    from pwapply.sources.patchwork.series import from_server, prerequisites
     from pwapply.ui import UI
 
-    root = client.fetch(18)
-    found = chains.prerequisites(root, client.server, root.cover_text())
+    got = client.fetch(18)
+    found = prerequisites(got, client.server, got.cover_text())
     # The line names the v2 cover letter; the server names series 17 itself.
     assert [p.ref.value for p in found.prereqs] == [V2_COVER, "17"]
-    chain = chains.resolve(client, root, found, None, client.server, UI())
-    assert [n.series.id for n in chain.nodes] == [17, 18]
-    assert chain.nodes[0].named is not None and chain.nodes[0].named.line == f"Depends-on: <{V2_COVER}>"
+    root = from_server(got, client.server)
+    nodes, _, _ = follow(client, root, found, None, UI())
+    order = deps.order(root.key, {n.series.key: n.needs for n in nodes}, {})
+    assert [k.what for k in order] == ["17", "18"]
+    base = next(n for n in nodes if n.series.key.what == "17")
+    assert base.named is not None and base.named.line == f"Depends-on: <{V2_COVER}>"
     assert replay.seen.count("/series/17/mbox/") == 1  # named twice, fetched once
 
 

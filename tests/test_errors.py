@@ -52,7 +52,7 @@ def test_timeout_exits_4(repo, pw, cli, sid):
 
 
 def test_5xx_is_retried_with_backoff(repo, pw, cli, sid, mocker):
-    sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
+    sleeps = mocker.patch("pwapply.net.transport.time.sleep")
     pw.fault(r"^/api/series/", status=503, times=2, headers={"Retry-After": "1"})
     result = cli(str(sid), "--server", pw.url, cwd=repo.path)
     assert result.exit_code == 0, result.output
@@ -60,7 +60,7 @@ def test_5xx_is_retried_with_backoff(repo, pw, cli, sid, mocker):
 
 
 def test_5xx_that_persists_exits_4(repo, pw, cli, sid, mocker):
-    mocker.patch("pwapply.patchwork.transport.time.sleep")
+    mocker.patch("pwapply.net.transport.time.sleep")
     pw.fault(r"^/api/series/", status=500)
     before = repo.state()
     check(cli(str(sid), "--server", pw.url, cwd=repo.path), 4, "answered HTTP 500")

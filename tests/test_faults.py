@@ -142,7 +142,7 @@ def test_server_that_never_answers_exits_4(repo, cli):
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
-    sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
+    sleeps = mocker.patch("pwapply.net.transport.time.sleep")
     pw.fault(r"^/api/series/", status=status, times=1, headers={"Retry-After": "2"})
     result = cli(str(sid), "--server", pw.url, cwd=repo.path)
     assert result.exit_code == 0, result.output
@@ -150,7 +150,7 @@ def test_retry_after_is_honoured(repo, pw, cli, sid, mocker, status):
 
 
 def test_retry_after_is_bounded(repo, pw, cli, sid, mocker):
-    sleeps = mocker.patch("pwapply.patchwork.transport.time.sleep")
+    sleeps = mocker.patch("pwapply.net.transport.time.sleep")
     pw.fault(r"^/api/series/", status=503, times=1, headers={"Retry-After": "3600"})
     assert cli(str(sid), "--server", pw.url, cwd=repo.path).exit_code == 0
     assert [c.args[0] for c in sleeps.call_args_list] == [10.0]
@@ -202,7 +202,7 @@ def test_a_redirect_to_another_port_of_the_same_host_is_another_server(repo, pw,
 def test_which_redirects_stay_with_the_server(old, new, followed):
     from urllib.parse import urlsplit
 
-    from pwapply.patchwork.transport import follows
+    from pwapply.net.transport import follows
 
     assert follows(urlsplit(old), urlsplit(new)) is followed
 

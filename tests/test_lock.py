@@ -85,7 +85,7 @@ def test_two_applies_in_two_work_trees_both_succeed(repo, pw, trees, pair):
     assert len(branches) == 2
     made = record.load(common_dir(repo)).branches
     assert sorted(made) == sorted(branches)
-    assert sorted(b.series[-1] for b in made.values()) == sorted(ids)
+    assert sorted(int(b.key.what) for b in made.values()) == sorted(ids)
     assert not os.path.exists(lock.lock_path(common_dir(repo)))  # there only while held
     status = subprocess.run(
         [sys.executable, "-m", "pwapply", "status", "--all", "--offline", "--json"],

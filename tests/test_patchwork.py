@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from pwapply.errors import NetworkError, NotFoundError
-from pwapply.patchwork import models
-from pwapply.patchwork.client import Connection, PatchworkClient
-from pwapply.patchwork.transport import _next_link, _retry_after, is_loopback
+from pwapply.net.transport import _retry_after, is_loopback
+from pwapply.sources.connection import Connection
+from pwapply.sources.patchwork import models
+from pwapply.sources.patchwork.client import PatchworkClient, _next_link
 
 SERIES = {
     "id": 7,
@@ -70,7 +71,7 @@ def test_the_token_goes_only_to_the_configured_server():
 
 def test_the_connection_gives_every_client_its_timeout_and_limits():
     with Connection(timeout=7.5, max_mbox=1024).client("http://127.0.0.1:9") as client:
-        assert (client.timeout, client.max_mbox, client.api) == (7.5, 1024, "http://127.0.0.1:9/api/1.2")
+        assert (client.timeout, client.max_size, client.api) == (7.5, 1024, "http://127.0.0.1:9/api/1.2")
 
 
 def test_token_is_not_sent_over_plain_http_to_another_host():

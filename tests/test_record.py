@@ -6,6 +6,11 @@ from __future__ import annotations
 import json
 
 from pwapply import record
+from pwapply.sources.model import PATCHWORK, Key, Known
+
+
+def applied(msgid: str, series: int, server: str, project: str, version: int) -> record.Applied:
+    return record.Applied(msgid, Known(Key(PATCHWORK, server, str(series)), version), project)
 
 
 def test_nothing_recorded_yet_is_an_empty_record(tmp_path):
@@ -15,10 +20,10 @@ def test_nothing_recorded_yet_is_an_empty_record(tmp_path):
 
 
 def test_what_is_added_is_found_again(tmp_path):
-    applied = record.Applied("m@x", 7, "https://pw.example.org", "qemu-devel", 2)
-    record.add(str(tmp_path), [applied], [("A <a@x> 1700000000 +0000", "file1: Fix", "m@x")])
+    made = applied("m@x", 7, "https://pw.example.org", "qemu-devel", 2)
+    record.add(str(tmp_path), [made], [("A <a@x> 1700000000 +0000", "file1: Fix", "m@x")])
     r = record.load(str(tmp_path))
-    assert r.lookup("m@x") == applied
+    assert r.lookup("m@x") == made
     assert r.lost_trailer_msgid("A <a@x> 1700000000 +0000", "file1: Fix") == "m@x"
     assert [p.name for p in (tmp_path / "pwapply").iterdir()] == ["applied.json"]  # no temporary file left
 
@@ -49,12 +54,12 @@ def test_a_damaged_record_is_read_as_far_as_it_makes_sense(tmp_path):
 def test_the_record_is_bounded_newest_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(record, "MAX_ENTRIES", 3)
     for i in range(5):
-        record.add(str(tmp_path), [record.Applied(f"{i}@x", i, "https://s", "p", 1)], [])
-    record.add(str(tmp_path), [record.Applied("1@x", 1, "https://s", "p", 1)], [])  # re-added: newest again
+        record.add(str(tmp_path), [applied(f"{i}@x", i, "https://s", "p", 1)], [])
+    record.add(str(tmp_path), [applied("1@x", 1, "https://s", "p", 1)], [])  # re-added: newest again
     assert list(record.load(str(tmp_path)).patches) == ["3@x", "4@x", "1@x"]
 
 
 def test_an_unwritable_record_is_no_error(tmp_path):
     (tmp_path / "pwapply").write_text("a file where the directory should be")
-    record.add(str(tmp_path), [record.Applied("m@x", 1, "https://s", "p", 1)], [])
+    record.add(str(tmp_path), [applied("m@x", 1, "https://s", "p", 1)], [])
     assert record.load(str(tmp_path)).patches == {}

@@ -9,11 +9,14 @@ and project).  Built once per run and passed in.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError
+from .git.credential import fill
+from .git.repo import read_config, read_config_file
 from .naming import DEFAULT_BRANCH_FORMAT
 
 if TYPE_CHECKING:
@@ -133,8 +136,6 @@ def with_credential(settings: Settings, git: "Git", timeout: float) -> Tuple[Set
     helper failed or hung).  Never for a server named only by a URL the user pasted."""
     if settings.token or not settings.server or settings.source("server") == "URL given":
         return settings, ""
-    from .git.credential import fill
-
     token, why = fill(git, settings.server, timeout)
     if not token:
         return settings, why
@@ -343,10 +344,6 @@ def load(
 ) -> Settings:
     """Read every source (one git process, two with a .b4-config) and build Settings.
     ``git`` runs in the repository (or anywhere, outside one)."""
-    import os
-
-    from .git.repo import read_config, read_config_file
-
     gitconfig, remotes = read_config(git)
     b4: Dict[str, str] = {}
     if repo_top:

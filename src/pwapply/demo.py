@@ -15,6 +15,10 @@ import sys
 import tempfile
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .errors import InputError
+from .git.run import Git, program
+from .testing import FakePatchwork
+
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Ada Author",
     "GIT_AUTHOR_EMAIL": "ada@example.org",
@@ -41,12 +45,7 @@ V2 = [
 
 
 def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
-    from .git.run import Git, program
-    from .testing import FakePatchwork
-
     if keep is not None and os.path.lexists(keep) and not (os.path.isdir(keep) and not os.listdir(keep)):
-        from .errors import InputError
-
         what = "a directory that is not empty" if os.path.isdir(keep) else "not a directory"
         raise InputError(
             f"--dir {keep}: {what} (the demo builds its project there)",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from .errors import InputError
 from .resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef, host_of, resolve
@@ -87,19 +87,22 @@ def merge(found: Iterable[Found]) -> Found:
     return Found(tuple(prereqs), tuple(ignored))
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 class CycleError(InputError):
     """The prerequisites form a loop."""
 
 
-def order(root: int, needs: Dict[int, Sequence[int]], label: Dict[int, str]) -> List[int]:
+def order(root: K, needs: Dict[K, Sequence[K]], label: Dict[K, str]) -> List[K]:
     """The series of a chain in the order they apply: every series after all it needs,
     the root last; each series once, however many paths lead to it.  A loop raises
     CycleError naming it (``label`` names a series)."""
-    done: List[int] = []
-    state: Dict[int, int] = {}  # 1: on the current path, 2: placed
-    path: List[int] = []
+    done: List[K] = []
+    state: Dict[K, int] = {}  # 1: on the current path, 2: placed
+    path: List[K] = []
 
-    def visit(sid: int) -> None:
+    def visit(sid: K) -> None:
         if state.get(sid) == 2:
             return
         if state.get(sid) == 1:

@@ -29,9 +29,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"pwapply {__version__}")
         return 0
     if args[:2] == ["check", "--pre-push"] and len(args) <= 4 and not any(a.startswith("-") for a in args[2:]):
-        from .check.command import CheckOptions
-        from .cli.check import check
-        from .cli.console import Console
+        from .cli.check import CheckOptions, Console, check
 
         opts = CheckOptions(pre_push=True, remote=args[2] if len(args) > 2 else None)
         return boundary.program(lambda: check(opts, Console(quiet=False, verbose=False)))

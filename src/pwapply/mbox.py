@@ -4,12 +4,18 @@ their diffs name paths.  Pure: no I/O.  Messages are kept byte for byte as they 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
+import email
+import email.policy
+import quopri
 import re
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
-from . import naming
+from . import naming, trailers
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -132,8 +138,6 @@ def _text_body(raw: bytes, headers: Dict[str, str], body_raw: bytes) -> str:
     cte = headers.get("content-transfer-encoding", "7bit").lower().strip()
     if not ctype.startswith("multipart/") and cte in ("7bit", "8bit", "binary", ""):
         return body_raw.decode("utf-8", "replace")
-    import email
-    import email.policy
 
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     parts = []
@@ -224,7 +228,6 @@ _ENCODED_WORD_RE = re.compile(rb"=\?([^?\s*]+)(\*[^?]*)?\?([qQbB])\?([^?\s]*)\?=
 
 
 def _known(name: bytes) -> bool:
-    import codecs
 
     try:
         codecs.lookup(name.decode("ascii"))
@@ -257,9 +260,6 @@ def known_charsets(raw: bytes) -> bytes:
     def fix_word(m: "re.Match[bytes]") -> bytes:
         if _known(m.group(1)):
             return m.group(0)
-        import base64
-        import binascii
-        import quopri
 
         try:
             if m.group(3) in b"bB":
@@ -346,7 +346,6 @@ def add_trailers_to_mail(raw: bytes, new: Sequence["Trailer"]) -> Optional[bytes
     """The mail with trailers added to its commit message, for mails in the plain form
     Patchwork serves (text/plain, 7bit/8bit, UTF-8 or ASCII).  None for any other form:
     the caller then leaves the mail as it is."""
-    from . import trailers
 
     sep = re.search(rb"\n\n", raw)
     if not sep:

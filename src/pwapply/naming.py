@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple, Union
 
 DEFAULT_BRANCH_FORMAT = "pw/{slug}-v{version}"
 FIELDS = ("id", "version", "slug", "project", "submitter")
@@ -57,7 +57,7 @@ def slugify(text: str, limit: int = SLUG_MAX) -> str:
 _PLACEHOLDER = re.compile(r"\*\*\*\s*SUBJECT HERE\s*\*\*\*", re.I)
 
 
-def series_slug(name: Optional[str], first_subject: Optional[str], series_id: Optional[int]) -> str:
+def series_slug(name: Optional[str], first_subject: Optional[str], series_id: Union[int, str, None]) -> str:
     """Slug of the series name, else of the first patch's subject, else ``series-<id>``.
     A cover letter sent as format-patch left it (``*** SUBJECT HERE ***``) has no name."""
     for candidate in (name, first_subject):
@@ -66,7 +66,7 @@ def series_slug(name: Optional[str], first_subject: Optional[str], series_id: Op
         slug = slugify(strip_subject_prefixes(candidate or ""))
         if slug:
             return slug
-    return f"series-{series_id}" if series_id is not None else "series"
+    return f"series-{series_id}" if series_id else "series"
 
 
 def branch_name(fmt: str, fields: Mapping[str, object]) -> str:

@@ -15,31 +15,25 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .lock import repo_lock
+from .sources.keys import Key, Known, earlier_chain, earlier_known
 
 MAX_ENTRIES = 20000
 
 
 @dataclass(frozen=True)
 class Applied:
+    """A patch pwapply applied: the series it came from, as its source finds it again."""
+
     msgid: str
-    series_id: int  # 0 for a series from the list's archive
-    server: str  # the Patchwork server, or the archive's base URL (``archive`` set)
+    series: Known
     project: str
-    version: int
-    archive: "Optional[ArchiveSeries]" = None  # a series from the list's archive
 
-
-@dataclass(frozen=True)
-class ArchiveSeries:
-    """A series taken from the list's archive: what finds it, and its versions, again."""
-
-    root: str  # the Message-ID of its cover letter (or first patch)
-    name: str  # its subject, prefixes gone
-    sender: str  # the poster's address
-    date: str = ""  # when it was posted, YYYYMMDD (later versions are searched from then on)
+    @property
+    def key(self) -> Key:
+        return self.series.key
 
 
 @dataclass(frozen=True)
@@ -47,13 +41,25 @@ class Branch:
     """A branch pwapply made: what it was made of, and where."""
 
     name: str
-    server: str
+    series: Known  # the series asked for
+    chain: Tuple[Key, ...]  # the chain, the series asked for last
+    label: str  # how it is told: "series 500889 v2", "v1 from the archive"
     project: str
-    series: Tuple[int, ...]  # the chain, the series asked for last
-    version: int  # of the series asked for
     base: str  # the commit it was made on
     tip: str  # its tip when pwapply made it
-    archive: "Optional[ArchiveSeries]" = None  # made from the list's archive (server: its URL)
+
+    @property
+    def key(self) -> Key:
+        return self.series.key
+
+    @property
+    def version(self) -> int:
+        return self.series.version
+
+    @property
+    def where(self) -> str:
+        """The server or archive it was applied from."""
+        return self.series.key.where
 
 
 @dataclass(frozen=True)
@@ -128,30 +134,43 @@ def load(common_dir: str) -> Record:
     return record
 
 
-def _archive(entry: Any) -> Optional[ArchiveSeries]:
-    got = entry.get("archive") if isinstance(entry, dict) else None
-    if not isinstance(got, dict) or not isinstance(got.get("root"), str):
-        return None
-    return ArchiveSeries(got["root"], str(got.get("name", "")), str(got.get("sender", "")), str(got.get("date", "")))
+def _known(entry: Dict[str, Any], series: Any) -> Known:
+    """The series an entry names: its source's key, or, written by an earlier version,
+    what sources/keys.py makes of that version's fields."""
+    version = int(entry.get("version", 1))
+    key = Key.from_json(entry.get("source"))
+    if key is not None:
+        return Known(
+            key, version, str(entry.get("name", "")), str(entry.get("sender", "")), str(entry.get("posted", ""))
+        )
+    return earlier_known(str(entry["server"]), series, version, entry.get("archive"))
 
 
-def _archive_json(a: Optional[ArchiveSeries]) -> Dict[str, Any]:
-    return {} if a is None else {"archive": {"root": a.root, "name": a.name, "sender": a.sender, "date": a.date}}
+def _known_json(k: Known) -> Dict[str, Any]:
+    return {"source": k.key.json(), "version": k.version, "name": k.name, "sender": k.sender, "posted": k.posted}
 
 
 def _branch(name: str, entry: Any) -> Optional[Branch]:
     if not isinstance(entry, dict):
         return None
     try:
+        chain: List[Key] = []
+        if "chain" in entry:
+            series = _known(entry, 0)
+            label = str(entry.get("label", ""))
+            chain = [k for k in (Key.from_json(k) for k in entry["chain"]) if k is not None]
+        else:  # an earlier version's: its series ids on its server, the one asked for last
+            ids = [int(i) for i in entry["series"]]
+            series = _known(entry, ids[-1] if ids else 0)
+            chain, label = earlier_chain(series, ids)
         return Branch(
             name,
-            str(entry["server"]),
+            series,
+            tuple(chain) or (series.key,),
+            label,
             str(entry.get("project", "")),
-            tuple(int(i) for i in entry["series"]),
-            int(entry.get("version", 1)),
             str(entry["base"]),
             str(entry["tip"]),
-            _archive(entry),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -161,14 +180,7 @@ def _applied(msgid: str, entry: Any) -> Optional[Applied]:
     if not isinstance(entry, dict):
         return None
     try:
-        return Applied(
-            msgid,
-            int(entry["series"]),
-            str(entry["server"]),
-            str(entry.get("project", "")),
-            int(entry.get("version", 1)),
-            _archive(entry),
-        )
+        return Applied(msgid, _known(entry, entry.get("series", 0)), str(entry.get("project", "")))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -221,26 +233,16 @@ def save(common_dir: str, record: Record) -> None:
         while len(table) > MAX_ENTRIES:
             table.pop(next(iter(table)))
     data = {
-        "patches": {
-            a.msgid: {
-                "series": a.series_id,
-                "server": a.server,
-                "project": a.project,
-                "version": a.version,
-                **_archive_json(a.archive),
-            }
-            for a in record.patches.values()
-        },
+        "patches": {a.msgid: {**_known_json(a.series), "project": a.project} for a in record.patches.values()},
         "commits": record.commits,
         "branches": {
             b.name: {
-                "server": b.server,
+                **_known_json(b.series),
+                "chain": [k.json() for k in b.chain],
+                "label": b.label,
                 "project": b.project,
-                "series": list(b.series),
-                "version": b.version,
                 "base": b.base,
                 "tip": b.tip,
-                **_archive_json(b.archive),
             }
             for b in record.branches.values()
         },

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Sequence
+from typing import Dict, List, Sequence
 
-if TYPE_CHECKING:
-    from ..git.repo import Repo
-    from ..mbox import Patch
+from ..errors import RepoStateError
+from ..git.repo import Repo
+from ..mbox import Patch
 
 LOOKBACK = 2000  # commits of the base whose messages are searched for the patches' Message-IDs
 PATCH_ID_LOOKBACK = 300  # commits of the base whose patch-ids are compared
@@ -31,7 +31,7 @@ class There:
     by_msgid: bool  # a trailer of the commit names the patch's Message-ID (else: by patch-id)
 
 
-def find(repo: "Repo", base: str, patches: Sequence["Patch"]) -> Dict[int, There]:
+def find(repo: Repo, base: str, patches: Sequence[Patch]) -> Dict[int, There]:
     """Position in ``patches`` -> the commit of the base that carries that patch, for the
     patches the base has (patches of several series may be asked at once)."""
     found: Dict[int, There] = {}
@@ -63,7 +63,7 @@ def find(repo: "Repo", base: str, patches: Sequence["Patch"]) -> Dict[int, There
     return found
 
 
-def patch_ids(repo: "Repo", patches: Sequence[object]) -> List[str]:
+def patch_ids(repo: Repo, patches: Sequence[object]) -> List[str]:
     """git patch-id of each patch's diff, in order ("" where it has none)."""
     chunks = []
     for i, p in enumerate(patches, start=1):
@@ -79,14 +79,14 @@ def _names(message: str, msgid: str) -> bool:
     return re.search(rf"^(Link|Message-I[dD]):.*{re.escape(msgid)}", message, re.M) is not None
 
 
-def _subjects(repo: "Repo", commits: List[str]) -> Dict[str, str]:
+def _subjects(repo: Repo, commits: List[str]) -> Dict[str, str]:
     if not commits:
         return {}
     out = repo.git.out(["log", "--no-walk", "--format=%H %s", *commits])
     return {line[:40]: line[41:] for line in out.splitlines() if len(line) > 41}
 
 
-def notes(there: Dict[int, There], patches: Sequence["Patch"], label: str) -> List[str]:
+def notes(there: Dict[int, There], patches: Sequence[Patch], label: str) -> List[str]:
     """One line for each patch the base has (``there`` as find() gives it)."""
     out = []
     for i, p in enumerate(patches):
@@ -97,3 +97,11 @@ def notes(there: Dict[int, There], patches: Sequence["Patch"], label: str) -> Li
                 f"({t.subject}): not applied again"
             )
     return out
+
+
+def partly_in_base(what: str, have: int, total: int) -> RepoStateError:
+    """The refusal of a prerequisite the base commit has only some patches of."""
+    return RepoStateError(
+        f"{what}, a prerequisite, is only partly in the base: {have} of its {total} patches",
+        "apply on a base that has all of it or none of it (--base REF), or the series alone (--no-deps)",
+    )

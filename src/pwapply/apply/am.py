@@ -7,20 +7,19 @@ import os
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
-from .. import process
+from .. import mbox, process
 from ..errors import ApplyError, ConfigError
 from ..git.scratch import AmResult, Scratch, failing_files, identity_problem
+from ..mbox import Patch
+from ..sources.model import Series
 from ..text import first_few
+from ..trailers import clean_value
 from ..ui import UI
 
-if TYPE_CHECKING:
-    from ..mbox import Patch
-    from .source import Source
 
-
-def am_options(three_way: bool, passthrough: Sequence[str], patches: Sequence["Patch"] = ()) -> List[str]:
+def am_options(three_way: bool, passthrough: Sequence[str], patches: Sequence[Patch] = ()) -> List[str]:
     """git am's options for these patches: -3 (or --no-3way), -p0 for diffs made without
     a/ b/ prefixes, then what the user gave after --."""
     options = ["-3"] if three_way else ["--no-3way"]
@@ -30,10 +29,9 @@ def am_options(three_way: bool, passthrough: Sequence[str], patches: Sequence["P
 
 
 @contextmanager
-def mbox_file(patches: Sequence["Patch"]) -> Iterator[str]:
+def mbox_file(patches: Sequence[Patch]) -> Iterator[str]:
     """A temporary mbox of these patches, for git am; removed at the end of the block.
     Made and on the books under process.hold(): a signal in between would leave it."""
-    from .. import mbox
 
     path = None
     try:
@@ -49,7 +47,7 @@ def mbox_file(patches: Sequence["Patch"]) -> Iterator[str]:
             process.disown(path)
 
 
-def apply_in(scratch: Scratch, patches: Sequence["Patch"], options: Sequence[str], ui: UI, label: str = "") -> AmResult:
+def apply_in(scratch: Scratch, patches: Sequence[Patch], options: Sequence[str], ui: UI, label: str = "") -> AmResult:
     """git am in the scratch worktree, with a progress line per patch (``[3/16] ...``, or
     ``[series 500120 3/16] ...`` with a ``label``)."""
     total = len(patches)
@@ -62,8 +60,8 @@ def apply_in(scratch: Scratch, patches: Sequence["Patch"], options: Sequence[str
 class Run:
     """One series as git am applies it: the one asked for, or a base of its chain."""
 
-    source: "Source"
-    patches: Sequence["Patch"]
+    source: Series
+    patches: Sequence[Patch]
     label: str  # "series 500120 v2"
 
 
@@ -91,7 +89,7 @@ def apply_runs(scratch: Scratch, runs: Sequence[Run], three_way: bool, passthrou
 @dataclass
 class Failure:
     number: int  # 1-based among the patches given to git am
-    patch: "Patch"
+    patch: Patch
     total: int
     files: List[str]
     done_tip: str  # the commit of the patches that did apply
@@ -101,8 +99,6 @@ class Failure:
 
     def error(self, hint: str, label: str = "") -> ApplyError:
         if self.hook:
-            from ..trailers import clean_value
-
             said = clean_value(self.hook_said)
             said = said if len(said) <= 160 else said[:157] + "..."
             what = f"{label}your {self.hook} hook refused patch {self.number}/{self.total}: {self.patch.title}" + (
@@ -127,7 +123,7 @@ class Failure:
         return f"the {self.hook} hook refused patch {self.number}" if self.hook else f"patch {self.number} failed"
 
 
-def describe_failure(scratch: Scratch, outcome: AmResult, patches: Sequence["Patch"]) -> Failure:
+def describe_failure(scratch: Scratch, outcome: AmResult, patches: Sequence[Patch]) -> Failure:
     """Which patch failed and on which files; a ConfigError when no patch was at fault
     (git cannot name the committer), since no --base or --resolve would help."""
     problem = identity_problem(outcome.output)

@@ -96,7 +96,7 @@ def check_branch(repo: Repo, name: str, force: bool) -> Optional[str]:
 def branch_name(
     branch_format: str,
     *,
-    series_id: Optional[int],
+    ident: str,
     version: int,
     name: Optional[str],
     first_subject: Optional[str],
@@ -105,9 +105,9 @@ def branch_name(
 ) -> str:
     """The branch `pwapply SERIES` makes for a series by default (pwapply.branchFormat)."""
     fields = {
-        "id": series_id if series_id is not None else "",
+        "id": ident,
         "version": version,
-        "slug": naming.series_slug(name, first_subject, series_id),
+        "slug": naming.series_slug(name, first_subject, ident),
         "project": project,
         "submitter": submitter,
     }

@@ -5,23 +5,21 @@ in the user's work tree; what was applied is recorded for `pwapply check`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
+from .. import mbox, process, record
 from ..errors import GitError, RepoStateError
 from ..git import repo as gitrepo
 from ..git.repo import Commit, Repo
 from ..git.rewrite import rewrite_messages
-from ..git.scratch import am
+from ..git.scratch import am, failing_files
+from ..mbox import Patch
 from ..resolve import is_msgid
+from ..sources.model import Series
 from ..text import first_few
 from .am import Failure, mbox_file
 from .options import Result
-from .source import Source
 from .trailer_plan import Edit, TrailerPlan
-
-if TYPE_CHECKING:
-    from .. import record
-    from ..mbox import Patch
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,8 @@ def still(repo: Repo, target: Target) -> None:
         )
 
 
-def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: Target, source: Source) -> Result:
-    what = f"pwapply: series {source.series_id} v{source.version}" if source.series_id else "pwapply: mbox"
+def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: Target, source: Series) -> Result:
+    what = f"pwapply: {source.label}"
     checked_out = False
     warnings: List[str] = []
     branch, old_tip = target.branch, target.old_tip
@@ -90,7 +88,8 @@ def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: T
         base=base,
         tip=tip,
         commits=[(c.id, c.subject) for c in commits],
-        series_id=source.series_id,
+        key=source.key,
+        label=source.label,
         version=source.version,
         name=source.name or "",
         old_tip=old_tip,
@@ -104,8 +103,8 @@ class Entry:
     """A patch of the chain as it is applied: its series, the trailers that series'
     plan gives it, and where it stands in its series."""
 
-    patch: "Patch"
-    source: Source
+    patch: Patch
+    source: Series
     plan: TrailerPlan
     label: str  # "series 500120 v2"
     number: int  # 1-based, in the patches of its series that are applied
@@ -131,8 +130,6 @@ def hand_over(
     and run `git am` on the ``rest`` in the user's work tree, where it stops at the
     failing patch.  (It may not: a hook that refused a patch in the temporary worktree,
     which holds only the files the series changes, can accept it in the whole tree.)"""
-    from .. import mbox, process
-
     tip, commits = rewrite_messages(repo, base, failure.done_tip, edit(done), sign)
     still(repo, target)
     process.commit()  # the commit point: the hand-over completes, whatever signal comes
@@ -161,8 +158,6 @@ def hand_over(
     remember(repo, done, commits)
     stopped = rest[min(max(outcome.failed_at or 1, 1), len(rest)) - 1]
     if stopped.patch is not failure.patch or outcome.hook != failure.hook:  # stopped elsewhere, or for another reason
-        from ..git.scratch import failing_files
-
         files = [] if outcome.hook else failing_files(outcome.output)
         failure = Failure(
             stopped.number, stopped.patch, stopped.total, files, "", outcome.output, outcome.hook, outcome.hook_said
@@ -179,34 +174,18 @@ def hand_over(
 def remember(repo: Repo, entries: Sequence[Entry], commits: Sequence[Commit], result: Optional[Result] = None) -> None:
     """Note which series each applied Message-ID belongs to, and which commit came from
     which patch, for `pwapply check`; and the branch made, for `pwapply status` and
-    `update` (see record.py)."""
-    from .. import record
-
+    `update` (see record.py).  A series its source cannot find again (a local mbox) is
+    not recorded."""
     applied = [
-        record.Applied(e.patch.msgid, e.source.series_id, e.source.server, e.source.project, e.source.version)
+        record.Applied(e.patch.msgid, e.source.known, e.source.project)
         for e in entries
-        if e.source.series_id is not None and e.source.server and is_msgid(e.patch.msgid)
-    ]
-    applied += [  # from the list's archive: found there again by its thread (and its versions by its sender)
-        record.Applied(e.patch.msgid, 0, e.source.archive, e.source.project, e.source.version, _archived(e.source))
-        for e in entries
-        if e.source.series_id is None and e.source.archive and e.source.root_msgid and is_msgid(e.patch.msgid)
+        if e.source.known is not None and is_msgid(e.patch.msgid)
     ]
     made = [(c.author, c.subject, e.patch.msgid) for c, e in zip(commits, entries) if is_msgid(e.patch.msgid)]
     branch = None
     root = entries[-1].source if entries else None
-    if result is not None and result.branch and root is not None and root.series_id is not None and root.server:
-        chain = tuple(dict.fromkeys(e.source.series_id for e in entries if e.source.series_id is not None))
-        branch = record.Branch(result.branch, root.server, root.project, chain, root.version, result.base, result.tip)
-    elif result is not None and result.branch and root is not None and root.archive and root.root_msgid:
-        branch = record.Branch(
-            result.branch, root.archive, root.project, (), root.version, result.base, result.tip, _archived(root)
-        )
+    if result is not None and result.branch and root is not None and root.known is not None:
+        chain = tuple(dict.fromkeys(e.source.key for e in entries if e.source.known is not None))
+        known = root.known
+        branch = record.Branch(result.branch, known, chain, known.label, root.project, result.base, result.tip)
     record.add(repo.common_dir, applied, made, branch)
-
-
-def _archived(source: Source) -> "record.ArchiveSeries":
-    from .. import record
-
-    assert source.root_msgid is not None
-    return record.ArchiveSeries(source.root_msgid, source.name or "", source.sender, source.posted)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from ..config import Settings
 from ..errors import InputError
+from ..mbox import range_parts
+from ..sources.model import Key
 
 if TYPE_CHECKING:
     from .checks import Checked
@@ -37,8 +39,6 @@ class Options:
         """Refuse combinations that cannot mean anything, and malformed values, before
         any work."""
         if self.patches is not None:
-            from ..mbox import range_parts
-
             range_parts(self.patches)
         if self.no_branch and (self.branch or self.force):
             raise InputError(
@@ -138,7 +138,7 @@ def signing_key(gpgsign: bool, am_options: Sequence[str]) -> Optional[str]:
 class ChainItem:
     """A series of the chain an apply made (the one asked for is last)."""
 
-    series_id: Optional[int]
+    key: Key
     version: int
     name: str
     patches: int
@@ -152,7 +152,8 @@ class Result:
     base: str
     tip: str
     commits: List[Tuple[str, str]]  # (id, subject)
-    series_id: Optional[int]
+    key: Optional[Key]  # the series applied (None: nothing was)
+    label: str  # "series 500889 v2", "v2 from <archive>", "the mbox"
     version: int
     name: str
     old_tip: Optional[str] = None

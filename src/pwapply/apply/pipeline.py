@@ -12,30 +12,29 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
-from .. import lock, process
-from ..config import Settings, require_server
+from .. import lock, mbox, process
+from ..config import Settings
 from ..errors import InputError
 from ..git import repo as gitrepo
 from ..git.repo import Repo
 from ..git.rewrite import read_commits, rewrite_messages
 from ..git.scratch import Scratch
-from ..resolve import MSGID, SeriesRef, is_msgid
+from ..mbox import Patch
+from ..resolve import SeriesRef, is_msgid
+from ..sources.connection import Connection
+from ..sources.model import Series
+from ..sources.policy import Sources
 from ..ui import UI
 from . import already
 from . import chain as chains
 from .am import Run, am_options, apply_runs
 from .branch import branch_name, check_branch, preflight
+from .checks import PatchChecks
 from .finish import Entry, Target, edit, finish, hand_over, remember, still
 from .options import Options, Plan, Result
-from .source import Source, fetch, pick
 from .trailer_plan import trailer_plan
-
-if TYPE_CHECKING:
-    from ..mbox import Patch
-    from .checks import PatchChecks
-    from ..patchwork.client import Connection
 
 HOOK_HINT = (
     "your repository is as it was; the hook ran in pwapply's temporary worktree, which holds only the top-level "
@@ -50,7 +49,7 @@ def run(
     settings: Settings,
     repo: Repo,
     opts: Options,
-    conn: "Connection",
+    conn: Connection,
     ui: UI,
     *,
     read_stdin: Callable[[], bytes] = lambda: b"",
@@ -59,22 +58,19 @@ def run(
     plan = Plan.make(settings, opts)  # the settings, once: from here on only their values flow
     if not ref.offline and plan.server:
         conn.warm(plan.server)  # the TLS context is made while git checks the repository
-    with ExitStack() as stack:  # the scratch worktree and the server connection live until the end
+    with ExitStack() as stack:  # the scratch worktree and the sources live until the end
         base, scratch, named_tip = preflight(repo, opts, stack)
-        client = None
-        if not ref.offline and (plan.server or not (plan.archive and ref.kind == MSGID)):
-            client = stack.enter_context(conn.client(require_server(plan.server)))
-        archive = stack.enter_context(conn.archive(plan.archive)) if plan.archive and not ref.offline else None
-        root = fetch(
-            ref,
-            plan,
-            client,
-            ui,
-            read_stdin,
-            cover_text=not opts.no_deps,
-            archive=archive,
-            open_archive=lambda url: stack.enter_context(conn.archive(url)),
+        sources = stack.enter_context(
+            Sources(
+                conn,
+                server=plan.server,
+                project=plan.project,
+                archive=None if ref.offline else plan.archive,  # a local mbox's bases: on Patchwork
+                ui=ui,
+                read_stdin=read_stdin,
+            )
         )
+        root = sources.fetch(ref, cover_text=not opts.no_deps)
         if root.incomplete and not opts.allow_incomplete:
             raise InputError(root.incomplete, "apply what there is with --allow-incomplete")
         patches = pick(root.patches, opts.patches)
@@ -85,20 +81,20 @@ def run(
         # What the series is based on: what its patches and the server name is known now;
         # what its cover letter names, once its text is in.  git am does not wait for
         # it: the series alone is applied meanwhile, and again on its chain if it names one.
-        bases = chains.Bases(root, plan.server, plan.project, repo, base, ui, client, conn.client, archive)
-        chain = None if opts.no_deps else bases.chain(chains.named_now(root, plan.server), stack)
-        runs = _runs(chain, root, patches, plan.server)
+        bases = chains.Bases(root, sources, repo, base, ui)
+        chain = None if opts.no_deps else bases.chain(chains.named_now(root, plan.server))
+        runs = _runs(chain, root, patches)
         attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
         # The new commits are read while the cover letter's text and replies may still be
         # on their way (read again below if its text names bases and the chain is applied).
         read = read_commits(repo, base, attempt.tip) if attempt.failure is None else None
-        if chain is None and not opts.no_deps and root.got is not None:
-            chain = bases.chain(chains.named_by_cover(root, plan.server), stack)
+        if chain is None and not opts.no_deps and not root.cover_known:
+            chain = bases.chain(chains.named_by_cover(root, plan.server))
             if chain is not None:  # start again, on the chain
                 scratch.close()
                 with process.hold():
                     scratch = stack.enter_context(Scratch(repo, base))
-                runs = _runs(chain, root, patches, plan.server)
+                runs = _runs(chain, root, patches)
                 attempt = apply_runs(scratch, runs, opts.three_way, opts.passthrough, ui)
         # Fewer commits than patches, or a stop: does the base have some of them already?
         if attempt.failure is None and (read is None or read.tip != attempt.tip):
@@ -112,7 +108,7 @@ def run(
             gone = already.notes(there, runs[-1].patches, runs[-1].label)
             patches = [p for i, p in enumerate(runs[-1].patches) if i not in there]
             if not patches:  # never an empty branch
-                return Result(None, base, base, [], root.series_id, root.version, root.name or "", notes=gone)
+                return Result(None, base, base, [], root.key, root.label, root.version, root.name or "", notes=gone)
             runs[-1] = Run(runs[-1].source, patches, runs[-1].label)
             scratch.close()
             with process.hold():
@@ -122,7 +118,7 @@ def run(
             root = replace(root, notes=(*root.notes, *gone))
         if read is not None and not read.ids:  # git am made no commit ("No changes"): no empty branch
             why = "git am found every patch already applied (No changes -- Patch already applied)"
-            return Result(None, base, base, [], root.series_id, root.version, root.name or "", notes=[why])
+            return Result(None, base, base, [], root.key, root.label, root.version, root.name or "", notes=[why])
         scratch.close()  # before the hand-over's own git am, and before the branch is made
 
         labelled = len(runs) > 1
@@ -157,37 +153,42 @@ def run(
     if plan.check_note:
         result.warnings.append(plan.check_note)
     result.series = chains.summary(chain, root, patches)
-    late = root.later() if root.later is not None else root  # what the archive added (in already)
+    late = root.completed()  # what the archive added (asked for already)
     result.notes.extend([*root.notes, *[n for n in late.notes if n not in root.notes], *bases.notes])
     result.warnings.extend([*root.warnings, *[w for w in late.warnings if w not in root.warnings], *warnings])
-    result.archive, result.from_archive = root.archive, list(root.from_archive)
+    result.archive, result.from_archive = root.archive, list(root.filled)
     unlinked = [str(p.index) for p in patches if not is_msgid(p.msgid)]
     if opts.link and unlinked:
         result.notes.append(f"patch(es) {', '.join(unlinked)} carry no Message-ID, so they got no Link trailer")
     return result
 
 
-def entries_of(runs: List[Run]) -> List["Patch"]:
+def entries_of(runs: List[Run]) -> List[Patch]:
     return [p for r in runs for p in r.patches]
 
 
-def _start_checks(plan: Plan, repo: Repo, patches: List["Patch"], stack: ExitStack) -> "Optional[PatchChecks]":
+def pick(patches: Sequence[Patch], spec: Optional[str]) -> List[Patch]:
+    """The patches --patches names (all without it)."""
+    if not spec:
+        return list(patches)
+    return [patches[i - 1] for i in mbox.parse_range(spec, len(patches))]
+
+
+def _start_checks(plan: Plan, repo: Repo, patches: List[Patch], stack: ExitStack) -> Optional[PatchChecks]:
     """The per-patch check of each patch picked, started now (ended with the stack)."""
     if not plan.check_cmd or not patches:
         return None
-    from .checks import PatchChecks
-
     return stack.enter_context(PatchChecks(plan.check_cmd, repo.top, patches, plan.check_timeout))
 
 
-def _target(repo: Repo, opts: Options, plan: Plan, root: Source, named_tip: Optional[str]) -> Target:
+def _target(repo: Repo, opts: Options, plan: Plan, root: Series, named_tip: Optional[str]) -> Target:
     """Where the commits land: the branch named with --branch, none with --no-branch, or
     the one named after the series (checked now)."""
     if opts.no_branch or opts.branch:
         return Target(None if opts.no_branch else opts.branch, named_tip, opts.checkout)
     name = branch_name(
         plan.branch_format,
-        series_id=root.series_id,
+        ident=root.ident,
         version=root.version,
         name=root.name,
         first_subject=root.first_subject,
@@ -197,19 +198,9 @@ def _target(repo: Repo, opts: Options, plan: Plan, root: Source, named_tip: Opti
     return Target(name, check_branch(repo, name, opts.force), opts.checkout)
 
 
-def _runs(chain: "Optional[chains.Chain]", root: Source, patches: List["Patch"], server: Optional[str]) -> List[Run]:
+def _runs(chain: Optional[chains.Chain], root: Series, patches: List[Patch]) -> List[Run]:
     """What git am applies, in order: the bases not already in the base commit, then the
     patches picked of the series asked for."""
-    from .source import from_server
-
-    runs = [Run(s, s.patches, f"v{s.version} from the archive") for s in (chain.archived if chain is not None else [])]
-    for node in chain.bases if chain is not None else []:
-        if node.series.id not in chain.skipped:  # type: ignore[union-attr]
-            assert node.got is not None and server is not None
-            source = from_server(node.got, server)
-            runs.append(Run(source, source.patches, f"series {node.series.id} v{node.series.version}"))
-    label = f"series {root.series_id} v{root.version}" if root.series_id is not None else "the mbox"
-    if root.series_id is None and root.archive:
-        label = f"v{root.version} from the archive"
-    runs.append(Run(root, patches, label))
+    runs = [Run(s, s.patches, s.label) for s in (chain.applied() if chain is not None else [])]
+    runs.append(Run(root, patches, root.label))
     return runs

@@ -6,16 +6,15 @@ arrive meanwhile); pure from then on: trailers.add() skips what a commit already
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import List, Mapping, Optional, Tuple
 
+from .. import trailers
 from ..errors import ConfigError
+from ..mbox import Patch
 from ..resolve import is_msgid
+from ..sources.model import Series
+from ..trailers import Trailer
 from .options import Plan
-from .source import Source
-
-if TYPE_CHECKING:
-    from ..mbox import Patch
-    from ..trailers import Trailer
 
 # Where a Link points when nothing better is known (b4's default, lore's msgid redirector).
 FALLBACK_LINK = "https://lore.kernel.org/r/%s"
@@ -27,13 +26,13 @@ class TrailerPlan:
     link_format: Optional[str]
     server: Optional[str]
     project: str
-    web_urls: Dict[str, str]  # msgid -> the patch's page
-    patch_tags: Dict[str, Tuple["Trailer", ...]]  # msgid -> tags from replies to it (local mbox)
-    cover_tags: Tuple["Trailer", ...]  # tags from replies to the cover letter: for every patch
-    signoff: Optional["Trailer"]
+    web_urls: Mapping[str, str]  # msgid -> the patch's page
+    patch_tags: Mapping[str, Tuple[Trailer, ...]]  # msgid -> tags from replies to it
+    cover_tags: Tuple[Trailer, ...]  # tags from replies to the cover letter: for every patch
+    signoff: Optional[Trailer]
 
-    def for_patch(self, patch: "Patch") -> List["Trailer"]:
-        new: List["Trailer"] = list(self.patch_tags.get(patch.msgid, ()))
+    def for_patch(self, patch: Patch) -> List[Trailer]:
+        new: List[Trailer] = list(self.patch_tags.get(patch.msgid, ()))
         new.extend(self.cover_tags)
         link = self.link_for(patch)
         if link:
@@ -42,9 +41,7 @@ class TrailerPlan:
             new.append(self.signoff)
         return new
 
-    def link_for(self, patch: "Patch") -> Optional["Trailer"]:
-        from .. import trailers
-
+    def link_for(self, patch: Patch) -> Optional[Trailer]:
         if not self.link or not is_msgid(patch.msgid):
             return None
         url = self.web_urls.get(patch.msgid, "")
@@ -65,24 +62,20 @@ class Edit:
     """The message edit of the commits git am made, in order: each gets what its own
     series' plan gives its patch."""
 
-    entries: Tuple[Tuple["Patch", TrailerPlan], ...]
+    entries: Tuple[Tuple[Patch, TrailerPlan], ...]
 
     def __call__(self, i: int, message: str) -> str:
-        from .. import trailers
-
         if i > len(self.entries):  # git am made more commits than patches (an am option of the user's)
             return message
         patch, plan = self.entries[i - 1]
         return trailers.add(message, plan.for_patch(patch))
 
 
-def trailer_plan(plan: Plan, source: Source, signoff: Optional[str]) -> TrailerPlan:
-    """The trailers for ``source``'s patches; waits for the cover letter's replies.
+def trailer_plan(plan: Plan, source: Series, signoff: Optional[str]) -> TrailerPlan:
+    """The trailers for ``source``'s patches; waits for the cover letter's replies (and
+    for what another source adds: the archive's tags, its thread asked while git am ran).
     ``signoff`` is the committer's identity, with --signoff."""
-    from .. import trailers
-
-    if source.later is not None:  # the archive's tags: its thread, asked while git am ran
-        source = source.later()
+    source = source.completed()
     return TrailerPlan(
         link=plan.link,
         link_format=plan.link_format,

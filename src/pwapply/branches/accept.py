@@ -10,18 +10,18 @@ once the pushed commits are seen on a remote-tracking branch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import process, record
 from ..check.rules import links
 from ..errors import ConfigError, InputError, NetworkError, PwapplyError
 from ..git import repo as gitrepo
+from ..git.repo import Commit, Repo
 from ..resolve import host_of
-
-if TYPE_CHECKING:
-    from ..git.repo import Commit, Repo
-    from ..patchwork.client import PatchworkClient
+from ..sources.model import PATCHWORK
+from ..sources.patchwork.client import PatchworkClient
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Accepted:
     failure: Optional[PwapplyError] = None  # the first refusal, after all the others were tried
 
 
-def commits_to_accept(repo: "Repo", revs: Sequence[str]) -> List["Commit"]:
+def commits_to_accept(repo: Repo, revs: Sequence[str]) -> List[Commit]:
     """The commits of ``revs``; without any, those pwapply applied on the current branch."""
     if revs:
         return gitrepo.commits_for_check(repo, list(revs), given=True)
@@ -55,9 +55,9 @@ def commits_to_accept(repo: "Repo", revs: Sequence[str]) -> List["Commit"]:
 
 
 def accept(
-    repo: "Repo",
-    client: "PatchworkClient",
-    commits: Sequence["Commit"],
+    repo: Repo,
+    client: PatchworkClient,
+    commits: Sequence[Commit],
     *,
     state: str = "accepted",
     force: bool = False,
@@ -109,7 +109,7 @@ def accept(
     return out
 
 
-def _patch_ids(repo: "Repo", client: "PatchworkClient", msgids: Sequence[str]) -> Dict[str, int]:
+def _patch_ids(repo: Repo, client: PatchworkClient, msgids: Sequence[str]) -> Dict[str, int]:
     """msgid -> patch id on the server: from each series' patch list (one request a
     series, its id from the record or one look-up)."""
     known = record.load(repo.common_dir)
@@ -117,8 +117,8 @@ def _patch_ids(repo: "Repo", client: "PatchworkClient", msgids: Sequence[str]) -
     unknown = []
     for msgid in msgids:
         applied = known.lookup(msgid)
-        if applied is not None and host_of(applied.server) == host_of(client.server):
-            series[applied.series_id] = None
+        if applied is not None and applied.key.source == (PATCHWORK, client.server.rstrip("/")):
+            series[int(applied.key.what)] = None
         else:
             unknown.append(msgid)
     found: Dict[str, int] = {}
@@ -133,11 +133,10 @@ def _patch_ids(repo: "Repo", client: "PatchworkClient", msgids: Sequence[str]) -
     return found
 
 
-def accept_remotes(repo: "Repo", configured: Optional[str]) -> List[str]:
+def accept_remotes(repo: Repo, configured: Optional[str]) -> List[str]:
     """The remotes a push to marks patches accepted: git config pwapply.acceptRemotes
     (names, space or comma separated), else the remote of the current branch's upstream,
     else origin.  A personal fork is never one by accident."""
-    import re
 
     if configured and configured.strip():
         return [r for r in re.split(r"[\s,]+", configured) if r]
@@ -145,7 +144,7 @@ def accept_remotes(repo: "Repo", configured: Optional[str]) -> List[str]:
 
 
 def pending(
-    repo: "Repo", client_for: "Dict[str, PatchworkClient]", state: str, remotes: Optional[Sequence[str]] = None
+    repo: Repo, client_for: "Dict[str, PatchworkClient]", state: str, remotes: Optional[Sequence[str]] = None
 ) -> Tuple[List[Mark], List[str]]:
     """Mark what pushes recorded, for the commits a remote-tracking branch of ``remotes``
     (accept_remotes) now has; what is not there yet stays recorded, and so does what

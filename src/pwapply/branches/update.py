@@ -11,38 +11,37 @@ keep their messages (their ids change with their parents').  The branch moves wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple
 
-from .. import lock, process, record, threads
+from .. import lock, process, record, threads, trailers
 from ..check.rules import links, missing_tags
 from ..errors import InputError, RepoStateError
 from ..git import repo as gitrepo
+from ..git.repo import Repo
 from ..git.rewrite import rewrite_messages
-
-if TYPE_CHECKING:
-    from ..archive.client import ArchiveClient
-    from ..git.repo import Repo
-    from ..patchwork.client import PatchworkClient
-    from ..patchwork.models import SeriesFacts
-    from ..trailers import Trailer
+from ..sources.model import Facts, Key, Summary, Want
+from ..sources.policy import Sources
+from ..steps import step
+from ..trailers import Trailer
 
 
 @dataclass
 class Update:
     branch: str
-    series: int
+    key: Key
+    label: str  # "series 500889 v2", "v2 from the archive"
     version: int
-    added: List[Tuple[str, str, List["Trailer"]]] = field(default_factory=list)  # (commit, subject, tags)
+    added: List[Tuple[str, str, List[Trailer]]] = field(default_factory=list)  # (commit, subject, tags)
     old_tip: str = ""
     commits: List[str] = field(default_factory=list)  # base..old_tip, oldest first (no merge among them)
     new_tip: str = ""
-    newer: Optional[Tuple[int, int]] = None  # (series id, version) of a newer version
-    newer_page: str = ""  # a series from the list's archive: the newer version's page there
+    newer: Optional[Summary] = None  # a newer version
+    short: str = ""  # how its source names the series in passing ("series 500889", its page)
     published: List[str] = field(default_factory=list)  # remote-tracking branches that have its commits
     done: bool = False  # the branch was moved
 
 
-def find(repo: "Repo", name: Optional[str], server: Optional[str] = None) -> record.Branch:
+def find(repo: Repo, name: Optional[str], server: Optional[str] = None) -> record.Branch:
     """The recorded branch ``name`` (the current one when None); with ``server``, one
     applied from that server."""
     if name is None:
@@ -55,21 +54,20 @@ def find(repo: "Repo", name: Optional[str], server: Optional[str] = None) -> rec
             f"pwapply did not make branch {name}",
             "pwapply status lists the branches it made; pwapply update BRANCH names one",
         )
-    if server is not None and made.server.rstrip("/") != server.rstrip("/"):
+    if server is not None and made.where.rstrip("/") != server.rstrip("/"):
         raise InputError(
-            f"branch {name} was applied from {made.server}, not from {server}",
+            f"branch {name} was applied from {made.where}, not from {server}",
             "drop --server, or name a branch applied from that server (pwapply status --server URL)",
         )
     return made
 
 
-def plan(repo: "Repo", client: "Union[PatchworkClient, ArchiveClient]", made: record.Branch) -> Update:
+def plan(repo: Repo, sources: Sources, made: record.Branch) -> Update:
     """What an update of ``made`` would add (and whether a newer version exists), asked
-    of its Patchwork server, or of the list's archive for a branch made from there."""
-    from ..steps import step
-
+    of the source it was applied from."""
     step("ask the server")  # first: git is read while it answers
-    asking = threads.in_thread(lambda: _facts(client, made), "update")
+    source = sources.for_key(made.key)
+    asking = threads.in_thread(lambda: source.facts([made.series], Want(newer=True, states=False, tags=True)), "update")
     tip = gitrepo.branch_tip(repo, made.name)
     if tip is None:
         raise InputError(f"branch {made.name} no longer exists", "pwapply status --all shows it as deleted")
@@ -84,14 +82,14 @@ def plan(repo: "Repo", client: "Union[PatchworkClient, ArchiveClient]", made: re
             f"branch {made.name} has a merge among its commits ({merges[0][:12]}): its messages are not rewritten",
             "update the branch by hand, or apply the series again on a new branch",
         )
-    up = Update(made.name, made.series[-1] if made.series else 0, made.version, old_tip=tip)
+    up = Update(made.name, made.key, made.label, made.version, old_tip=tip)
     commits = gitrepo.commits_for_check(repo, [f"{made.base}..{tip}"])
-    facts = process.result(asking, what="review tags")
-    root = facts.get(made.archive.root if made.archive is not None else made.series[-1])
-    if root is not None and root.newer is not None:
-        up.newer = (root.newer.id, root.newer.version)
-        up.newer_page = "" if root.newer.id else root.newer.web_url
-    tags: Dict[str, List["Trailer"]] = {m: t for f in facts.values() for m, t in f.tags.items()}
+    facts: Dict[Key, Facts] = process.result(asking, what="review tags")
+    root = facts.get(made.key)
+    if root is not None:
+        up.short = root.series.short
+        up.newer = root.newer
+    tags: Dict[str, List[Trailer]] = {m: t for f in facts.values() for m, t in f.tags.items()}
     for commit in commits:
         up.commits.append(commit.id)
         for _, msgid in links(commit.message):
@@ -103,27 +101,11 @@ def plan(repo: "Repo", client: "Union[PatchworkClient, ArchiveClient]", made: re
     return up
 
 
-def _facts(client: "Union[PatchworkClient, ArchiveClient]", made: record.Branch) -> "Dict[Any, SeriesFacts]":
-    if made.archive is not None:
-        from ..archive.client import ArchiveClient
-        from ..archive.facts import gather as from_archive
-
-        assert isinstance(client, ArchiveClient)
-        return dict(from_archive(client, [(made.archive, made.version)]))
-    from ..facts import Want, gather
-    from ..patchwork.client import PatchworkClient
-
-    assert isinstance(client, PatchworkClient)
-    return dict(gather(client, made.series, Want(newer=True, states=False, tags=True)))
-
-
 def apply(
-    repo: "Repo", made: record.Branch, up: Update, sign: Optional[str], say: Callable[[str], None] = lambda _: None
+    repo: Repo, made: record.Branch, up: Update, sign: Optional[str], say: Callable[[str], None] = lambda _: None
 ) -> None:
     """Rewrite the messages and move the branch (the commit point), under the
     repository's lock (another run waited for, ``say`` told)."""
-    from .. import trailers
-
     by_commit = {c: tags for c, _, tags in up.added}
 
     def edit(i: int, message: str) -> str:  # the i-th commit of base..old_tip, as plan() listed them

@@ -11,12 +11,18 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, List, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, List, Mapping, Optional
 
+from .. import record
 from ..git.repo import Commit, Repo, commits_for_check, has_upstream, open_repo
 from ..git.run import Logger
+from ..ui import UI
 from .gather import Context, run
-from .rules import Report, severities
+from .rules import Report, links, severities
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..sources.policy import Sources
 
 ZERO = re.compile(r"^0+$")
 
@@ -47,17 +53,20 @@ class Checked:
 
 def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logger] = None) -> Checked:
     """Check the commits; what was found, and whether it should stop the push."""
-    from ..config import Settings
-
     repo = open_repo(log=log)
     opts = from_pre_commit(opts, os.environ)
     rev_args = revs_to_check(repo, opts.revs, opts.pre_push and not opts.revs, read_stdin)
     commits = commits_for_check(repo, rev_args, given=bool(opts.revs) and not opts.pre_push) if rev_args else []
-    loaded: List[Settings] = []  # filled only when a commit calls for the configuration
+    loaded: "List[Settings]" = []  # filled only when a commit calls for the configuration
+
+    opened: "List[Sources]" = []
 
     def load_context() -> Context:
+        # The start-up budget: the pre-push hook's run loads the configuration and the
+        # sources only when a commit carries a trailer of ours (tests/test_architecture.py).
         from ..config import load
-        from ..patchwork.client import Connection
+        from ..sources.connection import Connection
+        from ..sources.policy import Sources
 
         settings = load(repo.git, repo.top, flags={"server": opts.server, "project": opts.project}, env=os.environ)
         loaded.append(settings)
@@ -68,11 +77,17 @@ def check(opts: CheckOptions, read_stdin: Callable[[], str], log: Optional[Logge
             token=settings.token,
             token_server=settings.server,
         )
-        return Context(severities(settings.gitconfig), settings.server, settings.project, conn)
+        sources = Sources(conn, server=settings.server, project=settings.project, archive=None, ui=UI())
+        opened.append(sources)
+        return Context(severities(settings.gitconfig), settings.server, sources)
 
-    report = run(
-        commits, common_dir=repo.common_dir, load_context=load_context, offline=opts.offline, timeout=opts.timeout
-    )
+    try:
+        report = run(
+            commits, common_dir=repo.common_dir, load_context=load_context, offline=opts.offline, timeout=opts.timeout
+        )
+    finally:
+        for s in opened:
+            s.close()
     strict = opts.strict
     if strict is None:
         strict = loaded[0].flag("pwapply.check.strict") if loaded else False
@@ -101,9 +116,6 @@ def from_pre_commit(opts: CheckOptions, environ: Mapping[str, str]) -> CheckOpti
 def _to_accept(repo: Repo, commits: List[Commit], server: Optional[str]) -> None:
     """Note the commits being pushed whose patches are to be marked accepted once the push
     is seen on the remote (pwapply hooks install --accept: reference-transaction)."""
-    from .. import record
-    from .rules import links
-
     if not server:
         return
     known = record.load(repo.common_dir)
@@ -111,7 +123,7 @@ def _to_accept(repo: Repo, commits: List[Commit], server: Optional[str]) -> None
     for c in commits:
         for host, msgid in links(c.message):
             applied = known.lookup(msgid)
-            target = host or (applied.server if applied else None) or server
+            target = host or (applied.key.where if applied else None) or server
             if target.rstrip("/") == server.rstrip("/"):
                 wanted.append(record.Pending(c.id, msgid, server))
                 break

@@ -1,24 +1,29 @@
-"""`pwapply check` against the servers: group the commits by series (recorded at apply
+"""`pwapply check` against the sources: group the commits by series (recorded at apply
 time, or looked up once per series), ask each series' facts once, judge each commit by
 the rules (rules.py).  Requests grow with the number of series, not of commits; a range
 with no trailer of ours makes no request at all, and loads no configuration.  The whole
-check is bounded by --timeout: a server that does not answer in time is reported, not
+check is bounded by --timeout: a source that does not answer in time is reported, not
 waited for.
+
+Whose series a commit is: the record's, else the Patchwork server its Link names (or the
+configured one); a Message-ID Patchwork does not know is looked up in the archive its
+Link names, if it names one.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from .. import process, record, threads
-from ..errors import NotFoundError
+from ..sources.keys import Key, Known, Want
 from .rules import Commit, Finding, Report, archived_links, judge, links, lost_trailers, per_series
 
 if TYPE_CHECKING:
-    from ..archive.client import ArchiveClient
-    from ..patchwork.client import Connection, PatchworkClient
-    from ..patchwork.models import SeriesFacts
+    from ..sources.policy import Sources  # made by the caller, with the configuration
+
+Item = Tuple[Commit, str, Optional[Known]]  # a commit, the Message-ID it names, its series when recorded
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,7 @@ class Context:
 
     severities: Mapping[str, str]  # check name -> error | warn | off
     server: Optional[str]
-    project: Optional[str]
-    conn: "Connection"
+    sources: "Sources"
 
 
 def run(
@@ -65,63 +69,55 @@ def run(
             )
     if offline or not wanted or all(sev[k] == "off" for k in ("superseded", "state", "tags", "checks")):
         return report
-    default_server, project = ctx.server, ctx.project
-    by_server: Dict[str, List[Tuple[Commit, str]]] = {}
-    archives: Set[str] = set()  # the keys of by_server that are list archives
+    groups: Dict[Tuple[str, str], List[Item]] = {}
     serverless: Set[str] = set()
     for c, server, msgid in wanted:
         applied = data.lookup(msgid)
-        if applied is not None and applied.archive is not None:  # applied from the list's archive
-            archives.add(applied.server.rstrip("/"))
-            by_server.setdefault(applied.server.rstrip("/"), []).append((c, msgid))
+        if applied is not None:
+            groups.setdefault(applied.key.source, []).append((c, msgid, applied.series))
             continue
-        target = server or (applied.server if applied else None) or default_server
+        target = server or ctx.server
         if target:
-            by_server.setdefault(target.rstrip("/"), []).append((c, msgid))
+            groups.setdefault(ctx.sources.named_by_link(target), []).append((c, msgid, None))
         else:
             serverless.add(c.id)
     report.no_server = len(serverless)
-    results: Dict[str, Union[List[Finding], Exception]] = {}
+    results: Dict[Tuple[str, str], Union[List[Finding], Exception]] = {}
     in_archive: Dict[str, str] = {m: a for c, _, _ in wanted for m, a in archived_links(c.message).items()}
-    missed: List[Tuple[Commit, str]] = []  # Message-IDs Patchwork does not know
-    rerouted: Dict[str, List[Tuple[Commit, str]]] = {}  # ... looked up in the archive their Link names
+    missed: List[Item] = []  # Message-IDs their source does not know
+    rerouted: Dict[Tuple[str, str], List[Item]] = {}  # ... looked up in the archive their Link names
 
     def work() -> None:
-        for server, items in by_server.items():
+        for source, items in groups.items():
             try:
-                if server in archives:
-                    results[server] = _ask_archive(ctx.conn.archive(server), items, data, sev)
-                else:
-                    results[server] = _ask(ctx.conn.client(server), server, items, data, project, sev, missed)
+                results[source] = _ask(ctx, source, items, sev, missed)
             except Exception as exc:  # noqa: BLE001 - any failure means: could not check
-                results[server] = exc
-        for c, msgid in missed:
+                results[source] = exc
+        for c, msgid, _ in missed:
             if msgid in in_archive:
-                rerouted.setdefault(in_archive[msgid].rstrip("/"), []).append((c, msgid))
-        for archive, items in rerouted.items():
+                rerouted.setdefault(ctx.sources.archive_of(in_archive[msgid]), []).append((c, msgid, None))
+        for source, items in rerouted.items():
             try:
-                results[archive] = _ask_archive(ctx.conn.archive(archive), items, data, sev)
+                results[source] = _ask(ctx, source, items, sev, None)
             except Exception as exc:  # noqa: BLE001 - any failure means: could not check
-                results[archive] = exc
-
-    from concurrent.futures import TimeoutError as FutureTimeout
+                results[source] = exc
 
     try:
         process.result(threads.in_thread(work, "pwapply-check"), timeout, what="check")
     except FutureTimeout:
-        pass  # the servers that did not answer are told below
-    elsewhere = {c.id for c, m in missed if m in in_archive}
-    unknown = sorted({m for _, m in missed if m not in in_archive})
+        pass  # the sources that did not answer are told below
+    elsewhere = {c.id for c, m, _ in missed if m in in_archive}
+    unknown = sorted({m for _, m, _ in missed if m not in in_archive})
     if unknown:  # neither Patchwork nor an archive named by its Link knows it: said, not judged
         report.unreachable.append(
             f"{len(unknown)} Message-ID(s) no server knows (<{unknown[0]}>"
             + (f" and {len(unknown) - 1} more" if len(unknown) > 1 else "")
             + "): not checked"
         )
-    for server, items in [*by_server.items(), *rerouted.items()]:
-        host = server.split("://", 1)[-1]
-        outcome = results.get(server)
-        many = len({c.id for c, _ in items} - (set() if server in rerouted else elsewhere))
+    for source, items in [*groups.items(), *rerouted.items()]:
+        host = source[1].split("://", 1)[-1]
+        outcome = results.get(source)
+        many = len({c.id for c, _, _ in items} - (set() if source in rerouted else elsewhere))
         counted = f"{many} commit{'s' if many != 1 else ''}"
         if outcome is None:
             report.unreachable.append(f"{host} (no answer within {timeout:g} s): {counted}")
@@ -134,79 +130,36 @@ def run(
     return report
 
 
-def _ask_archive(
-    client: "ArchiveClient", items: Sequence[Tuple[Commit, str]], data: record.Record, sev: Mapping[str, str]
-) -> List[Finding]:
-    """The commits applied from the list's archive, judged by what their threads say
-    now (and the later versions their senders posted)."""
-    from ..archive.facts import gather
-    from ..record import ArchiveSeries
-
-    newer = sev["superseded"] != "off"
-    with client:
-        # Recorded at apply: each series' thread and its sender's later posts, all at once.
-        recorded = {m: a for _, m in items for a in [data.lookup(m)] if a is not None and a.archive is not None}
-        series = {a.archive.root: (a.archive, a.version) for a in recorded.values() if a.archive is not None}
-        facts = gather(client, list(series.values()), newer)
-        by_msgid: Dict[str, "SeriesFacts"] = {
-            m: facts[a.archive.root] for m, a in recorded.items() if a.archive is not None and a.archive.root in facts
-        }
-        # Else (a Link to the archive, the series unknown to Patchwork): the thread of the
-        # commit's patch, once for all the patches of its series.
-        for _, msgid in items:
-            if msgid in by_msgid or msgid in recorded:
-                continue
-            got = gather(client, [(ArchiveSeries(msgid, "", ""), 0)], newer).get(msgid)
-            if got is not None:
-                by_msgid.update({m: got for m in got.tags})
-                by_msgid[msgid] = got
-        out: List[Finding] = []
-        for commit, msgid in items:
-            if msgid in by_msgid:
-                out.extend(judge(commit, msgid, by_msgid[msgid], sev, client.host))
-        return out
-
-
 def _ask(
-    client: "PatchworkClient",
-    server: str,
-    items: Sequence[Tuple[Commit, str]],
-    data: record.Record,
-    project: Optional[str],
+    ctx: Context,
+    where: Tuple[str, str],
+    items: Sequence[Item],
     sev: Mapping[str, str],
-    missed: Optional[List[Tuple[Commit, str]]] = None,
+    missed: Optional[List[Item]],
 ) -> List[Finding]:
-    """Group the commits by series (recorded, or looked up once per series) and judge.
-    A Message-ID the server does not know goes to ``missed`` (when given)."""
-    from ..facts import Want, gather
-
-    host = server.split("://", 1)[-1]
+    """The commits of one source, judged by what it says of their series: those
+    recorded, and those it finds by their Message-IDs (once a series).  A Message-ID it
+    does not know goes to ``missed`` (when given, else it is left unjudged)."""
+    source = ctx.sources.of(*where)
+    host = where[1].split("://", 1)[-1]
     want = Want(newer=sev["superseded"] != "off", tags=sev["tags"] != "off" or sev["nacked"] != "off")
-    with client:
-        series_of: Dict[str, int] = {}
-        for _, msgid in items:
-            applied = data.lookup(msgid)
-            if applied is not None and applied.server.rstrip("/") == server:
-                series_of[msgid] = applied.series_id
-        facts: Dict[int, SeriesFacts] = {}
-        for msgid in [m for _, m in items if m not in series_of]:
-            if msgid in series_of:
-                continue  # learnt from an earlier lookup's patch list
-            try:
-                sid, _ = client.series_of_msgid(msgid, project, cover_first=False)
-            except NotFoundError:
-                if missed is None:
-                    raise
-                missed.extend((c, m) for c, m in items if m == msgid)
+    found = source.locate([m for _, m, k in items if k is None])
+    series: Dict[Key, Known] = {}
+    of: Dict[str, Key] = {}
+    for c, msgid, known in items:
+        if known is None:
+            key = found.get(msgid)
+            if key is None:
+                if missed is not None:
+                    missed.append((c, msgid, None))
                 continue
-            facts.update(gather(client, [sid], want))
-            for other in facts[sid].patches:
-                series_of.setdefault(other, sid)
-            series_of.setdefault(msgid, sid)
-        facts.update(gather(client, sorted(set(series_of.values()) - set(facts)), want))
-        out: List[Finding] = []
-        for commit, msgid in items:
-            known = series_of.get(msgid)
-            if known is not None:
-                out.extend(judge(commit, msgid, facts[known], sev, host))
-        return out
+            known = series.get(key) or Known(key, 0)
+        series.setdefault(known.key, known)
+        of[msgid] = known.key
+    facts = source.facts(list(series.values()), want)
+    out: List[Finding] = []
+    for commit, msgid, _ in items:
+        key = of.get(msgid)
+        if key is not None and key in facts:
+            out.extend(judge(commit, msgid, facts[key], sev, host))
+    return out

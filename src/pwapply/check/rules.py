@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from .. import trailers
+from ..errors import PwapplyError
 from ..resolve import MSGID, resolve
 
 if TYPE_CHECKING:
-    from ..patchwork.models import SeriesFacts
+    from ..sources.model import Facts  # the model, beyond the keys, is loaded where facts are asked
 
 
 class Commit(Protocol):
@@ -112,7 +113,7 @@ def links(message: str) -> List[Tuple[Optional[str], str]]:
         value = t.value.strip()
         try:
             ref = resolve(value)
-        except Exception:  # not a form we know: not ours
+        except (PwapplyError, ValueError):  # not a form we know: not ours
             continue
         if ref.kind == MSGID and (ref.value not in [m for _, m in out]):
             out.append((ref.server, ref.value))
@@ -128,7 +129,7 @@ def archived_links(message: str) -> Dict[str, str]:
             continue
         try:
             ref = resolve(t.value.strip())
-        except Exception:  # not a form we know: not ours
+        except (PwapplyError, ValueError):  # not a form we know: not ours
             continue
         if ref.kind == MSGID and ref.archive:
             out.setdefault(ref.value, ref.archive)
@@ -160,20 +161,19 @@ def lost_trailers(
     return found
 
 
-def judge(commit: Commit, msgid: str, facts: "SeriesFacts", sev: Mapping[str, str], host: str) -> List[Finding]:
+def judge(commit: Commit, msgid: str, facts: "Facts", sev: Mapping[str, str], host: str) -> List[Finding]:
     out: List[Finding] = []
     s = facts.series
     if facts.newer is not None and sev["superseded"] != "off":
         n = facts.newer
-        where = f"series {n.id}" if n.id else n.web_url  # a series of the list's archive: its page
         out.append(
             Finding(
                 sev["superseded"],
                 commit.id,
                 commit.subject,
-                f"superseded by v{n.version} ({where})",
-                f"apply the new version: pwapply {n.id or n.web_url}",
-                series=f"series {s.id} v{s.version}" if s.id else f"{s.name} v{s.version}",
+                f"superseded by v{n.version} ({n.short})",
+                f"apply the new version: pwapply {n.ref}",
+                series=s.label,
             )
         )
     state = facts.patches.get(msgid)
@@ -185,7 +185,7 @@ def judge(commit: Commit, msgid: str, facts: "SeriesFacts", sev: Mapping[str, st
                     commit.id,
                     commit.subject,
                     f"is '{state.state}' on {host}",
-                    "drop it from the push, or ask why: " + (state.web_url or f"series {s.id}"),
+                    "drop it from the push, or ask why: " + (state.page or s.short),
                 )
             )
         elif state.state in DOUBTFUL_STATES:
@@ -201,7 +201,7 @@ def judge(commit: Commit, msgid: str, facts: "SeriesFacts", sev: Mapping[str, st
                 commit.id,
                 commit.subject,
                 f"CI checks failed on {host}",
-                "look at them before pushing: " + (state.web_url or f"series {s.id}"),
+                "look at them before pushing: " + (state.page or s.short),
             )
         )
     nacks = facts.nacks.get(msgid, [])

@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from ..config import load, with_credential
+from ..errors import PwapplyError
+from ..git.repo import open_repo, set_config
+from ..git.run import Git
 from . import boundary, options, render
 from .console import Console
 
@@ -45,8 +49,7 @@ def _hooks(install: bool, accept: bool) -> None:
     console = Console(quiet=False, verbose=False)
 
     def body(guard: Any) -> int:
-        from .. import hooks
-        from ..git.repo import open_repo, set_config
+        from .. import hooks  # importlib.resources: 15 ms, for hooks alone
 
         repo = open_repo()
         names = [hooks.PRE_PUSH, hooks.ACCEPT] if accept else [hooks.PRE_PUSH]
@@ -72,11 +75,6 @@ def config_cmd(
     console = Console(quiet=False, verbose=False)
 
     def body(guard: Any) -> int:
-        from ..config import load, with_credential
-        from ..errors import PwapplyError
-        from ..git.repo import open_repo
-        from ..git.run import Git
-
         try:
             repo: "Optional[Repo]" = open_repo()
         except PwapplyError:

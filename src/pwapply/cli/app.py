@@ -2,12 +2,14 @@
 the library under the boundary, render the result.  No logic here.
 
 ``pwapply SERIES`` is ``pwapply apply SERIES``: a first argument that is not a command
-name is taken as the series.  httpx and the pipeline modules are imported only by the
-commands that use them, so ``--help`` and ``--version`` start fast.
+name is taken as the series.  Each command's body imports its library where it runs, so
+that ``--help`` loads none of them (the start-up budget, tests/test_architecture.py);
+``--version`` and the everyday apply do without Typer (main.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import Any, List, Optional, Tuple
@@ -17,8 +19,8 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import InputError, require_timeout
-from . import admin, apply, boundary, completion, context, life, options, render
-from .apply_line import ApplyArgs
+from . import admin, boundary, completion, context, life, options, render
+from .apply_line import STRAY_HINT, ApplyArgs
 from .console import Console
 
 EPILOG = (
@@ -51,8 +53,6 @@ class DefaultToApply(TyperGroup):
 def _typo(word: str, names: List[str]) -> Optional[str]:
     """The command ``word`` is a typo of: a plain word (no digit, @, / or .: those are
     series ids, Message-IDs, URLs and files), close to one name, naming no file here."""
-    import difflib
-
     if not re.fullmatch(r"[a-z][a-z-]{1,20}", word) or os.path.exists(word):
         return None
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
@@ -106,7 +106,7 @@ def _passthrough(ctx: typer.Context) -> List[str]:
     """What came after --; anything else left over is a mistake."""
     stray, passthrough = _extra(ctx)
     if stray:
-        raise InputError(f"unexpected argument(s): {' '.join(stray)}", apply.STRAY_HINT)
+        raise InputError(f"unexpected argument(s): {' '.join(stray)}", STRAY_HINT)
     return list(passthrough)
 
 
@@ -129,7 +129,7 @@ def apply_cmd(
     ),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
-    archive: Optional[str] = options.ARCHIVE,
+    archive: Optional[str] = options.ARCHIVE_URL,
     base: Optional[str] = typer.Option(
         None, "--base", metavar="REF", help="Commit to apply on, e.g. --base origin/master (default: HEAD)."
     ),
@@ -222,6 +222,8 @@ def apply_cmd(
         passthrough=passthrough,
         stray=stray,
     )
+    from . import apply  # the pipeline: --help loads none of it
+
     raise typer.Exit(apply.run(args))
 
 
@@ -233,7 +235,7 @@ def versions_cmd(
     series: str = typer.Argument(..., metavar="SERIES", help="Any form pwapply apply takes (not an mbox)."),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
-    archive: Optional[str] = options.ARCHIVE,
+    archive: Optional[str] = options.ARCHIVE_URL,
     timeout: float = options.TIMEOUT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     as_json: bool = typer.Option(False, "--json", help="Print the versions as a JSON list on stdout."),
@@ -251,8 +253,8 @@ def versions_cmd(
         ref, _, settings = context.where(console, series, flags, repo_needed=False)
         need_server(ref)
         conn = context.connection(console, settings, timeout, ca_bundle)
-        ui = context.ui(console)
-        listing = list_versions(ref, settings.server, settings.project, conn, ui, settings.archive)
+        with context.sources(settings, conn, context.ui(console)) as sources:
+            listing = list_versions(ref, sources)
         render.versions(listing, as_json)
         return 0
 
@@ -296,7 +298,7 @@ def diff_cmd(
     ),
     server: Optional[str] = options.SERVER,
     project: Optional[str] = options.PROJECT,
-    archive: Optional[str] = options.ARCHIVE,
+    archive: Optional[str] = options.ARCHIVE_URL,
     timeout: float = options.TIMEOUT,
     ca_bundle: Optional[str] = options.CA_BUNDLE,
     verbose: bool = options.VERBOSE,
@@ -331,7 +333,8 @@ def diff_cmd(
             no_deps=no_deps,
         )
         conn = context.connection(console, settings, timeout, ca_bundle)
-        code = diff(ref, Plan.make(settings, Options()), repo, opts, conn, ui)
+        with context.sources(settings, conn, ui) as sources:
+            code = diff(ref, Plan.make(settings, Options()), repo, opts, sources, ui)
         return 0 if code == 0 else 5
 
     raise typer.Exit(boundary.run(console, body, "nothing was left behind"))
@@ -380,8 +383,7 @@ def check_cmd(
     Exit 1 when the push should not go on. Severity of each check:
     git config pwapply.check.<superseded|state|nacked|tags|checks|trailer> error|warn|off
     """
-    from ..check.command import CheckOptions
-    from .check import check
+    from .check import CheckOptions, check
 
     opts = CheckOptions(
         revs=[] if pre_push else list(revs or []),

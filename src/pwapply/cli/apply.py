@@ -7,13 +7,15 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..apply import pipeline
+from ..apply.options import Options
 from ..errors import InputError, require_timeout
+from ..sources.connection import Preload
 from . import boundary, context, render
-from .apply_line import ApplyArgs
+from .apply_line import STRAY_HINT, ApplyArgs
 from .console import Console
 
 NOTHING_CHANGED = "nothing was changed in your repository"
-STRAY_HINT = "give one SERIES; options for git go after --, e.g. pwapply 500889 -- --reject"
 
 
 def run(args: ApplyArgs) -> int:
@@ -21,10 +23,6 @@ def run(args: ApplyArgs) -> int:
     console = Console(quiet=args.quiet, verbose=args.verbose)
 
     def body(guard: Any) -> int:
-        from ..apply import pipeline
-        from ..apply.options import Options
-        from ..patchwork.client import Preload
-
         if args.stray:
             raise InputError(f"unexpected argument(s): {' '.join(args.stray)}", STRAY_HINT)
         require_timeout(args.timeout)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 COMPLETE_VAR = "_PWAPPLY_COMPLETE"  # set when the shell asks for completions (Typer's)
+STRAY_HINT = "give one SERIES; options for git go after --, e.g. pwapply 500889 -- --reject"
 
 
 class ApplyArgs:

@@ -8,6 +8,7 @@ runs pwapply with _PWAPPLY_COMPLETE set to ask for completions.
 
 from __future__ import annotations
 
+import importlib
 from typing import Callable, List, Mapping, Optional
 
 from ..errors import InputError
@@ -52,8 +53,6 @@ def run(args: List[str], echo: Callable[[str], None]) -> int:
 
 
 def _current_shell() -> Optional[str]:
-    import importlib
-
     try:
         shellingham = importlib.import_module("shellingham")  # Typer's dependency, untyped
         name, _ = shellingham.detect_shell()

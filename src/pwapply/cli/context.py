@@ -6,14 +6,17 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
 
+from ..config import Settings, load
+from ..errors import PwapplyError
+from ..git.repo import Repo, open_repo
+from ..git.run import Git
+from ..resolve import SeriesRef, resolve
+from ..ui import UI
 from .console import Console
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..git.repo import Repo
-    from ..patchwork.client import Connection, Preload
-    from ..resolve import SeriesRef
-    from ..ui import UI
+    from ..sources.connection import Connection, Preload
+    from ..sources.policy import Sources
 
 
 def where(
@@ -23,21 +26,15 @@ def where(
     *,
     repo_needed: bool,
     preload: "Optional[Preload]" = None,
-) -> Tuple["SeriesRef", "Optional[Repo]", "Settings"]:
+) -> Tuple[SeriesRef, Optional[Repo], Settings]:
     """What the user named, the repository we are in (None outside one, when that is
     allowed) and the settings, read once."""
-    from ..config import load
-    from ..errors import PwapplyError
-    from ..git.repo import open_repo
-    from ..git.run import Git
-    from ..resolve import resolve
-
     log = console.debug if console.verbose else None
     ref = resolve(series, is_file=os.path.isfile)
     if preload is not None and not ref.offline:
         preload.start()  # httpx loads while git checks the repository
     try:
-        repo: "Optional[Repo]" = open_repo(log=log)
+        repo: Optional[Repo] = open_repo(log=log)
     except PwapplyError:
         if repo_needed:
             raise
@@ -56,9 +53,9 @@ def where(
 
 
 def connection(
-    console: Console, settings: "Settings", timeout: float, ca_bundle: Optional[str], **kw: Any
+    console: Console, settings: Settings, timeout: float, ca_bundle: Optional[str], **kw: Any
 ) -> "Connection":
-    from ..patchwork.client import Connection
+    from ..sources.connection import Connection  # --help makes no client: the start-up budget
 
     return Connection(
         timeout=timeout,
@@ -70,8 +67,19 @@ def connection(
     )
 
 
-def ui(console: Console) -> "UI":
+def ui(console: Console) -> UI:
     """The callbacks the library reports progress through, onto ``console``."""
-    from ..ui import UI
-
     return UI(progress=console.progress, info=console.info, debug=console.debug if console.verbose else None)
+
+
+def sources(settings: Settings, conn: "Connection", ui: UI, *, archive: bool = True) -> "Sources":
+    """The sources the settings name (the archive left out with ``archive`` False)."""
+    from ..sources.policy import Sources  # --help asks no source: the start-up budget
+
+    return Sources(
+        conn,
+        server=settings.server,
+        project=settings.project,
+        archive=settings.archive if archive else None,
+        ui=ui,
+    )

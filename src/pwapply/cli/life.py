@@ -4,30 +4,31 @@ Thin, as app.py's: parse, run the library under the boundary, render."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, List, Optional, Union
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 import typer
 
+from ..config import Settings, load, require_server, with_credential
 from ..errors import require_timeout
+from ..git.repo import Repo, open_repo
 from . import boundary, context, options, render
 from .console import Console
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..git.repo import Repo
+    from ..record import Branch
+    from ..sources.connection import Connection
+    from ..sources.model import Summary
 
 
 def _repo_and_settings(
     console: Console, server: Optional[str] = None, project: Optional[str] = None
-) -> "tuple[Repo, Settings]":
-    from ..config import load
-    from ..git.repo import open_repo
-
+) -> Tuple[Repo, Settings]:
     repo = open_repo(log=console.debug if console.verbose else None)
     return repo, load(repo.git, repo.top, flags={"server": server, "project": project}, env=os.environ)
 
 
-def _server(settings: "Settings", given: Optional[str]) -> Optional[str]:
+def _server(settings: Settings, given: Optional[str]) -> Optional[str]:
     """The server --server named, as the settings read it (normalized); None without it."""
     return settings.server if given else None
 
@@ -56,15 +57,10 @@ def status_cmd(
         require_timeout(timeout)
         repo, settings = _repo_and_settings(console, server, project)
         conn = context.connection(console, settings, timeout, ca_bundle)
-        rows, warnings = status(
-            repo,
-            conn.client,
-            every=every,
-            offline=offline,
-            timeout=timeout,
-            server=_server(settings, server),
-            archive_for=conn.archive,
-        )
+        with context.sources(settings, conn, context.ui(console)) as sources:
+            rows, warnings = status(
+                repo, sources, every=every, offline=offline, timeout=timeout, server=_server(settings, server)
+            )
         render.statuses(console, rows, as_json)
         for warning in warnings:
             console.warn(warning)
@@ -99,13 +95,12 @@ def update_cmd(
         repo, settings = _repo_and_settings(console, server, project)
         made = updating.find(repo, branch, _server(settings, server))
         conn = context.connection(console, settings, timeout, ca_bundle)
-        with conn.archive(made.server) if made.archive is not None else conn.client(made.server) as client:
-            up = updating.plan(repo, client, made)
+        with context.sources(settings, conn, context.ui(console)) as sources:
+            up = updating.plan(repo, sources, made)
         if to_latest and up.newer is not None:
-            return _to_latest(console, repo, settings, conn, made, up.newer[0] or up.newer_page, as_json)
+            return _to_latest(console, repo, settings, conn, made, up.newer, as_json)
         if to_latest:
-            which = f"series {made.series[-1]}" if made.series else "the series, in the archive"
-            console.info(f"{made.name} is already the latest version (v{made.version} of {which})")
+            console.info(f"{made.name} is already the latest version (v{made.version} of {up.short or made.label})")
         if up.added and not dry_run:
             updating.apply(repo, made, up, signing_key(settings.flag("commit.gpgsign"), ()), console.info)
         render.updated(console, up, dry_run, as_json, late=guard.late)
@@ -115,7 +110,13 @@ def update_cmd(
 
 
 def _to_latest(
-    console: Console, repo: "Repo", settings: Any, conn: Any, made: Any, newest: "Union[int, str]", as_json: bool
+    console: Console,
+    repo: Repo,
+    settings: Settings,
+    conn: "Connection",
+    made: "Branch",
+    newest: "Summary",
+    as_json: bool,
 ) -> int:
     """--to-latest: the newest version applied as its own branch (a normal apply, on the
     commit the old branch was made on), and the range-diff summary of the old branch
@@ -123,11 +124,12 @@ def _to_latest(
     from ..apply import pipeline
     from ..apply.options import Options
     from ..diff import summary
-    from ..resolve import SERIES, SeriesRef, resolve
+    from ..resolve import resolve
 
     ui = context.ui(console)
-    # A Patchwork series by its id; one of the list's archive by its page there.
-    ref = SeriesRef(SERIES, str(newest), server=made.server) if isinstance(newest, int) else resolve(newest)
+    ref = resolve(newest.ref)
+    if ref.server is None and ref.archive is None:  # a bare series id: on the server it came from
+        ref = replace(ref, server=newest.key.where)
     result = pipeline.run(ref, settings, repo, Options(base=made.base), conn, ui)
     render.applied(console, result, as_json)
     if not result.commits:
@@ -163,7 +165,6 @@ def accept_cmd(
 
     def body(guard: Any) -> int:
         from ..branches import accept as accepting
-        from ..config import require_server, with_credential
 
         require_timeout(timeout)
         repo, settings = _repo_and_settings(console, server, project)

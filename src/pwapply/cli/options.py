@@ -14,7 +14,7 @@ SERVER = typer.Option(
 PROJECT = typer.Option(
     None, "--project", metavar="NAME", help="Patchwork project for Message-ID lookups, e.g. --project qemu-devel."
 )
-ARCHIVE = typer.Option(
+ARCHIVE_URL = typer.Option(
     None,
     "--archive",
     metavar="URL",

@@ -3,8 +3,10 @@ for programs (--json).  Typer-free: the pre-push hook's fast path renders with i
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
+from ..sources.keys import PATCHWORK, Key
 from .console import Console
 
 if TYPE_CHECKING:
@@ -14,7 +16,8 @@ if TYPE_CHECKING:
     from ..branches.status import BranchStatus
     from ..branches.update import Update
     from ..check.command import Checked
-    from ..versions import Listing
+    from ..sources.model import Summary
+    from ..sources.policy import Versions
 
 
 def applied(console: Console, result: "Result", as_json: bool) -> None:
@@ -25,7 +28,8 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
                 "branch": result.branch,
                 "base": result.base,
                 "tip": result.tip,
-                "series": result.series_id,
+                "series": _series_id(result.key),
+                "source": result.key.json() if result.key is not None else None,
                 "version": result.version,
                 "name": result.name,
                 "commits": [{"id": c[0], "subject": c[1]} for c in result.commits],
@@ -47,7 +51,8 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
                 ],
                 "chain": [
                     {
-                        "series": c.series_id,
+                        "series": _series_id(c.key),
+                        "source": c.key.json(),
                         "version": c.version,
                         "name": c.name,
                         "patches": c.patches,
@@ -58,9 +63,7 @@ def applied(console: Console, result: "Result", as_json: bool) -> None:
                 ],
             }
         )
-    what = f"series {result.series_id} v{result.version}" if result.series_id else "the mbox"
-    if not result.series_id and result.archive:
-        what = f"v{result.version} from {result.archive}"
+    what = result.label
     if n == 0 and result.branch is None and not result.old_tip:
         console.info(f"Nothing to apply: the base already has every patch of {what}; no branch was made")
         for note in result.notes:
@@ -107,24 +110,24 @@ def patch_checks(console: Console, checked: Sequence["PatchChecked"]) -> None:
             console.warn(f"the per-patch check of [{c.number}/{c.total}] {c.subject}: {c.why}")
 
 
-def versions(listing: "Listing", as_json: bool) -> None:
-    from ..versions import summarize_states
-
+def versions(listing: "Versions", as_json: bool) -> None:
     rows: List[Dict[str, Any]] = []
     c = listing.current
     for s in listing.versions:
+        received = s.total if s.received is None else s.received
         rows.append(
             {
-                "id": s.id or None,
+                "id": _series_id(s.key),
+                "source": s.key.json(),
                 "version": s.version,
                 "date": s.date,
                 "name": s.name,
                 "total": s.total,
-                "received_total": s.received_total,
-                "received_all": s.received_all,
-                "states": list(listing.states.get(s.id, ())),
-                "current": (s.id, s.version, s.web_url) == (c.id, c.version, c.web_url),
-                "web_url": s.web_url,
+                "received_total": received,
+                "received_all": received >= s.total,
+                "states": list(listing.states.get(s.key, ())),
+                "current": s.key == c.key,
+                "web_url": s.page,
             }
         )
     if as_json:
@@ -138,6 +141,13 @@ def versions(listing: "Listing", as_json: bool) -> None:
             f"{mark} {r['id'] or '-':>8}  v{r['version']:<3} {str(r['date'])[:10]:<10}  {r['total']:>7}  "
             f"{r['received_total']}/{r['total']:<6}  {summarize_states(r['states'])}   {r['name'] or ''}{where}"
         )
+
+
+def summarize_states(states: Sequence[str]) -> str:
+    counts: Dict[str, int] = {}
+    for state in states:
+        counts[state or "?"] = counts.get(state or "?", 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "-"
 
 
 def settings(console: Console, rows: Sequence[Tuple[str, str, str]], as_json: bool, has_server: bool) -> None:
@@ -183,12 +193,18 @@ def checked(console: Console, checked: "Checked") -> int:
     return 1 if checked.failed else 0
 
 
-def _newer(newer: Optional[Tuple[int, int]], page: str) -> Optional[Dict[str, Any]]:
-    """A newer version in JSON: its series id and version; for one of the list's archive,
-    no id and its page there."""
+def _series_id(key: Optional[Key]) -> Optional[int]:
+    """A series' Patchwork id, for --json (None for a series of another source)."""
+    return int(key.what) if key is not None and key.kind == PATCHWORK else None
+
+
+def _newer(newer: "Optional[Summary]") -> Optional[Dict[str, Any]]:
+    """A newer version in JSON: its series id and version; for one of another source than
+    Patchwork, no id and its page."""
     if newer is None:
         return None
-    return {"series": newer[0] or None, "version": newer[1], **({"page": page} if page else {})}
+    sid = _series_id(newer.key)
+    return {"series": sid, "version": newer.version, **({} if sid else {"page": newer.page})}
 
 
 def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) -> None:
@@ -200,12 +216,13 @@ def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) ->
                     "branch": r.name,
                     "current": r.current,
                     "exists": r.exists,
-                    "series": r.series or None,
+                    "series": _series_id(r.key),
+                    "source": r.key.json(),
                     "version": r.version,
-                    "server": r.server,
+                    "server": r.key.where,
                     "commits": r.commits,
                     "merged": r.merged,
-                    "newer": _newer(r.newer, r.newer_page),
+                    "newer": _newer(r.newer),
                     "tags": [{"commit": c, "subject": s, "tag": t.line()} for c, s, t in r.tags],
                     "states": r.states,
                     "failed_checks": r.failed_checks,
@@ -224,8 +241,7 @@ def statuses(console: Console, rows: Sequence["BranchStatus"], as_json: bool) ->
         if not r.exists:
             facts.append("deleted")
         if r.newer:
-            where = f"series {r.newer[0]}" if r.newer[0] else r.newer_page
-            facts.append(f"v{r.newer[1]} posted ({where}): pwapply update --to-latest")
+            facts.append(f"v{r.newer.version} posted ({r.newer.short}): pwapply update --to-latest")
         if r.tags:
             n = len(r.tags)
             facts.append(f"{n} review tag{'s' if n != 1 else ''} to add: pwapply update")
@@ -250,19 +266,20 @@ def updated(console: Console, up: "Update", dry_run: bool, as_json: bool, late: 
         out(
             {
                 "branch": up.branch,
-                "series": up.series,
+                "series": _series_id(up.key),
+                "source": up.key.json(),
                 "version": up.version,
                 "added": [{"commit": c, "subject": s, "tags": [t.line() for t in tags]} for c, s, tags in up.added],
                 "old_tip": up.old_tip,
                 "new_tip": up.new_tip or None,
                 "updated": up.done,
-                "newer": _newer(up.newer, up.newer_page),
+                "newer": _newer(up.newer),
                 "published_on": up.published,
             }
         )
     n = sum(len(tags) for _, _, tags in up.added)
     if not up.added:
-        console.info(f"{up.branch}: no review tag to add (series {up.series} v{up.version})")
+        console.info(f"{up.branch}: no review tag to add ({up.label})")
     else:
         verb = "would add" if dry_run else "added"
         console.info(f"{up.branch}: {verb} {n} review tag{'s' if n != 1 else ''} to {len(up.added)} commit(s)")
@@ -278,9 +295,10 @@ def updated(console: Console, up: "Update", dry_run: bool, as_json: bool, late: 
             + " published history"
         )
     if up.newer:
-        sid, version = up.newer
-        where, named = (f"series {sid}", str(sid)) if sid else (up.newer_page, up.newer_page)
-        console.info(f"note: v{version} is posted ({where}): pwapply update --to-latest, or pwapply {named}")
+        later = up.newer
+        console.info(
+            f"note: v{later.version} is posted ({later.short}): pwapply update --to-latest, or pwapply {later.ref}"
+        )
     if late is not None and up.done:
         console.warn(
             "interrupted after the branch was moved: pwapply finished the update rather than leave it half done"
@@ -311,6 +329,4 @@ def accepted_after_push(console: Console, marks: Sequence["Mark"], warnings: Seq
 
 def out(data: Any) -> None:
     """JSON on stdout."""
-    import json
-
     print(json.dumps(data, indent=2))

@@ -280,8 +280,6 @@ def communicate(
     exit; a signal ends the wait at once (``child`` then stops it), and so does the
     ``deadline`` (time.monotonic()), with TimeoutError.  ``on_line`` sees each line of
     stdout as it comes."""
-    import time
-
     out: List[bytes] = []
     err: List[bytes] = []
     readers: Dict[int, List[bytes]] = {}
@@ -336,8 +334,6 @@ def wait(proc: "subprocess.Popen[Any]", timeout: Optional[float] = None) -> Opti
     """Wait for the child to exit (at most ``timeout`` seconds): its exit code, or None
     if it still runs.  Watches a pidfd where the system has them, so that a signal
     still ends the wait at once."""
-    import time
-
     if proc.poll() is not None:
         return proc.returncode
     pidfd = None

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from ..errors import InputError
-from ..resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef
+from ...errors import InputError
+from ...resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef
 from .client import PatchworkClient
 
 

@@ -1,6 +1,7 @@
 """A series from the list's archive: a thread (thread.py picks the series out of it)
-becomes the same Source as a Patchwork series; and a Patchwork series gets from the
-thread what Patchwork missed: review tags it never saw, and patches it lost.
+becomes a Series as any source's does; and a series another source had gets from the
+thread what that source missed: review tags it never saw, and patches it lost.  Pure:
+no I/O.
 
 Where a patch's Link points: its page in the archive, ``<archive>/<msgid>/`` (a
 linkFormat, or .b4-config's linkmask, still decides first: trailer_plan.py).
@@ -9,21 +10,40 @@ linkFormat, or .b4-config's linkmask, still decides first: trailer_plan.py).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
-from .. import thread, trailers
-from ..archive.client import page
-from ..text import first_few
-from .source import Source
+from ... import thread, trailers
+from ...errors import InputError
+from ...text import first_few
+from ..model import ARCHIVE, Key, Known, Series, Summary
+from .client import page
 
-if TYPE_CHECKING:
-    from .. import deps
-    from ..archive.client import ArchiveClient
-    from ..git.repo import Repo
+
+def key_of(archive: str, root: str) -> Key:
+    return Key(ARCHIVE, archive.rstrip("/"), root)
 
 
 def pick(data: bytes, msgid: str, archive: str) -> thread.ThreadSeries:
     return thread.pick(thread.read(data), msgid, archive)
+
+
+def summary(name: str, version: int, total: int, archive: str, msgid: str, sender: str, date: str = "") -> Summary:
+    """A series of the archive as the sources tell one: its page is its name."""
+    url = page(archive, msgid)
+    return Summary(
+        key=key_of(archive, msgid),
+        name=name,
+        version=version,
+        label=f"{name} v{version}" if name else f"v{version} ({url})",
+        ref=url,
+        short=url,
+        held="in the archive",
+        page=url,
+        total=total,
+        date=date,
+        sender=sender,
+        first_msgid=msgid,
+    )
 
 
 def _nack_lines(ts: thread.ThreadSeries) -> List[str]:
@@ -52,10 +72,8 @@ def _newer_line(ts: thread.ThreadSeries, archive: str) -> List[str]:
     ]
 
 
-def from_thread(ts: thread.ThreadSeries, archive: str, project: str) -> Source:
-    """The series the archive's thread holds, as a Source."""
-    from ..errors import InputError
-
+def from_thread(ts: thread.ThreadSeries, archive: str, project: str) -> Series:
+    """The series the archive's thread holds, ready to apply."""
     if not ts.patches:
         raise InputError(
             f"the thread holds no patch of v{ts.version} of {ts.name!r}",
@@ -68,105 +86,57 @@ def from_thread(ts: thread.ThreadSeries, archive: str, project: str) -> Source:
             f"of {ts.total} of v{ts.version}"
         )
     cover_tags = ts.cover_tags
-    return Source(
+    cover = ts.cover.body if ts.cover is not None else ""
+    key = key_of(archive, ts.root)
+    return Series(
+        key=key,
+        label=f"v{ts.version} from {archive}",
+        title=f"v{ts.version} of {ts.name!r}",
+        plan=f"v{ts.version} from the archive",
         patches=ts.patches,
         name=ts.name,
         version=ts.version,
-        series_id=None,
         project=project,
         submitter=ts.submitter,
         cover_tags=lambda: cover_tags,
         patch_tags=dict(ts.patch_tags),
         web_urls={p.msgid: page(archive, p.msgid) for p in ts.patches},
+        cover_text=lambda: cover,
+        whose="the series",
+        total=ts.total,
+        cover_msgid=ts.cover.msgid if ts.cover is not None else None,
         incomplete=incomplete,
-        cover=ts.cover.body if ts.cover is not None else None,
-        archive=archive,
-        root_msgid=ts.root,
-        sender=ts.sender,
-        posted=ts.date,
         notes=tuple(malformed_notes(ts, archive)),
         warnings=tuple(_newer_line(ts, archive) + _nack_lines(ts)),
+        known=Known(key, ts.version, ts.name, ts.sender, ts.date, f"v{ts.version} from the archive"),
+        archive=archive,
     )
 
 
-def bases_from_archive(
-    archive: "ArchiveClient",
-    prereqs: "Sequence[deps.Prereq]",
-    project: Optional[str],
-    repo: "Repo",
-    base: str,
-    asked_patchwork: bool = False,
-) -> Tuple[List[Source], List[str]]:
-    """The series that ``prereqs`` (Based-on: lines) name, from the list's archive, in
-    the order named, all threads asked at once: (those to apply, notes).  A base the base
-    commit already has is set aside; one it has in part is refused, as for Patchwork's."""
-    from .. import process
-    from ..errors import InputError, NotFoundError
-    from ..resolve import MSGID
-    from .already import find
-    from .chain import partly_in_base
-
-    named = [p for p in prereqs if p.ref.kind == MSGID]
-    notes = [
-        f"{p.line} ({p.where}): not followed, the archive is asked by Message-ID" for p in prereqs if p not in named
-    ]
-    asked = {p.ref.value: archive.submit(archive.thread, p.ref.value) for p in named}
-    out: List[Source] = []
-    roots = set()
-    for p in named:
-        data = process.result(asked[p.ref.value], what="a base's thread")
-        if data is None:
-            raise NotFoundError(
-                f"{p.line} ({p.where}) names a mail "
-                + (
-                    f"neither Patchwork nor the archive ({archive.server}) has"
-                    if asked_patchwork
-                    else f"the archive ({archive.server}) does not have"
-                ),
-                "check the Message-ID; or apply the series alone with --no-deps",
-            )
-        ts = pick(data, p.ref.value, archive.server)
-        if ts.root in roots:
-            continue
-        roots.add(ts.root)
-        src = from_thread(ts, archive.server, project or "")
-        if src.incomplete:
-            raise InputError(f"{p.line} ({p.where}): {src.incomplete}", "apply the series alone with --no-deps")
-        have = find(repo, base, src.patches)
-        if len(have) == len(src.patches):
-            notes.append(f"{p.line}: v{ts.version} of {ts.name!r} is already in the base, not applied again")
-        elif have:
-            raise partly_in_base(f"v{ts.version} of {ts.name!r}", len(have), len(src.patches))
-        else:
-            out.append(src)
-    return out, notes
-
-
-def complete(src: Source, ts: Optional[thread.ThreadSeries], archive: str, why_not: str = "") -> Source:
-    """A Patchwork series with what its thread adds: the patches Patchwork lost (the
-    same version, matched by number), review tags given in replies Patchwork did not
-    see (merged, never twice), Nacked-by told.  ``ts`` None: the thread could not be
-    had (``why_not``): the series stays as Patchwork has it, and the user is told."""
+def complete(src: Series, ts: Optional[thread.ThreadSeries], archive: str, why_not: str = "") -> Series:
+    """A series another source had, with what its thread adds: the patches that source
+    lost (the same version, matched by number), review tags given in replies it did not
+    see (merged, never twice), Nacked-by told.  ``ts`` None: the thread could not be had
+    (``why_not``): the series stays as it was, and the user is told."""
     if ts is None:
         if not why_not:
             return src
         what = "fill the gap" if src.incomplete else "add the review tags Patchwork did not see"
         return replace(src, notes=(*src.notes, f"the archive ({archive}) could not {what}: {why_not}"))
     patches = list(src.patches)
-    from_archive: List[int] = []
+    filled: List[int] = []
     incomplete = src.incomplete
-    if src.incomplete and src.got is not None:
-        total = src.got.series.total
+    if src.incomplete and src.total:
         have = {p.number for p in patches if p.number is not None}
         offered = ts.by_number()
         if ts.version == src.version and all(p.number is not None for p in patches):
-            for n in range(1, total + 1):
+            for n in range(1, src.total + 1):
                 if n not in have and n in offered:
                     patches.append(offered[n])
-                    from_archive.append(n)
+                    filled.append(n)
             patches.sort(key=lambda p: p.number or 0)
             patches = [replace(p, index=i + 1) for i, p in enumerate(patches)]
-            still = [str(n) for n in range(1, total + 1) if n not in {p.number for p in patches}]
+            still = [str(n) for n in range(1, src.total + 1) if n not in {p.number for p in patches}]
             incomplete = f"{src.incomplete}, and the archive's thread lacks {first_few(still, 10)}" if still else None
     patch_tags = _merged(src.patch_tags, ts.patch_tags)
     cover_first = src.cover_tags
@@ -177,13 +147,13 @@ def complete(src: Source, ts: Optional[thread.ThreadSeries], archive: str, why_n
         return tuple(tags)
 
     web_urls = dict(src.web_urls)
-    for n in from_archive:
+    for n in filled:
         p = ts.by_number()[n]
         web_urls[p.msgid] = page(archive, p.msgid)
     notes = list(src.notes) + [n for n in malformed_notes(ts, archive) if n not in src.notes]
-    if from_archive:
+    if filled:
         notes.append(
-            f"patch(es) {', '.join(map(str, from_archive))} of {src.got.series.total if src.got else ts.total} "
+            f"patch(es) {', '.join(map(str, filled))} of {src.total or ts.total} "
             f"came from the archive ({archive}): Patchwork lost them"
         )
     return replace(
@@ -194,14 +164,14 @@ def complete(src: Source, ts: Optional[thread.ThreadSeries], archive: str, why_n
         web_urls=web_urls,
         incomplete=incomplete,
         notes=tuple(notes),
-        from_archive=tuple(from_archive),
+        filled=tuple(filled),
         archive=archive,
         warnings=(*src.warnings, *_nack_lines(ts)),
     )
 
 
 def _merged(
-    a: Dict[str, Tuple[trailers.Trailer, ...]], b: Dict[str, Tuple[trailers.Trailer, ...]]
+    a: Mapping[str, Tuple[trailers.Trailer, ...]], b: Mapping[str, Tuple[trailers.Trailer, ...]]
 ) -> Dict[str, Tuple[trailers.Trailer, ...]]:
     out = {k: list(v) for k, v in a.items()}
     for msgid, tags in b.items():
@@ -210,9 +180,9 @@ def _merged(
     return {k: tuple(v) for k, v in out.items()}
 
 
-def first_msgid(src: Source) -> Optional[str]:
-    """The Message-ID whose thread holds a Patchwork series: its cover letter's, else
-    its first patch's."""
-    if src.got is not None and src.got.series.cover is not None:
-        return src.got.series.cover.msgid
+def first_msgid(src: Series) -> Optional[str]:
+    """The Message-ID whose thread holds a series: its cover letter's, else its first
+    patch's."""
+    if src.cover_msgid is not None:
+        return src.cover_msgid
     return src.patches[0].msgid if src.patches else None

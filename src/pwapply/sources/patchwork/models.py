@@ -6,13 +6,10 @@ server.  Pure: no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
 
-from ..errors import NetworkError, NotFoundError
-
-if TYPE_CHECKING:
-    from ..trailers import Trailer
+from ...errors import NetworkError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -55,17 +52,6 @@ class PatchState:
     state: str
     check: str
     web_url: str
-
-
-@dataclass
-class SeriesFacts:
-    """What the server says about one series now (facts.py gathers it)."""
-
-    series: Series
-    newer: Optional[Series] = None  # its newest version, when it is not the newest
-    patches: Dict[str, PatchState] = field(default_factory=dict)  # msgid -> state and checks
-    tags: Dict[str, List["Trailer"]] = field(default_factory=dict)  # msgid -> review tags given on the list
-    nacks: Dict[str, List["Trailer"]] = field(default_factory=dict)  # msgid -> Nacked-by given on the list
 
 
 def strip_brackets(msgid: str) -> str:

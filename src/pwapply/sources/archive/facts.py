@@ -1,6 +1,6 @@
 """What the list's archive says now about series taken from it, for `pwapply check`,
-`status` and `update`, in the shape Patchwork's facts have (facts.py): review tags and
-Nacked-by given in the thread, and the newest version.
+`status` and `update`, in the sources' one shape (Facts): review tags and Nacked-by
+given in the thread, and the newest version.
 
 Each series costs its thread (one request, ``<archive>/<root>/t.mbox.gz``) and, for its
 later versions, one search per sender (``f:<sender> s:PATCH d:<posted>..``, an mbox of
@@ -12,80 +12,54 @@ to v1 is in the thread already.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
-from email.utils import parseaddr
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
+from email.utils import parseaddr, parsedate_to_datetime
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .. import naming, process, thread
-from ..patchwork.models import Series, SeriesFacts
-from .client import page
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from .. import mbox
-    from ..record import ArchiveSeries
-    from .client import ArchiveClient
+from ... import mbox, naming, process, thread
+from ...errors import NotFoundError
+from ..model import Facts, Key, Known, Summary
+from .client import ArchiveClient
+from .series import summary
 
 
-def gather(
-    client: "ArchiveClient", series: Sequence[Tuple["ArchiveSeries", int]], newer: bool = True
-) -> Dict[str, SeriesFacts]:
-    """root -> the facts of each (series, version applied: 0 for the one its thread
-    names), asked all at once.  A root may be any Message-ID of the series."""
-    threads = {a.root: client.submit(client.thread, a.root) for a, _ in series}
+def gather(client: ArchiveClient, series: Sequence[Known], newer: bool = True) -> Dict[Key, Facts]:
+    """The facts of each series (its key's Message-ID may be any of its mails'; a
+    version 0 is the one its thread names), asked all at once."""
+    threads = {k.key.what: client.submit(client.thread, k.key.what) for k in series}
     # One search a sender, from the earliest of their series on ("" when one has no date).
     since: Dict[str, str] = {}
-    for a, _ in series:
-        if a.sender:
-            since[a.sender] = min(since.get(a.sender, a.date), a.date) if a.date else ""
+    for k in series:
+        if k.sender:
+            since[k.sender] = min(since.get(k.sender, k.posted), k.posted) if k.posted else ""
     searches: Dict[str, "Future[bytes]"] = {}
     if newer:
         for sender, day in since.items():
             searches[sender] = client.submit(client.search, f"f:{sender} s:PATCH" + (f" d:{day}.." if day else ""))
-    posted: Dict[str, List["mbox.Mail"]] = {}
+    posted: Dict[str, List[mbox.Mail]] = {}
     for sender, asked in searches.items():
         posted[sender] = thread.read(process.result(asked, what="the archive's search"))
-    out: Dict[str, SeriesFacts] = {}
-    for a, version in series:
-        data = process.result(threads[a.root], what="thread")
+    out: Dict[Key, Facts] = {}
+    for k in series:
+        data = process.result(threads[k.key.what], what="thread")
         if data is None:
             continue  # gone from the archive: nothing to say of it
         mails = thread.read(data)
-        ts = thread.pick(mails, a.root, client.server)
-        out[a.root] = _facts(ts, client.server, a, version or ts.version, posted.get(a.sender, []), mails)
+        ts = thread.pick(mails, k.key.what, client.server)
+        out[k.key] = _facts(ts, client.server, k, k.version or ts.version, posted.get(k.sender, []), mails)
     return out
-
-
-def _series(ts_name: str, version: int, total: int, web_url: str, sender: str, date: str = "") -> Series:
-    """A series of the archive, in Patchwork's shape (no id: its page is its name)."""
-    return Series(
-        id=0,
-        name=ts_name,
-        version=version,
-        total=total,
-        received_total=total,
-        received_all=True,
-        project="",
-        submitter_name="",
-        submitter_email=sender,
-        submitter_id=None,
-        web_url=web_url,
-        date=date,
-        cover=None,
-        patches=(),
-    )
 
 
 def _facts(
     ts: thread.ThreadSeries,
     archive: str,
-    applied: "ArchiveSeries",
+    applied: Known,
     version: int,
-    posted: Sequence["mbox.Mail"],
-    mails: Sequence["mbox.Mail"],
-) -> SeriesFacts:
-    facts = SeriesFacts(series=_series(ts.name, ts.version, ts.total, page(archive, ts.root), ts.sender))
+    posted: Sequence[mbox.Mail],
+    mails: Sequence[mbox.Mail],
+) -> Facts:
+    facts = Facts(series=summary(ts.name, ts.version, ts.total, archive, ts.root, ts.sender))
     for p in ts.patches:
         tags = list(ts.patch_tags.get(p.msgid, ()))
         tags += [t for t in ts.cover_tags if not any(t.same_as(o) for o in tags)]
@@ -97,12 +71,12 @@ def _facts(
     if later is not None:
         v, msgid, name = later
         if v > version:
-            facts.newer = _series(name, v, 0, page(archive, msgid), ts.sender)
+            facts.newer = summary(name, v, 0, archive, msgid, ts.sender)
     return facts
 
 
 def _later_versions(
-    ts: thread.ThreadSeries, applied: "ArchiveSeries", mails: Sequence["mbox.Mail"]
+    ts: thread.ThreadSeries, applied: Known, mails: Sequence[mbox.Mail]
 ) -> Optional[Tuple[int, str, str]]:
     """(version, Message-ID of its first mail, name) of the newest version among ``mails``
     (the thread, and what the sender posted since)."""
@@ -125,13 +99,13 @@ class Version:
     total: int
 
 
-def versions_among(ts: thread.ThreadSeries, name: str, sender: str, mails: Sequence["mbox.Mail"]) -> List[Version]:
+def versions_among(ts: thread.ThreadSeries, name: str, sender: str, mails: Sequence[mbox.Mail]) -> List[Version]:
     """The other versions of ``ts`` among ``mails``: posted by the same ``sender``, with
     the same name once the [PATCH vN m/n] prefixes are gone, or, after a rename, with at
     least half of the patch subjects the same.  Of each version, its newest posting."""
     ours_name = _norm(name or ts.name)
     ours_titles = {_norm(p.title) for p in ts.patches}
-    by_version: Dict[int, List["mbox.Mail"]] = {}
+    by_version: Dict[int, List[mbox.Mail]] = {}
     sender = (sender or ts.sender).lower()
     seen: Set[str] = set()
     for m in mails:
@@ -157,11 +131,9 @@ def versions_among(ts: thread.ThreadSeries, name: str, sender: str, mails: Seque
     return out
 
 
-def listing(client: "ArchiveClient", msgid: str) -> Tuple[Series, List[Series]]:
+def listing(client: ArchiveClient, msgid: str) -> Tuple[Summary, List[Summary]]:
     """``pwapply versions`` of a series of the archive: (the one named, every version in
     order), from its thread and its sender's posts (one search), asked at once."""
-    from ..errors import NotFoundError
-
     data = client.thread(msgid)
     if data is None:
         raise NotFoundError(f"<{msgid}> is not in the archive ({client.server})", "check the Message-ID")
@@ -170,9 +142,9 @@ def listing(client: "ArchiveClient", msgid: str) -> Tuple[Series, List[Series]]:
     posted = thread.read(client.search(f"f:{ts.sender} s:PATCH")) if ts.sender else []
     root = next((m for m in mails if m.msgid == ts.root), None)
     day = _iso(root.headers.get("date", "")) if root is not None else ""
-    current = _series(ts.name, ts.version, ts.total, page(client.server, ts.root), ts.sender, day)
+    current = summary(ts.name, ts.version, ts.total, client.server, ts.root, ts.sender, day)
     others = [
-        _series(v.name, v.version, v.total, page(client.server, v.msgid), ts.sender, v.date)
+        summary(v.name, v.version, v.total, client.server, v.msgid, ts.sender, v.date)
         for v in versions_among(ts, ts.name, ts.sender, [*mails, *posted])
     ]
     return current, sorted([current, *others], key=lambda s: s.version)
@@ -180,8 +152,6 @@ def listing(client: "ArchiveClient", msgid: str) -> Tuple[Series, List[Series]]:
 
 def _iso(date: str) -> str:
     """A mail's Date as YYYY-MM-DD ("" when it cannot be read)."""
-    from email.utils import parsedate_to_datetime
-
     try:
         return parsedate_to_datetime(date).date().isoformat()
     except (TypeError, ValueError, IndexError, OverflowError):

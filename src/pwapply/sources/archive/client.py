@@ -1,17 +1,18 @@
 """ArchiveClient: what pwapply asks a public-inbox archive.  One request a thread:
 ``<archive>/<msgid>/t.mbox.gz`` is the whole thread of a message (every version posted
-in it, every reply), gzipped.  The same transport as Patchwork's (one deadline for all
-of a run's requests to it, redirects on its own host only, a size limit while it
-streams); never a token: an archive is public.
+in it, every reply), gzipped.  On the one HTTP transport (one deadline for all of a
+run's requests to it, redirects on its own origin only, a size limit while it streams),
+with no credentials: an archive is public.
 """
 
 from __future__ import annotations
 
-from typing import Optional
-from urllib.parse import quote
+import zlib
+from typing import Any, Callable, Optional
+from urllib.parse import quote, quote_plus
 
-from ..errors import NetworkError
-from ..patchwork.transport import Transport, _size
+from ...errors import NetworkError
+from ...net.transport import DEFAULT_MAX_SIZE, Logger, Service, Transport, size
 
 
 def page(archive: str, msgid: str) -> str:
@@ -22,31 +23,62 @@ def page(archive: str, msgid: str) -> str:
 _MSGID_SAFE = "@!$&*+=~,;:"
 
 
+ARCHIVE = Service(
+    "the archive", "check the archive's URL (pwapply config), or go without it (--archive none)", "--archive"
+)
+
+
 class ArchiveClient(Transport):
     """An inbox's base URL (``https://lore.kernel.org/qemu-devel``)."""
+
+    def __init__(
+        self,
+        base: str,
+        *,
+        timeout: float = 30.0,
+        log: Optional[Logger] = None,
+        max_size: int = DEFAULT_MAX_SIZE,
+        sleep: Optional[Callable[[float], None]] = None,
+        ca_bundle: Optional[str] = None,
+        tls: Optional[Callable[[float], Any]] = None,
+    ) -> None:
+        super().__init__(
+            base,
+            ARCHIVE,
+            accept="application/gzip, application/mbox, */*",
+            timeout=timeout,
+            log=log,
+            max_size=max_size,
+            sleep=sleep,
+            ca_bundle=ca_bundle,
+            tls=tls,
+        )
 
     def thread(self, msgid: str) -> Optional[bytes]:
         """The mbox of the thread ``msgid`` is in; None when the archive does not have it."""
         what = f"the thread of <{msgid}>"
-        status, headers, body = self._get(f"{page(self.server, msgid)}t.mbox.gz", what=what, stream_limit=self.max_mbox)
+        status, headers, body = self.get(f"{page(self.server, msgid)}t.mbox.gz", what=what, stream_limit=self.max_size)
         if status == 404 or status == 410:
             return None
-        self._check_status(status, what)
+        self.check_status(status, what)
         return self._mbox(body, headers.get("content-type", ""), what)
 
     def search(self, query: str) -> bytes:
         """The mails matching ``query`` (public-inbox's search: ``f:`` sender, ``s:``
         subject, ``d:YYYYMMDD..`` dates), as an mbox; empty when nothing matches.  The
         mbox comes only by POST (a GET answers the HTML form)."""
-        from urllib.parse import quote_plus
-
         what = f"the archive's search for {query}"
-        status, headers, body = self._request(
-            "POST", f"{self.server}/?q={quote_plus(query)}&x=m", what, self.max_mbox, b""
+        status, headers, body = self.request(
+            "POST",
+            f"{self.server}/?q={quote_plus(query)}&x=m",
+            what,
+            self.max_size,
+            b"",
+            "application/x-www-form-urlencoded",
         )
         if status == 404:  # "No results found"
             return b""
-        self._check_status(status, what)
+        self.check_status(status, what)
         return self._mbox(body, headers.get("content-type", ""), what)
 
     def _mbox(self, body: bytes, content_type: str, what: str) -> bytes:
@@ -55,33 +87,32 @@ class ArchiveClient(Transport):
         start = body.lstrip()[:200].lower()
         if start.startswith((b"<!doctype", b"<html", b"<?xml")) or "html" in content_type:
             raise NetworkError(
-                f"{self.host} sent a web page instead of {what}",
+                f"{self.host} sent a web page instead of {what}{self.which}",
                 f"is {self.server} a public-inbox archive (an inbox's base URL, as https://lore.kernel.org/qemu-devel)?",
             )
         if body.startswith(b"From "):  # already inflated on the way (Content-Encoding)
             return body
         raise NetworkError(
-            f"{self.host} sent something that is neither an mbox nor gzip for {what}",
+            f"{self.host} sent something that is neither an mbox nor gzip for {what}{self.which}",
             "check the archive URL (pwapply config); -v shows the request",
         )
 
     def _gunzip(self, body: bytes, what: str) -> bytes:
-        import zlib
-
         inflate = zlib.decompressobj(wbits=31)
         try:
-            data = inflate.decompress(body, self.max_mbox + 1)
+            data = inflate.decompress(body, self.max_size + 1)
         except zlib.error as exc:
             raise NetworkError(
-                f"{what} from {self.host} is corrupt ({exc})", "try again; -v shows the request"
+                f"{what} from {self.host} is corrupt ({exc}){self.which}", "try again; -v shows the request"
             ) from None
-        if len(data) > self.max_mbox:
+        if len(data) > self.max_size:
             raise NetworkError(
-                f"{what} is over the {_size(self.max_mbox)} limit once inflated",
+                f"{what} is over the {size(self.max_size)} limit once inflated",
                 "raise the limit with --max-mbox-size MIB if this is expected",
             )
         if not inflate.eof:
             raise NetworkError(
-                f"{what} from {self.host} is cut short (the gzip stream ends early)", "try again; -v shows the request"
+                f"{what} from {self.host} is cut short (the gzip stream ends early){self.which}",
+                "try again; -v shows the request",
             )
         return data

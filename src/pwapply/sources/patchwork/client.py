@@ -1,7 +1,6 @@
 """PatchworkClient: what pwapply asks a Patchwork server, one method an endpoint, and
-the fetch plan of an apply.  ``Connection`` is how a run reaches servers (timeout, CA
-bundle, token and the one server it belongs to, -v log): made once, it makes every
-client of the run.
+the fetch plan of an apply, on the one HTTP transport (net/transport.py): its JSON, its
+paginated lists, and its token (sent only to this server, over https or to this machine).
 
 Requests (see DESIGN.md): a series id costs the series JSON and its mbox, fetched
 concurrently (the mbox URL is known from the id), then the cover letter's comments when
@@ -12,20 +11,20 @@ answer with every patch.
 
 from __future__ import annotations
 
+import json
+import re
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-from .. import process, threads
-from ..errors import NetworkError, NotFoundError
+from ... import process
+from ...errors import NetworkError, NotFoundError
+from ...net.transport import DEFAULT_MAX_SIZE, Logger, Service, Transport, quoted
 from . import models
 from .models import PatchState, Series
-from .transport import API_VERSION, DEFAULT_MAX_MBOX, Logger, Transport, _q, request_pool
 
-if TYPE_CHECKING:
-    from ..archive.client import ArchiveClient
-
-__all__ = ["Connection", "Fetched", "MailHit", "PatchworkClient", "Preload", "request_pool"]
+API_VERSION = "1.2"  # the first with ?msgid= filters; every field we read exists there
+PATCHWORK = Service("Patchwork", "check the server URL (pwapply config)", "--server")
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,81 @@ class MailHit:
 
 
 class PatchworkClient(Transport):
+    """One Patchwork server (``https://patchwork.ozlabs.org``), API pinned to API_VERSION
+    for what every version has, with ``token`` when it is the server's."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        token: Optional[str] = None,
+        timeout: float = 30.0,
+        log: Optional[Logger] = None,
+        max_size: int = DEFAULT_MAX_SIZE,
+        sleep: Optional[Callable[[float], None]] = None,
+        ca_bundle: Optional[str] = None,
+        tls: Optional[Callable[[float], Any]] = None,
+    ) -> None:
+        super().__init__(
+            server,
+            PATCHWORK,
+            credentials={"Authorization": f"Token {token}"} if token else None,
+            accept="application/json",
+            timeout=timeout,
+            log=log,
+            max_size=max_size,
+            sleep=sleep,
+            ca_bundle=ca_bundle,
+            tls=tls,
+        )
+        self.api = f"{self.server}/api/{API_VERSION}"
+
+    @property
+    def sends_token(self) -> bool:
+        return self.sends_credentials
+
+    # ------------------------------------------------------------------ JSON
+
+    def _json(self, url: str, *, what: str, missing: str) -> Any:
+        status, headers, body = self.get(url, what=what)
+        data = _parse_json(body)
+        if status == 404:
+            if isinstance(data, dict) and "detail" in data:
+                raise NotFoundError(f"{missing} on {self.host}", "check the id; -v shows the request")
+            raise NetworkError(
+                f"{self.host} has no Patchwork API {API_VERSION} at {url}",
+                "is this a Patchwork server (version 2.2 or newer)? check pwapply.server",
+            )
+        self._check(status, what)
+        if data is None:
+            raise NetworkError(
+                f"{self.host} did not answer with JSON for {what}: is this a Patchwork server?",
+                "check the server URL (pwapply config)",
+            )
+        return data
+
+    def _check(self, status: int, what: str) -> None:
+        self.check_status(status, what, "check pwapply.token, or whether this project is public")
+
+    def _list(self, url: str, *, what: str) -> List[Any]:
+        """GET a list endpoint, following Link: rel="next" pagination."""
+        items: List[Any] = []
+        next_url: Optional[str] = url
+        pages = 0
+        while next_url and pages < 100:
+            pages += 1
+            status, headers, body = self.get(next_url, what=what)
+            self._check(status, what)
+            data = _parse_json(body)
+            if not isinstance(data, list):
+                raise NetworkError(
+                    f"{self.host} did not answer with a JSON list for {what}: is this a Patchwork server?",
+                    "check the server URL (pwapply config)",
+                )
+            items.extend(data)
+            next_url = _next_link(headers.get("link", ""))
+        return items
+
     # ------------------------------------------------------------------ endpoints
 
     def series(self, series_id: int) -> Series:
@@ -71,14 +145,14 @@ class PatchworkClient(Transport):
         return models.series(data)
 
     def series_mbox(self, series_id: int) -> bytes:
-        status, headers, body = self._get(
+        status, headers, body = self.get(
             f"{self.server}/series/{series_id}/mbox/",
             what=f"the mbox of series {series_id}",
-            stream_limit=self.max_mbox,
+            stream_limit=self.max_size,
         )
         if status == 404:
             raise NotFoundError(f"series {series_id} has no mbox on {self.host}", "check the series id")
-        self._check_status(status, f"the mbox of series {series_id}")
+        self._check(status, f"the mbox of series {series_id}")
         if body.lstrip()[:1] == b"<" and b"<html" in body[:2000].lower():
             raise NetworkError(
                 f"{self.host} sent a web page instead of the mbox of series {series_id}", "is this a Patchwork server?"
@@ -110,7 +184,7 @@ class PatchworkClient(Transport):
 
     def find_mail(self, kind: str, msgid: str, project: Optional[str]) -> Optional[MailHit]:
         """The cover letter (``kind`` "covers") or patch ("patches") with this Message-ID."""
-        query = f"?msgid={_q(msgid)}" + (f"&project={_q(project)}" if project else "")
+        query = f"?msgid={quoted(msgid)}" + (f"&project={quoted(project)}" if project else "")
         items = self._list(f"{self.api}/{kind}/{query}", what=f"Message-ID {msgid}")
         # An old server ignores ?msgid= and lists everything: trust only exact matches.
         hits = [i for i in items if isinstance(i, dict) and models.strip_brackets(str(i.get("msgid", ""))) == msgid]
@@ -147,7 +221,7 @@ class PatchworkClient(Transport):
         for key, value in (("since", since), ("before", before), ("q", q)):
             if value:
                 params.append((key, value))
-        query = "&".join(f"{k}={_q(v)}" for k, v in params)
+        query = "&".join(f"{k}={quoted(v)}" for k, v in params)
         items = self._list(f"{self.api}/series/?{query}", what=f"the series of project {project}")
         out = [models.series(item) for item in items if isinstance(item, dict)]
         # A filter the server does not know is ignored: keep only what was asked for.
@@ -176,8 +250,6 @@ class PatchworkClient(Transport):
     def set_state(self, patch_id: int, state: str, commit_ref: Optional[str] = None) -> None:
         """Change a patch's state (and the commit it went in as), as a maintainer of its
         project: 403 for anyone else, 400 for a state the server does not have."""
-        import json
-
         what = f"the state of patch {patch_id}"
         if not self.sends_token:
             raise NetworkError(
@@ -185,9 +257,7 @@ class PatchworkClient(Transport):
                 "set the token of a maintainer: git config pwapply.token <token> (or PWAPPLY_TOKEN)",
             )
         data = {"state": state, **({"commit_ref": commit_ref} if commit_ref else {})}
-        status, _, body = self._request(
-            "PATCH", f"{self.api}/patches/{patch_id}/", what, body=json.dumps(data).encode()
-        )
+        status, _, body = self.request("PATCH", f"{self.api}/patches/{patch_id}/", what, body=json.dumps(data).encode())
         if status == 400:
             detail = body.decode("utf-8", "replace")
             raise NetworkError(
@@ -201,7 +271,7 @@ class PatchworkClient(Transport):
                 f"{self.host} refused to change {what} (HTTP {status}): not a maintainer of its project?",
                 "only the project's maintainers (or the patch's delegate or submitter) may; check pwapply.token",
             )
-        self._check_status(status, what)
+        self._check(status, what)
 
     # ------------------------------------------------------------------ fetch plans
 
@@ -241,93 +311,16 @@ class PatchworkClient(Transport):
         return self.submit(self.cover_comments, cover_id), self.submit(self.cover_content, cover_id) if text else None
 
 
-# ------------------------------------------------------------------ making clients
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
-class Preload:
-    """httpx (110 ms to import with its transport, here) loaded in a thread while git
-    checks the repository, and, once the server is known to be https, its default TLS
-    context (loading the CA bundle: 20-30 ms more) made there too."""
-
-    def __init__(self) -> None:
-        self._modules: "Optional[Future[None]]" = None
-        self._tls: "Optional[Future[Any]]" = None
-
-    def start(self) -> None:
-        if self._modules is None:
-            self._modules = threads.in_thread(_import_httpx, "pwapply-preload")
-
-    def want_tls(self) -> None:
-        if self._tls is None:
-            self._tls = threads.in_thread(_default_tls, "pwapply-tls")
-
-    def tls(self, timeout: float = 30.0) -> Any:
-        """The TLS context made ahead, or None (an import that failed here fails again,
-        and is reported, where the client is made; one that takes over ``timeout``
-        seconds is made again there)."""
-        if self._tls is None:
-            return None
-        try:
-            return process.result(self._tls, timeout, what="preload")
-        except Exception:  # noqa: BLE001
-            return None
-
-
-def _import_httpx() -> None:
-    import httpcore  # noqa: F401 -- httpx's transport imports it when a client is made
-    import httpx  # noqa: F401
-
-
-def _default_tls() -> Any:
-    import httpx
-
-    return httpx.create_ssl_context()
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How this run reaches Patchwork servers.  The token goes only to ``token_server``
-    (the configured server), never to a server named only by a URL or a trailer."""
-
-    timeout: float = 30.0
-    ca_bundle: Optional[str] = None
-    max_mbox: int = DEFAULT_MAX_MBOX
-    log: Optional[Logger] = None
-    token: Optional[str] = None
-    token_server: Optional[str] = None
-    preload: Optional[Preload] = None
-
-    def warm(self, server: str) -> None:
-        """Start making what a client of ``server`` will need (its TLS context), so that
-        it is ready by the time the client is made."""
-        if server.startswith("https://") and not self.ca_bundle and self.preload is not None:
-            self.preload.want_tls()
-
-    def archive(self, base: str) -> "ArchiveClient":
-        """A client of the list archive at ``base`` (never given the token)."""
-        from ..archive.client import ArchiveClient
-
-        https = base.startswith("https://")
-        self.warm(base)
-        return ArchiveClient(
-            base,
-            timeout=self.timeout,
-            log=self.log,
-            max_mbox=self.max_mbox,
-            ca_bundle=self.ca_bundle,
-            tls=self.preload.tls if self.preload is not None and https and not self.ca_bundle else None,
-        )
-
-    def client(self, server: str) -> PatchworkClient:
-        mine = self.token_server is not None and server.rstrip("/") == self.token_server.rstrip("/")
-        https = server.startswith("https://")
-        self.warm(server)
-        return PatchworkClient(
-            server,
-            token=self.token if mine else None,
-            timeout=self.timeout,
-            log=self.log,
-            max_mbox=self.max_mbox,
-            ca_bundle=self.ca_bundle,
-            tls=self.preload.tls if self.preload is not None and https and not self.ca_bundle else None,
-        )
+def _next_link(header: str) -> Optional[str]:
+    for part in header.split(","):
+        m = re.match(r'\s*<([^>]+)>\s*;\s*rel="?next"?', part)
+        if m:
+            return m.group(1)
+    return None
