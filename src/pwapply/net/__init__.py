@@ -1,0 +1,1 @@
+"""The network: the one HTTP transport under every client (transport.py)."""
