@@ -359,3 +359,10 @@ def test_nothing_after_the_fetch_asks_where_a_series_came_from():
     """At most 5 places outside the sources' own modules and the renderer (there were
     about 50); the rest carries a Key and asks its source."""
     assert len(source_branches()) <= 5, "\n".join(source_branches())
+
+
+def test_every_package_has_its_init():
+    """A directory of modules without __init__.py is a namespace package: setuptools'
+    find leaves it out of a wheel, and the installed pwapply cannot import it."""
+    dirs = {p.parent for p in MODULES}
+    assert [str(d.relative_to(SRC)) for d in sorted(dirs) if not (d / "__init__.py").exists()] == []

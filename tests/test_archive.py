@@ -339,6 +339,38 @@ def test_an_archive_that_is_down(repo, cli, tmp_path):
     assert repo.state() == before
 
 
+def test_the_archive_down_with_patchwork_up_names_the_archive(repo, pw, cli):
+    """A Message-ID Patchwork does not know, the archive down: the error says the archive
+    failed, where it is, and how to go without it; not 'check the server URL'."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    pw.add_project("qemu-devel")
+    archive = f"http://127.0.0.1:{port}/qemu-devel"
+    before = repo.state()
+    result = cli("m@example.org", "--server", pw.url, "--project", "qemu-devel", "--archive", archive, cwd=repo.path)
+    check(result, 4, f"cannot connect to 127.0.0.1: ")
+    assert f"(the archive at {archive})" in result.stderr
+    assert "hint: check the archive's URL (pwapply config), or go without it (--archive none)" in result.stderr
+    assert "check the server URL" not in result.stderr
+    assert repo.state() == before
+
+
+def test_a_patchwork_that_is_down_is_named_as_patchwork(repo, cli):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    result = cli("5", "--server", f"http://127.0.0.1:{port}", cwd=repo.path)
+    check(result, 4, "cannot connect to 127.0.0.1: ")
+    assert f"(Patchwork at http://127.0.0.1:{port})" in result.stderr and "check the server URL" in result.stderr
+
+
 def test_an_archive_that_never_answers_is_bounded_by_timeout(repo, pw, cli):
     pw.fault(r"^/inbox/", status=200, stall=60.0)
     before = repo.state()

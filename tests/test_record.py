@@ -63,3 +63,50 @@ def test_an_unwritable_record_is_no_error(tmp_path):
     (tmp_path / "pwapply").write_text("a file where the directory should be")
     record.add(str(tmp_path), [applied("m@x", 1, "https://s", "p", 1)], [])
     assert record.load(str(tmp_path)).patches == {}
+
+
+def test_a_record_written_by_an_earlier_version_still_loads(tmp_path):
+    """Patchwork series by id, and the archive's series as id 0 with an ``archive``
+    entry (pwapply before the keys): each gets its source's key."""
+    path = tmp_path / "pwapply" / "applied.json"
+    path.parent.mkdir()
+    root = {"root": "cover.1@x", "name": "Fix it", "sender": "a@x", "date": "20260101"}
+    path.write_text(
+        json.dumps(
+            {
+                "patches": {
+                    "p@x": {"series": 7, "server": "https://pw.example.org", "project": "qemu-devel", "version": 2},
+                    "q@x": {"series": 0, "server": "https://lore.example.org/list", "version": 1, "archive": root},
+                },
+                "branches": {
+                    "pw/a-v2": {
+                        "server": "https://pw.example.org",
+                        "project": "qemu-devel",
+                        "series": [5, 7],
+                        "version": 2,
+                        "base": "b" * 40,
+                        "tip": "c" * 40,
+                    },
+                    "pw/fix-it-v1": {
+                        "server": "https://lore.example.org/list",
+                        "project": "",
+                        "series": [],
+                        "version": 1,
+                        "base": "b" * 40,
+                        "tip": "d" * 40,
+                        "archive": root,
+                    },
+                },
+            }
+        )
+    )
+    r = record.load(str(tmp_path))
+    p, q = r.lookup("p@x"), r.lookup("q@x")
+    assert p is not None and p.key == Key(PATCHWORK, "https://pw.example.org", "7") and p.series.version == 2
+    assert q is not None and q.key == Key("archive", "https://lore.example.org/list", "cover.1@x")
+    assert (q.series.name, q.series.sender, q.series.posted) == ("Fix it", "a@x", "20260101")
+    a, b = r.branches["pw/a-v2"], r.branches["pw/fix-it-v1"]
+    assert a.key.what == "7" and [k.what for k in a.chain] == ["5", "7"] and a.label == "series 7 v2"
+    assert b.key.kind == "archive" and b.label == "v1 from the archive" and b.where == "https://lore.example.org/list"
+    record.save(str(tmp_path), r)  # written back in this version's shape, read alike
+    assert record.load(str(tmp_path)) == r

@@ -141,13 +141,25 @@ def _known(entry: Dict[str, Any], series: Any) -> Known:
     key = Key.from_json(entry.get("source"))
     if key is not None:
         return Known(
-            key, version, str(entry.get("name", "")), str(entry.get("sender", "")), str(entry.get("posted", ""))
+            key,
+            version,
+            str(entry.get("name", "")),
+            str(entry.get("sender", "")),
+            str(entry.get("posted", "")),
+            str(entry.get("label", "")),
         )
     return earlier_known(str(entry["server"]), series, version, entry.get("archive"))
 
 
 def _known_json(k: Known) -> Dict[str, Any]:
-    return {"source": k.key.json(), "version": k.version, "name": k.name, "sender": k.sender, "posted": k.posted}
+    return {
+        "source": k.key.json(),
+        "version": k.version,
+        "name": k.name,
+        "sender": k.sender,
+        "posted": k.posted,
+        "label": k.label,
+    }
 
 
 def _branch(name: str, entry: Any) -> Optional[Branch]:
