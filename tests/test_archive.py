@@ -352,7 +352,7 @@ def test_the_archive_down_with_patchwork_up_names_the_archive(repo, pw, cli):
     archive = f"http://127.0.0.1:{port}/qemu-devel"
     before = repo.state()
     result = cli("m@example.org", "--server", pw.url, "--project", "qemu-devel", "--archive", archive, cwd=repo.path)
-    check(result, 4, f"cannot connect to 127.0.0.1: ")
+    check(result, 4, "cannot connect to 127.0.0.1: ")
     assert f"(the archive at {archive})" in result.stderr
     assert "hint: check the archive's URL (pwapply config), or go without it (--archive none)" in result.stderr
     assert "check the server URL" not in result.stderr
