@@ -10,6 +10,7 @@ that ``--help`` loads none of them (the start-up budget, tests/test_architecture
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
 import re
 from typing import Any, List, Optional, Tuple
@@ -120,111 +121,33 @@ def _passthrough(ctx: typer.Context) -> List[str]:
     "  |  pwapply 500889 --patches 1-3,5  |  pwapply 500889 -- --reject"
     "  |  pwapply ./series.mbox --no-branch  |  git format-patch -3 --stdout | pwapply -",
 )
-def apply_cmd(
-    ctx: typer.Context,
-    series: str = typer.Argument(
-        ...,
-        metavar="SERIES",
-        help="Series id (500889), Message-ID, Patchwork, lore or public-inbox URL, mbox file, or - for stdin.",
-    ),
-    server: Optional[str] = options.SERVER,
-    project: Optional[str] = options.PROJECT,
-    archive: Optional[str] = options.ARCHIVE_URL,
-    base: Optional[str] = typer.Option(
-        None, "--base", metavar="REF", help="Commit to apply on, e.g. --base origin/master (default: HEAD)."
-    ),
-    branch: Optional[str] = typer.Option(
-        None,
-        "--branch",
-        "-b",
-        metavar="NAME",
-        help="Branch to create, e.g. -b review/foo (default: pw/{slug}-v{version}, or pwapply.branchFormat).",
-    ),
-    no_branch: bool = typer.Option(
-        False, "--no-branch", help="Apply on top of the current branch instead of creating one (a maintainer's queue)."
-    ),
-    force: bool = typer.Option(
-        False, "--force", "-f", help="Move an existing branch of that name; its old tip is printed."
-    ),
-    no_checkout: bool = typer.Option(False, "--no-checkout", help="Create the branch but stay where you are."),
-    three_way: bool = typer.Option(
-        True, "--3way/--no-3way", help="Let git am fall back to a 3-way merge (default: on)."
-    ),
-    signoff: bool = typer.Option(False, "--signoff", "-s", help="Add your Signed-off-by after the Link trailer."),
-    patches: Optional[str] = typer.Option(
-        None, "--patches", "-p", metavar="RANGE", help="Apply only some patches, e.g. --patches 1-3,5."
-    ),
-    link_format: Optional[str] = typer.Option(
-        None,
-        "--link-format",
-        metavar="TEMPLATE",
-        help="Link trailer template with {msgid} {url} {project}, e.g. "
-        "'https://lore.kernel.org/qemu-devel/{msgid}' or 'Message-ID: <{msgid}>'.",
-    ),
-    no_link: bool = typer.Option(False, "--no-link", help="Add no Link trailer."),
-    allow_incomplete: bool = typer.Option(
-        False, "--allow-incomplete", help="Apply a series even if some of its patches never reached the server."
-    ),
-    resolve: bool = typer.Option(
-        False, "--resolve", help="On a conflict, leave git am stopped in your work tree to fix it by hand."
-    ),
-    no_deps: bool = typer.Option(
-        False,
-        "--no-deps",
-        help="Apply the series alone, not the series its Based-on:/Depends-on: lines name (default: those first).",
-    ),
-    check_patches: Optional[bool] = typer.Option(
-        None,
-        "--check-patches/--no-check-patches",
-        help="Run the per-patch check (pwapply.checkPatchesCmd, or .b4-config am-perpatch-check-cmd, e.g. QEMU's "
-        "checkpatch.pl) on each patch and show what it finds; the apply goes on (default: git config "
-        "pwapply.checkPatches).",
-    ),
-    timeout: float = options.TIMEOUT,
-    max_mbox_size: float = typer.Option(
-        64.0, "--max-mbox-size", metavar="MIB", help="Refuse a series mbox larger than this, e.g. --max-mbox-size 256."
-    ),
-    ca_bundle: Optional[str] = options.CA_BUNDLE,
-    as_json: bool = options.JSON,
-    verbose: bool = options.VERBOSE,
-    quiet: bool = options.QUIET,
-) -> None:
+def apply_cmd(ctx: typer.Context, series: str, **values: Any) -> None:
     """Fetch a series and apply it on a new branch, with a Link trailer on every commit.
 
     Anything after -- goes to git am, e.g. pwapply 500889 -- --whitespace=fix
     """
     stray, passthrough = _extra(ctx)
-    args = ApplyArgs(
-        series=series,
-        server=server,
-        project=project,
-        archive=archive,
-        base=base,
-        branch=branch,
-        no_branch=no_branch,
-        force=force,
-        no_checkout=no_checkout,
-        three_way=three_way,
-        signoff=signoff,
-        patches=patches,
-        link_format=link_format,
-        no_link=no_link,
-        allow_incomplete=allow_incomplete,
-        resolve=resolve,
-        no_deps=no_deps,
-        check_patches=check_patches,
-        timeout=timeout,
-        max_mbox_size=max_mbox_size,
-        ca_bundle=ca_bundle,
-        as_json=as_json,
-        verbose=verbose,
-        quiet=quiet,
-        passthrough=passthrough,
-        stray=stray,
-    )
+    args = ApplyArgs(series=series, passthrough=passthrough, stray=stray, **values)
     from . import apply  # the pipeline: --help loads none of it
 
     raise typer.Exit(apply.run(args))
+
+
+# Typer reads the apply command's options from its signature: made from OPTIONS
+# (cli/apply_line.py), the table main.py's parser reads too.
+_SERIES = inspect.Parameter(
+    "series",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    annotation=str,
+    default=typer.Argument(
+        ...,
+        metavar="SERIES",
+        help="Series id (500889), Message-ID, Patchwork, lore or public-inbox URL, mbox file, or - for stdin.",
+    ),
+)
+_CTX = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+apply_cmd.__signature__ = inspect.Signature([_CTX, _SERIES, *options.parameters()])  # type: ignore[attr-defined]
+apply_cmd.__annotations__ = {p.name: p.annotation for p in apply_cmd.__signature__.parameters.values()}  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------------- versions
