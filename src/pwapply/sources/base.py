@@ -1,6 +1,6 @@
 """What every source of a series does: the one interface the commands ask, whatever the
-source.  One adapter a source implements it (patchwork.py, archive.py, mbox.py), and the
-table in sources/__init__.py names them, as pre-commit's languages are one module each
+source.  One adapter a source implements it (patchwork/, archive/, mbox.py), and the
+table in sources/table.py names them, as pre-commit's languages are one module each
 and one table.  A source that cannot answer one of the questions says so by raising
 NotFoundError (it does not know that series) or InputError (it has no such thing: a local
 mbox has no versions)."""
