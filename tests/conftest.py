@@ -134,12 +134,13 @@ class Repo:
         cover_subject: str = "Improve the files",
         base: Optional[str] = None,
         extra: Sequence[str] = (),
+        tag: str = "",
     ) -> bytes:
         """Make one commit per (path, old, new, subject[, body]) on a throwaway branch from
         ``base``, return `git format-patch --thread` of them (a cover letter first when
         ``cover``), and leave the repository as it was."""
         mbox, _ = self.series_at(
-            edits, version=version, cover=cover, cover_subject=cover_subject, base=base, extra=extra
+            edits, version=version, cover=cover, cover_subject=cover_subject, base=base, extra=extra, tag=tag
         )
         return mbox
 

@@ -288,6 +288,7 @@ DEFERRED = {
     "pwapply.main": "the program's command line, after the signals are in place (__main__.py)",
     # A command's library, imported where the command runs: --help loads none of them.
     "pwapply.versions": "pwapply versions, for --help",
+    "pwapply.listing": "pwapply list, for --help",
     "pwapply.diff": "pwapply diff, for --help",
     "pwapply.apply.options": "the apply's options, for --help",
     "pwapply.apply.pipeline": "the apply, for --help",

@@ -106,6 +106,13 @@ class Settings:
     def branch_format(self) -> str:
         return self.get("branchFormat") or DEFAULT_BRANCH_FORMAT
 
+    @property
+    def me(self) -> Optional[str]:
+        """Who the user is on Patchwork, for --mine: pwapply.user (or git-pw's
+        pw.username), a username; else their address (user.email)."""
+        c = self.gitconfig
+        return c.get("pwapply.user") or c.get("pw.username") or c.get("user.email")
+
     def flag(self, key: str, default: bool = False) -> bool:
         """A boolean git config key (lowercase name), read by git's rules."""
         value = self.gitconfig.get(key)

@@ -327,7 +327,13 @@ def check_cmd(
 app.add_typer(admin.hooks_app, name="hooks")
 
 
-# ----------------------------------------------------------------------- branches over their life
+# ----------------------------------------------------------------------- series over their life
+
+app.command(
+    "list",
+    epilog="Examples:  pwapply list  |  pwapply list --since 2w --search vfio  |  pwapply list --mine"
+    "  |  pwapply list --state accepted -n 10  |  pwapply list --json",
+)(life.list_cmd)
 
 app.command("status", epilog="Examples:  pwapply status  |  pwapply status -v  |  pwapply status --all --json")(
     life.status_cmd

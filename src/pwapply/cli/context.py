@@ -29,10 +29,19 @@ def where(
 ) -> Tuple[SeriesRef, Optional[Repo], Settings]:
     """What the user named, the repository we are in (None outside one, when that is
     allowed) and the settings, read once."""
-    log = console.debug if console.verbose else None
     ref = resolve(series, is_file=os.path.isfile)
     if preload is not None and not ref.offline:
         preload.start()  # httpx loads while git checks the repository
+    repo, settings = here(console, flags, repo_needed=repo_needed, ref=ref)
+    return ref, repo, settings
+
+
+def here(
+    console: Console, flags: Mapping[str, Optional[str]], *, repo_needed: bool, ref: Optional[SeriesRef] = None
+) -> Tuple[Optional[Repo], Settings]:
+    """The repository we are in (None outside one, when that is allowed) and the
+    settings (with what a URL the user gave, ``ref``, says of the server)."""
+    log = console.debug if console.verbose else None
     try:
         repo: Optional[Repo] = open_repo(log=log)
     except PwapplyError:
@@ -45,11 +54,11 @@ def where(
         repo.top if repo is not None else None,
         flags=flags,
         env=os.environ,
-        url_server=ref.server,
-        url_project=ref.project,
-        url_archive=ref.archive,
+        url_server=ref.server if ref is not None else None,
+        url_project=ref.project if ref is not None else None,
+        url_archive=ref.archive if ref is not None else None,
     )
-    return ref, repo, settings
+    return repo, settings
 
 
 def connection(

@@ -1,10 +1,14 @@
-"""The commands for branches over their life: `pwapply status`, `update` and `accept`.
-Thin, as app.py's: parse, run the library under the boundary, render."""
+"""The commands for series over their life: `pwapply list` (what waits), and for the
+branches made of them, `status`, `update` and `accept`.  Thin, as app.py's: parse, run
+the library under the boundary, render."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 import typer
@@ -31,6 +35,79 @@ def _repo_and_settings(
 def _server(settings: Settings, given: Optional[str]) -> Optional[str]:
     """The server --server named, as the settings read it (normalized); None without it."""
     return settings.server if given else None
+
+
+def list_cmd(
+    state: List[str] = typer.Option(
+        [],
+        "--state",
+        metavar="STATE",
+        help="List the series with patches in STATE instead (repeat it for several), e.g. --state accepted.",
+    ),
+    every: bool = typer.Option(False, "--all", help="Every series, whatever its state, archived or not."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="DATE", help="Only series posted since DATE, e.g. --since 2026-11-30 or --since 2w."
+    ),
+    submitter: Optional[str] = typer.Option(
+        None, "--submitter", metavar="WHO", help="Only series from WHO (an address, or Patchwork's person id)."
+    ),
+    search: Optional[str] = typer.Option(
+        None, "--search", metavar="TEXT", help="Only series whose name contains TEXT."
+    ),
+    mine: bool = typer.Option(
+        False,
+        "--mine",
+        help="Only series delegated to you (the token's user: pwapply.user, else your user.email).",
+    ),
+    limit: Optional[int] = typer.Option(
+        None, "-n", "--limit", metavar="N", help="Show N series (default: a screenful; -n 0: all)."
+    ),
+    server: Optional[str] = options.SERVER,
+    project: Optional[str] = options.PROJECT,
+    archive: Optional[str] = typer.Option(
+        None,
+        "--archive",
+        metavar="URL",
+        help="Also list the series of this public-inbox archive Patchwork does not have (alone, without a server),"
+        " e.g. --archive https://lore.kernel.org/qemu-devel.",
+    ),
+    timeout: float = options.TIMEOUT,
+    ca_bundle: Optional[str] = options.CA_BUNDLE,
+    as_json: bool = typer.Option(False, "--json", help="Print the series as JSON on stdout."),
+    verbose: bool = options.VERBOSE,
+) -> None:
+    """What waits for review: a line a series, newest first, its newest version only,
+    how ready it is (R: patches reviewed or acked, T: tested, NACKED, failed checks) and
+    what this repository has of it; pwapply ID then applies one."""
+    console = Console(quiet=False, verbose=verbose)
+
+    def body(guard: Any) -> int:
+        from .. import listing  # the sources: --help loads none of them
+
+        require_timeout(timeout)
+        repo, settings = context.here(
+            console, {"server": server, "project": project, "archive": archive}, repo_needed=False
+        )
+        tty = sys.stdout.isatty()
+        rows = shutil.get_terminal_size((80, 24)).lines - 4 if tty else 20
+        query = listing.query(
+            states=state,
+            every=every,
+            since_text=since,
+            submitter=submitter,
+            search=search,
+            mine=mine,
+            me=settings.me or "",
+            limit=max(rows, 5) if limit is None else limit,
+        )
+        conn = context.connection(console, settings, timeout, ca_bundle)
+        with context.sources(settings, conn, context.ui(console), archive=bool(archive) or not settings.server) as s:
+            listed = listing.list_waiting(s, query, repo, archive=bool(archive))
+        width = shutil.get_terminal_size().columns if tty or "COLUMNS" in os.environ else None
+        render.waiting(console, listed, as_json, datetime.now(timezone.utc), width)
+        return 0
+
+    raise typer.Exit(boundary.run(console, body, "nothing was changed"))
 
 
 def status_cmd(

@@ -4,6 +4,7 @@ for programs (--json).  Typer-free: the pre-push hook's fast path renders with i
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from ..sources.keys import PATCHWORK, Key
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from ..branches.update import Update
     from ..check.command import Checked
     from ..sources.model import Summary
+    from ..listing import Listed, Line
     from ..sources.policy import Versions
 
 
@@ -141,6 +143,104 @@ def versions(listing: "Versions", as_json: bool) -> None:
             f"{mark} {r['id'] or '-':>8}  v{r['version']:<3} {str(r['date'])[:10]:<10}  {r['total']:>7}  "
             f"{r['received_total']}/{r['total']:<6}  {summarize_states(r['states'])}   {r['name'] or ''}{where}"
         )
+
+
+def waiting(console: Console, listed: "Listed", as_json: bool, now: datetime, width: Optional[int]) -> None:
+    """`pwapply list`: a line a series on stdout (the name cut to ``width``, when
+    given), notes on stderr; or JSON."""
+    listing = listed.listing
+    if as_json:
+        out({"series": [_waiting_json(line) for line in listed.lines], "more": listing.more, "notes": listing.notes})
+        return
+    for note in listing.notes:
+        console.info(f"note: {note}")
+    if not listed.lines:
+        console.info("nothing waiting" + (" that matches" if listing.notes else ""))
+        return
+    rows = [_waiting_row(line, now) for line in listed.lines]
+    heads = ("SERIES", "VER", "PATCHES", "AGE", "FROM", "REVIEW", "HERE")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+
+    def join(cells: Sequence[str], name: str) -> str:
+        line = "  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + name
+        return line if width is None or len(line) <= width else line[: max(width - 3, 0)].rstrip() + "..."
+
+    print(join(heads, "NAME").rstrip())
+    for r in rows:
+        print(join(r[:-1], r[-1]))
+    if listing.more:
+        console.info(f"more are waiting: -n {len(rows) * 2} shows more, -n 0 all")
+    first = listed.lines[0].waiting
+    console.info(f"apply one with: pwapply {first.ref}")
+
+
+def _waiting_row(line: "Line", now: datetime) -> Tuple[str, ...]:
+    w = line.waiting
+    version = f"v{w.version}" + (f" ({w.earlier} earlier)" if w.earlier else "")
+    patches = f"{w.received}/{w.total}" if w.total else str(w.received)
+    review: List[str] = []
+    r = w.readiness
+    if r is not None:
+        review.append(f"R {r.reviewed}/{r.patches}")
+        if r.tested:
+            review.append(f"T {r.tested}")
+        if r.nacked:
+            review.append("NACKED")
+    if w.check in ("fail", "warning"):
+        review.append(f"checks {w.check}")
+    if w.incomplete:
+        review.append("incomplete")
+    if w.only_in:
+        review.append("archive only")
+    here = line.here + (f": {line.branch}" if line.branch and line.here == "applied" else "")
+    who = w.submitter if len(w.submitter) <= 22 else w.submitter[:21] + "."
+    return (w.ref, version, patches, age(w.date, now), who, " ".join(review) or "-", here or "-", w.name)
+
+
+def _waiting_json(line: "Line") -> Dict[str, Any]:
+    w = line.waiting
+    r = w.readiness
+    return {
+        "series": _series_id(w.key),
+        "source": w.key.json(),
+        "ref": w.ref,
+        "name": w.name,
+        "version": w.version,
+        "earlier": w.earlier,
+        "folded": [k.json() for k in w.folded],
+        "date": w.date,
+        "submitter": w.submitter,
+        "sender": w.sender,
+        "total": w.total,
+        "received": w.received,
+        "incomplete": w.incomplete,
+        "web_url": w.page,
+        "reviewed": r.reviewed if r else None,
+        "patches": r.patches if r else None,
+        "tested": r.tested if r else None,
+        "nacked": list(r.nacked) if r else None,
+        "check": w.check or None,
+        "states": dict(w.states),
+        "only_in": w.only_in or None,
+        "here": line.here or None,
+        "branch": line.branch or None,
+        "msgids": list(w.msgids),
+    }
+
+
+def age(date: str, now: datetime) -> str:
+    """How long ago an ISO date was: 45m, 5h, 3d, 2w, 4mo, 1y ("?" when unreadable)."""
+    try:
+        when = datetime.fromisoformat(date[:19])
+    except ValueError:
+        return "?"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    minutes = max(0, int((now - when).total_seconds() // 60))
+    for unit, size in (("y", 525600), ("mo", 43200), ("w", 10080), ("d", 1440), ("h", 60)):
+        if minutes >= size * (2 if unit in ("w", "mo") else 1):
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
 
 
 def summarize_states(states: Sequence[str]) -> str:

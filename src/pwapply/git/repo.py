@@ -92,11 +92,11 @@ def open_repo(cwd: Optional[str] = None, log: Optional[Logger] = None) -> Repo:
 
 
 def read_config(git: Git) -> Tuple[Dict[str, str], Dict[str, str]]:
-    """(pwapply.*, pw.* and commit.gpgsign keys lowercased, remote name -> URL) in one
+    """(pwapply.*, pw.*, commit.gpgsign and user.email keys lowercased, remote name -> URL) in one
     git call.  A key with no value at all (``[pwapply] checkPatches``) reads "true", as
     git reads it for a boolean."""
     proc = git.run(
-        ["config", "-z", "--get-regexp", r"^(pwapply|pw)\.|^remote\..*\.url$|^commit\.gpgsign$"],
+        ["config", "-z", "--get-regexp", r"^(pwapply|pw)\.|^remote\..*\.url$|^commit\.gpgsign$|^user\.email$"],
         check=False,
     )
     values: Dict[str, str] = {}

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..resolve import SeriesRef
     from ..ui import UI
     from .model import Facts, Key, Known, Node, PatchState, Series, Summary, Want
+    from .waiting import Listing, Query
 
 
 class Source(Protocol):
@@ -52,6 +53,10 @@ class Source(Protocol):
 
     def states(self, keys: "Sequence[Key]") -> "Dict[Key, List[PatchState]]":
         """The state of each patch of each series (empty where a source has none)."""
+
+    def waiting(self, query: "Query") -> "Listing":
+        """The series waiting for action that ``query`` asks for, one line a series (its
+        versions folded into the newest), newest first."""
 
     def close(self) -> None: ...
 

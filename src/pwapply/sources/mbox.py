@@ -14,6 +14,7 @@ from ..resolve import STDIN, SeriesRef
 from ..ui import UI
 from .base import unsupported
 from .model import MBOX, Facts, Key, Known, Node, PatchState, Series, Summary, Want
+from .waiting import Listing, Query
 
 
 def read(ref: SeriesRef, read_stdin: Callable[[], bytes]) -> bytes:
@@ -131,3 +132,6 @@ class MboxSource:
 
     def states(self, keys: Sequence[Key]) -> Dict[Key, List[PatchState]]:
         return {}
+
+    def waiting(self, query: Query) -> Listing:
+        raise unsupported("series waiting for review", "a local mbox")

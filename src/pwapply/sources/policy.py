@@ -23,7 +23,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .. import deps, process, threads
 from ..config import require_server
-from ..errors import NotFoundError, PwapplyError
+from ..errors import InputError, NotFoundError, PwapplyError
 from ..resolve import MSGID, SeriesRef
 from ..steps import step
 from ..ui import UI
@@ -35,6 +35,7 @@ from .mbox import MboxSource
 from .model import ARCHIVE, PATCHWORK, Facts, Key, Known, Node, PatchState, Series, Summary, Want
 from .patchwork import PatchworkSource
 from .table import open_source
+from .waiting import Listing, Query, Waiting, cut
 
 Answer = Union[Dict[Key, Facts], BaseException]
 
@@ -276,6 +277,42 @@ class Sources:
             out.update(self.of(kind, where).states(members))
         return out
 
+    # ------------------------------------------------------------------ what waits
+
+    def waiting(self, query: Query, *, archive: bool = False) -> Listing:
+        """What waits for action: Patchwork's series, when a server is known; the archive's
+        beside them, asked at once, with ``archive`` (alone without a server).  A series
+        both have is shown once, as Patchwork's; one Patchwork does not have at all is
+        marked so; one it has in another state is not waiting."""
+        pw = self.patchwork() if self.server else None
+        ar = self.archive() if archive or pw is None else None
+        if pw is None and ar is None:
+            raise InputError(
+                "no Patchwork server and no list archive to ask what waits",
+                "pwapply list --server URL --project NAME, or --archive URL (git config pwapply.server)",
+            )
+        if pw is None:
+            assert ar is not None
+            return ar.waiting(query)
+        notes: List[str] = []
+        if ar is not None and (not query.default_states or query.mine):
+            notes.append("the list's archive has no states or delegates: only Patchwork's series are listed")
+            ar = None
+        from_archive = None
+        if ar is not None:  # all of its window: one request either way, and merged below
+            from_archive = threads.in_thread(functools.partial(ar.waiting, replace(query, limit=0)), "pwapply-list")
+        listing = pw.waiting(query)
+        listing.notes[:0] = notes
+        if from_archive is None:
+            return listing
+        try:
+            extra = process.result(from_archive, what="the archive's series")
+        except PwapplyError as exc:
+            listing.notes.append(f"could not ask the archive ({exc.message}): only Patchwork's series are listed")
+            return listing
+        assert isinstance(extra, Listing)
+        return _merged(listing, extra, pw, query.limit)
+
     # ------------------------------------------------------------------ links
 
     @staticmethod
@@ -289,3 +326,29 @@ class Sources:
         """The source a Link to the archive at ``url`` names: where a Message-ID Patchwork
         does not know is asked next."""
         return ARCHIVE, url.rstrip("/")
+
+
+def _merged(pw: Listing, ar: Listing, patchwork: PatchworkSource, limit: int) -> Listing:
+    """Patchwork's listing with the archive's series it does not have, newest first.  An
+    archive series that shares a patch with a listed one is that one; one that would be
+    shown is asked of Patchwork (one request a series, all at once): a series Patchwork
+    has in another state is not waiting, one it lacks is shown, marked."""
+    listed = {m for w in pw.items for m in (*w.msgids, w.ref)}
+    rest = [w for w in ar.items if not listed.intersection((*w.msgids, w.ref))]
+    checked: Dict[str, bool] = {}  # first Message-ID -> Patchwork lacks it
+    while True:
+        merged = sorted(
+            [*pw.items, *(w for w in rest if checked.get(_first(w), True))], key=lambda w: w.date, reverse=True
+        )
+        shown, more = cut(merged, limit)
+        ask = [_first(w) for w in shown if w.key.kind == ARCHIVE and _first(w) not in checked]
+        if not ask:
+            break
+        known = patchwork.knows(ask)
+        checked.update({m: m not in known for m in ask})
+    items = [replace(w, only_in="the archive") if w.key.kind == ARCHIVE else w for w in shown]
+    return Listing(items=items, more=more or pw.more, notes=[*pw.notes, *ar.notes])
+
+
+def _first(w: Waiting) -> str:
+    return w.msgids[0] if w.msgids else w.ref

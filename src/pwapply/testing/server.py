@@ -254,7 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._patch()
         pw = self.pw
         parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        multi = parse_qs(parts.query)
+        query = {k: v[0] for k, v in multi.items()}
         segs = [s for s in parts.path.split("/") if s]
         if not parts.path.endswith("/"):
             self._send(
@@ -316,6 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if "msgid" in query and version not in ("1.0", "1.1"):
                     want = query["msgid"].strip("<>")
                     items = [m for m in items if m.msgid == want]
+                if mk == "patch":
+                    items = self._filtered(items, multi)
                 return self._page([pw.mail_json(m, api) for m in items], query, parts.path)
             if not segs[1].isdigit():
                 return self._html_404()
@@ -326,7 +329,56 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(pw.mail_json(mail, api))
             if len(segs) == 3 and segs[2] == "comments":
                 return self._page(pw.comments_json(mail, api), query, parts.path)
+        if kind == "users":
+            return self._users(segs, query, api, version, parts.path)
         return self._html_404()
+
+    def _filtered(self, items: List[Any], multi: Dict[str, List[str]]) -> List[Any]:
+        """/api/patches/'s filters, as Patchwork applies them (a value it cannot read,
+        as an unknown submitter, matches nothing: Patchwork answers an empty list)."""
+        pw = self.pw
+        one = {k: v[-1] for k, v in multi.items()}
+        if "state" in multi:
+            items = [m for m in items if m.state in multi["state"]]
+        if "archived" in one:
+            items = [m for m in items if m.archived == (one["archived"].lower() == "true")]
+        if "since" in one:
+            items = [m for m in items if m.date >= one["since"]]
+        if "before" in one:
+            items = [m for m in items if m.date < one["before"]]
+        if "submitter" in one:
+            who = one["submitter"].lower()
+            items = [m for m in items if who in (str(pw.person(*m.submitter)["id"]), m.submitter[1].lower())]
+        if "delegate" in one:
+            who = one["delegate"].lower()
+            ids = {uid for uid, (name, _) in pw.users.items() if who in (str(uid), name.lower())}
+            items = [m for m in items if m.delegate in ids]
+        if "q" in one:
+            items = [m for m in items if one["q"].lower() in m.name.lower()]
+        if one.get("order", "").lstrip("-") == "date":
+            items = sorted(items, key=lambda m: (m.date, m.id), reverse=one["order"].startswith("-"))
+        return items
+
+    def _users(self, segs: List[str], query: Dict[str, str], api: str, version: str, path: str) -> None:
+        """/api/users/ and /api/users/N/: for a user with a token only; a user's own
+        detail shows its settings (API 1.2 and later), as Patchwork's does."""
+        pw = self.pw
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Token ") :] if auth.startswith("Token ") else None
+        if token is None:
+            return self._json({"detail": "Authentication credentials were not provided."}, status=403)
+        if token not in pw.tokens and token not in pw.token_users:
+            return self._json({"detail": "Invalid token."}, status=401)
+        if len(segs) == 1:
+            q = query.get("q", "").lower()
+            found = [u for u, (name, email) in sorted(pw.users.items()) if q in name.lower() or q in email.lower()]
+            return self._page([pw.user_json(u, api) for u in found], query, path)
+        if not segs[1].isdigit() or int(segs[1]) not in pw.users:
+            return self._not_found_json("User")
+        data = pw.user_json(int(segs[1]), api)
+        if pw.token_users.get(token) == int(segs[1]) and version not in ("1.0", "1.1"):
+            data["settings"] = {"send_email": False, "items_per_page": 100, "show_ids": False}
+        return self._json(data)
 
     def _patch(self) -> None:
         """PATCH /api/[v/]patches/N/: a state change, as Patchwork answers it."""

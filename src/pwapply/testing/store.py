@@ -64,6 +64,8 @@ class Mail:
     state: str = "new"
     check: str = "pending"
     commit_ref: Optional[str] = None
+    archived: bool = False
+    delegate: Optional[int] = None  # a user's id
 
 
 class Store:
@@ -75,6 +77,8 @@ class Store:
         self.mails: Dict[Tuple[str, int], Mail] = {}
         self._ids = {"series": 0, "patch": 0, "cover": 0, "person": 0, "comment": 0}
         self._people: Dict[str, int] = {}
+        self.users: Dict[int, Tuple[str, str]] = {}  # id -> (username, email): the people who log in
+        self.token_users: Dict[str, int] = {}  # API token -> its user's id
 
     # ------------------------------------------------------------------ data
 
@@ -213,6 +217,31 @@ class Store:
     def set_state(self, patch_id: int, state: str) -> None:
         self.mails[("patch", patch_id)].state = state
 
+    def add_user(self, username: str, email: str, token: Optional[str] = None) -> int:
+        """A user (a maintainer, a delegate); with ``token``, the token is theirs."""
+        uid = len(self.users) + 1
+        self.users[uid] = (username, email)
+        if token is not None:
+            self.token_users[token] = uid
+        return uid
+
+    def user_json(self, uid: int, api: str) -> Dict[str, Any]:
+        username, email = self.users[uid]
+        return {
+            "id": uid,
+            "url": f"{self._base()}/api/{api}users/{uid}/",
+            "username": username,
+            "first_name": "",
+            "last_name": "",
+            "email": email,
+        }
+
+    def delegate(self, patch_id: int, uid: Optional[int]) -> None:
+        self.mails[("patch", patch_id)].delegate = uid
+
+    def archive(self, patch_id: int) -> None:
+        self.mails[("patch", patch_id)].archived = True
+
     def set_check(self, patch_id: int, check: str) -> None:
         """The combined CI check of a patch: pending, success, warning or fail."""
         self.mails[("patch", patch_id)].check = check
@@ -328,9 +357,9 @@ class Store:
                     "commit_ref": mail.commit_ref,
                     "pull_url": None,
                     "state": mail.state,
-                    "archived": False,
+                    "archived": mail.archived,
                     "hash": None,
-                    "delegate": None,
+                    "delegate": self.user_json(mail.delegate, api) if mail.delegate else None,
                     "check": mail.check,
                     "checks": f"{self._base()}/api/{api}patches/{mail.id}/checks/",
                     "tags": {},

@@ -13,9 +13,11 @@ from ...resolve import MSGID, SeriesRef
 from ...ui import UI
 from ..base import BaseNotFound
 from ..model import ARCHIVE, Facts, Key, Known, Node, PatchState, Series, Summary, Want
+from ..waiting import Listing, Query
 from .client import ArchiveClient, page
 from .facts import gather, listing
 from .series import from_thread, key_of, pick, summary
+from . import waiting
 
 __all__ = ["ArchiveClient", "ArchiveSource", "page"]
 
@@ -121,3 +123,6 @@ class ArchiveSource:
 
     def states(self, keys: Sequence[Key]) -> Dict[Key, List[PatchState]]:
         return {}  # an archive keeps no states
+
+    def waiting(self, query: Query) -> Listing:
+        return waiting.waiting(self.client, query)

@@ -63,14 +63,15 @@ class ArchiveClient(Transport):
         self.check_status(status, what)
         return self._mbox(body, headers.get("content-type", ""), what)
 
-    def search(self, query: str) -> bytes:
+    def search(self, query: str, *, threads: bool = False) -> bytes:
         """The mails matching ``query`` (public-inbox's search: ``f:`` sender, ``s:``
-        subject, ``d:YYYYMMDD..`` dates), as an mbox; empty when nothing matches.  The
-        mbox comes only by POST (a GET answers the HTML form)."""
+        subject, ``d:YYYYMMDD..`` dates), as an mbox; empty when nothing matches.  With
+        ``threads``, the whole thread of each (each thread once).  The mbox comes only by
+        POST (a GET answers the HTML form)."""
         what = f"the archive's search for {query}"
         status, headers, body = self.request(
             "POST",
-            f"{self.server}/?q={quote_plus(query)}&x=m",
+            f"{self.server}/?q={quote_plus(query)}&x=m" + ("&t=1" if threads else ""),
             what,
             self.max_size,
             b"",

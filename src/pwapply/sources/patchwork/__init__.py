@@ -6,7 +6,7 @@ sources' one shape (sources/model.py)."""
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ... import deps, process
 from ...cache import MboxCache
@@ -15,6 +15,7 @@ from ...net.transport import request_pool
 from ...resolve import SeriesRef
 from ...ui import UI
 from ..model import PATCHWORK, Facts, Key, Known, Node, PatchState, Series, Summary, Want
+from ..waiting import Listing, Query
 from . import models
 from .chain import follow
 from .client import Fetched, PatchworkClient
@@ -22,6 +23,7 @@ from .facts import gather
 from .locate import locate
 from .series import from_server, key_of, summary
 from .versions import find, newest
+from . import waiting
 
 
 class PatchworkSource:
@@ -113,6 +115,15 @@ class PatchworkSource:
                 got: List[models.PatchState] = process.result(f, what="states")
                 out[k] = [PatchState(p.state, p.check, p.web_url) for p in got]
             return out
+
+    def waiting(self, query: Query) -> Listing:
+        return waiting.waiting(self.client, self.project, query)
+
+    def knows(self, msgids: Sequence[str]) -> Set[str]:
+        """Those of ``msgids`` that are patches here (whatever their state), asked at once."""
+        with request_pool() as pool:
+            asked = [(m, pool.submit(self.client.find_mail, "patches", m, self.project)) for m in msgids]
+            return {m for m, f in asked if process.result(f, what="a Message-ID") is not None}
 
     def _series(self, series_id: int) -> models.Series:
         if series_id not in self._json:

@@ -114,10 +114,17 @@ class PatchworkClient(Transport):
 
     def _list(self, url: str, *, what: str) -> List[Any]:
         """GET a list endpoint, following Link: rel="next" pagination."""
+        return self._pages(url, what=what)[0]
+
+    def _pages(
+        self, url: str, *, what: str, enough: Callable[[List[Any]], bool] = lambda items: False, pages_max: int = 100
+    ) -> Tuple[List[Any], bool]:
+        """GET a list endpoint, following Link: rel="next" pagination until ``enough``
+        says the items so far are; and whether pages were left."""
         items: List[Any] = []
         next_url: Optional[str] = url
         pages = 0
-        while next_url and pages < 100:
+        while next_url and pages < pages_max and not (pages and enough(items)):
             pages += 1
             status, headers, body = self.get(next_url, what=what)
             self._check(status, what)
@@ -129,7 +136,7 @@ class PatchworkClient(Transport):
                 )
             items.extend(data)
             next_url = _next_link(headers.get("link", ""))
-        return items
+        return items, next_url is not None
 
     # ------------------------------------------------------------------ endpoints
 
@@ -238,6 +245,30 @@ class PatchworkClient(Transport):
             f"{self.api}/patches/?series={series_id}&per_page=100", what=f"the patches of series {series_id}"
         )
         return [models.patch_state(i) for i in items if isinstance(i, dict)]
+
+    def waiting_patches(
+        self, filters: List[Tuple[str, str]], enough: Callable[[List[models.ListedPatch]], bool], pages_max: int
+    ) -> Tuple[List[models.ListedPatch], bool]:
+        """The patches matching ``filters`` (project, state, archived, since ...), newest
+        first, a page of 100 at a time until ``enough`` says so; and whether more pages
+        were left."""
+        query = "&".join(f"{k}={quoted(v)}" for k, v in [*filters, ("order", "-date"), ("per_page", "100")])
+        items, left = self._pages(
+            f"{self.api}/patches/?{query}",
+            what="the patches waiting",
+            enough=lambda items: enough([p for p in map(models.listed_patch, items) if p is not None]),
+            pages_max=pages_max,
+        )
+        return [p for p in map(models.listed_patch, items) if p is not None], left
+
+    def users(self, search: str) -> List[models.User]:
+        """The users whose name or address contains ``search`` (a token is needed)."""
+        items = self._list(f"{self.api}/users/?q={quoted(search)}", what="Patchwork's users")
+        return [u for u in map(models.user, items) if u is not None]
+
+    def user(self, user_id: int) -> Optional[models.User]:
+        data = self._json(f"{self.api}/users/{user_id}/", what=f"user {user_id}", missing=f"user {user_id} not found")
+        return models.user(data)
 
     def cover_content(self, cover_id: int) -> str:
         data = self._json(

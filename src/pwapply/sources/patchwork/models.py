@@ -136,3 +136,66 @@ def first_series(data: Any, what: str) -> int:
     if not isinstance(found, list) or not found or not isinstance(found[0], dict):
         raise NotFoundError(f"{what} belongs to no series", "give the series id instead")
     return int(found[0]["id"])
+
+
+@dataclass(frozen=True)
+class ListedPatch:
+    """An item of /api/patches/ as a listing of what waits reads it: the patch, its
+    state and CI check, who sent it, and the series it is in (id 0: none)."""
+
+    id: int
+    msgid: str
+    name: str
+    date: str
+    state: str
+    check: str
+    submitter_name: str
+    submitter_email: str
+    series_id: int
+    series_name: str
+    series_version: int
+    series_date: str
+    series_page: str
+
+
+def listed_patch(data: Any) -> Optional[ListedPatch]:
+    """An item of /api/patches/ -> ListedPatch (None: not shaped like a patch)."""
+    if not isinstance(data, dict) or _int_or_none(data.get("id")) is None:
+        return None
+    submitter = data["submitter"] if isinstance(data.get("submitter"), dict) else {}
+    found = data.get("series")
+    first = found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else {}
+    version = _int_or_none(first.get("version"))
+    return ListedPatch(
+        id=int(data["id"]),
+        msgid=strip_brackets(text(data.get("msgid"))),
+        name=text(data.get("name")),
+        date=text(data.get("date")),
+        state=text(data.get("state")),
+        check=text(data.get("check")),
+        submitter_name=text(submitter.get("name")),
+        submitter_email=text(submitter.get("email")),
+        series_id=_int_or_none(first.get("id")) or 0,
+        series_name=text(first.get("name")),
+        series_version=version or 1,
+        series_date=text(first.get("date")),
+        series_page=text(first.get("web_url")),
+    )
+
+
+@dataclass(frozen=True)
+class User:
+    """A Patchwork user (the people who log in: maintainers, delegates)."""
+
+    id: int
+    username: str
+    email: str
+    own: bool  # the token's own user: its detail shows its settings (API 1.2 and later)
+
+
+def user(data: Any) -> Optional[User]:
+    if not isinstance(data, dict) or _int_or_none(data.get("id")) is None:
+        return None
+    return User(
+        int(data["id"]), text(data.get("username")), text(data.get("email")), isinstance(data.get("settings"), dict)
+    )
