@@ -312,13 +312,12 @@ class _Handler(BaseHTTPRequestHandler):
                     if query["project"] not in pw.projects:
                         return self._json({"project": ["Select a valid choice."]}, status=400)
                     items = [m for m in items if m.project == query["project"]]
-                if "series" in query:
-                    items = [m for m in items if str(m.series_id) == query["series"]]
+                if "series" in multi:  # several ids: any of them, as Patchwork's filter takes them
+                    items = [m for m in items if str(m.series_id) in multi["series"]]
                 if "msgid" in query and version not in ("1.0", "1.1"):
                     want = query["msgid"].strip("<>")
                     items = [m for m in items if m.msgid == want]
-                if mk == "patch":
-                    items = self._filtered(items, multi)
+                items = self._filtered(items, multi)
                 return self._page([pw.mail_json(m, api) for m in items], query, parts.path)
             if not segs[1].isdigit():
                 return self._html_404()
@@ -334,8 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._html_404()
 
     def _filtered(self, items: List[Any], multi: Dict[str, List[str]]) -> List[Any]:
-        """/api/patches/'s filters, as Patchwork applies them (a value it cannot read,
-        as an unknown submitter, matches nothing: Patchwork answers an empty list)."""
+        """/api/patches/'s and /api/covers/'s filters, as Patchwork applies them (a value
+        it cannot read, as an unknown submitter, matches nothing: Patchwork answers an
+        empty list; a cover letter has no state, no delegate)."""
         pw = self.pw
         one = {k: v[-1] for k, v in multi.items()}
         if "state" in multi:

@@ -15,7 +15,7 @@ import json
 import re
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ... import process
 from ...errors import NetworkError, NotFoundError
@@ -261,6 +261,24 @@ class PatchworkClient(Transport):
         )
         return [p for p in map(models.listed_patch, items) if p is not None], left
 
+    def covers_of(self, series_ids: List[int]) -> Dict[int, int]:
+        """The cover letter of each of ``series_ids`` that has one (series id -> cover
+        id), in one request (Patchwork's series filter takes several ids)."""
+        query = "&".join(f"series={i}" for i in series_ids)
+        items = self._list(f"{self.api}/covers/?{query}&per_page=100", what="the series' cover letters")
+        return {sid: cid for sid, (cid, _) in _covers(items).items() if sid in series_ids}
+
+    def recent_covers(self, filters: List[Tuple[str, str]]) -> Tuple[Dict[int, int], str]:
+        """The newest 100 cover letters matching ``filters`` (series id -> cover id), in
+        one request; and, when there are older ones, the date of the oldest here (a
+        series posted since has its cover letter here if it has one)."""
+        query = "&".join(f"{k}={quoted(v)}" for k, v in [*filters, ("order", "-date"), ("per_page", "100")])
+        items, left = self._pages(f"{self.api}/covers/?{query}", what="the newest cover letters", pages_max=1)
+        found = _covers(items)
+        return {sid: cid for sid, (cid, _) in found.items()}, min(
+            (d for _, d in found.values()), default=""
+        ) if left else ""
+
     def users(self, search: str) -> List[models.User]:
         """The users whose name or address contains ``search`` (a token is needed)."""
         items = self._list(f"{self.api}/users/?q={quoted(search)}", what="Patchwork's users")
@@ -355,3 +373,16 @@ def _next_link(header: str) -> Optional[str]:
         if m:
             return m.group(1)
     return None
+
+
+def _covers(items: List[Any]) -> Dict[int, Tuple[int, str]]:
+    """Items of /api/covers/ -> series id -> (cover id, its date)."""
+    out: Dict[int, Tuple[int, str]] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+            continue
+        found = item.get("series")
+        for s in found if isinstance(found, list) else [found] if isinstance(found, dict) else []:
+            if isinstance(s, dict) and isinstance(s.get("id"), int):
+                out[int(s["id"])] = (int(item["id"]), models.text(item.get("date")))
+    return out

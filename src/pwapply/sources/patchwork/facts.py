@@ -8,7 +8,7 @@ submitter)."""
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Dict, Iterable, List, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ... import mbox, process, trailers
 from ..model import Facts, Key, PatchState, Want
@@ -58,15 +58,30 @@ def gather(
             for p in process.result(asked["states"], what="states"):  # type: ignore[attr-defined]
                 f.patches[p.msgid] = PatchState(p.state, p.check, p.web_url)
         if "mbox" in asked:
-            cover_tags: List[trailers.Trailer] = []
-            cover_nacks: List[trailers.Trailer] = []
-            for body in process.result(asked["comments"], what="cover comments") if "comments" in asked else ():  # type: ignore[attr-defined]
-                cover_tags += [t for t in trailers.tags_from_reply(body) if not any(t.same_as(o) for o in cover_tags)]
-                cover_nacks += trailers.nacks_from_reply(body)
+            bodies = process.result(asked["comments"], what="cover comments") if "comments" in asked else ()
             data = process.result(asked["mbox"], what="mbox")
             assert isinstance(data, bytes)
-            for p in mbox.read(data, reorder=False).patches:
-                text = p.raw.decode("utf-8", "replace").split("\n---", 1)[0]
-                f.tags[p.msgid] = trailers.tags_in_patch(text) + cover_tags
-                f.nacks[p.msgid] = trailers.nacks_from_reply(text) + cover_nacks
+            f.tags, f.nacks, _ = tags_of(data, bodies)  # type: ignore[arg-type]
     return out
+
+
+Tags = Dict[str, List[trailers.Trailer]]
+
+
+def tags_of(data: bytes, cover_replies: Iterable[str]) -> Tuple[Tags, Tags, List[mbox.Patch]]:
+    """(msgid -> review tags, msgid -> Nacked-by, the patches) of a series' mbox, in
+    which Patchwork adds the tags the replies to each patch gave; the tags of the
+    replies to its cover letter (``cover_replies``, their bodies) go to every patch."""
+    cover_tags: List[trailers.Trailer] = []
+    cover_nacks: List[trailers.Trailer] = []
+    for body in cover_replies:
+        cover_tags += [t for t in trailers.tags_from_reply(body) if not any(t.same_as(o) for o in cover_tags)]
+        cover_nacks += trailers.nacks_from_reply(body)
+    tags: Tags = {}
+    nacks: Tags = {}
+    patches = mbox.read(data, reorder=False).patches
+    for p in patches:
+        text = p.raw.decode("utf-8", "replace").split("\n---", 1)[0]
+        tags[p.msgid] = trailers.tags_in_patch(text) + cover_tags
+        nacks[p.msgid] = trailers.nacks_from_reply(text) + cover_nacks
+    return tags, nacks, list(patches)

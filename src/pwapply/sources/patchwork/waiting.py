@@ -2,8 +2,8 @@
 the states asked (new and under-review), not archived, newest first, 100 a page, grouped
 by series.  Pages are asked only until there are enough series to show: the requests
 grow with the series shown, not with the project's history.  Then, for the series shown
-and all at once, their JSON and mbox and the replies to their cover letters (facts.py):
-the API's ``tags`` is always empty, the mbox carries the tags replies gave each patch.
+and all at once, their mboxes, their cover letters and the replies to those: the API's
+``tags`` is always empty, the mbox carries the tags replies gave each patch.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from typing import Dict, List, Optional, Tuple
 
 from ... import naming, process
 from ...errors import InputError
-from ..model import Facts, Want
 from ..waiting import Listing, Query, Waiting, cut, fold, readiness, worst_check
-from . import facts, models
+from ...net.transport import request_pool
+from ...threads import Pool
+from . import models
+from .facts import tags_of
 from .client import PatchworkClient
 from .series import key_of
 
 PAGES_MAX = 20  # 2000 patches: past that, --since narrows it
+WIDTH = 16  # requests at once: a screenful of series in two round trips
 
 
 def waiting(client: PatchworkClient, project: Optional[str], query: Query) -> Listing:
@@ -45,18 +48,54 @@ def waiting(client: PatchworkClient, project: Optional[str], query: Query) -> Li
         # One series more than shown: the last one shown then has all its patches here.
         return bool(query.limit) and len(fold(_lines(patches, client.server))) > query.limit
 
-    patches, left = client.waiting_patches(filters, enough, PAGES_MAX)
-    shown, more = cut(fold(_lines(patches, client.server)), query.limit)
-    listing = Listing(more=more or left)
-    if left and not query.limit:
-        listing.notes.append(f"only the newest {PAGES_MAX * 100} patches were read: narrow it with --since")
-    if not shown:
+    with request_pool(WIDTH) as pool:
+        # The newest cover letters beside the first page: those of the series shown are
+        # most often among them, and their replies are then asked with the mboxes.
+        recent = pool.submit(client.recent_covers, [f for f in filters if f[0] in ("project", "since")])
+        patches, left = client.waiting_patches(filters, enough, PAGES_MAX)
+        shown, more = cut(fold(_lines(patches, client.server)), query.limit)
+        listing = Listing(more=more or left)
+        if left and not query.limit:
+            listing.notes.append(f"only the newest {PAGES_MAX * 100} patches were read: narrow it with --since")
+        if shown:
+            listing.items = _ready(client, pool, shown, process.result(recent, what="cover letters"))
         return listing
-    # The series shown, all at once: their JSON, then their mboxes and cover replies.
+
+
+def _ready(
+    client: PatchworkClient, pool: Pool, shown: List[Waiting], recent: Tuple[Dict[int, int], str]
+) -> List[Waiting]:
+    """How ready each series shown is, all asked at once, WIDTH requests at a time: its
+    mbox (Patchwork adds the tags of each patch's replies there) and the replies to its
+    cover letter (known from the newest cover letters, else asked for all of the series
+    not among them in one request).  Two round trips after the listing, three at most."""
     ids = [int(w.key.what) for w in shown]
-    got = facts.gather(client, ids, Want(newer=False, states=False, tags=True))
-    listing.items = [_ready(w, got.get(w.key)) for w in shown]
-    return listing
+    covers, since = recent
+    dates = {int(w.key.what): w.date for w in shown}
+    unknown = [sid for sid in ids if sid not in covers and since and dates[sid] <= since]
+    replies = {sid: pool.submit(client.cover_comments, cid) for sid, cid in covers.items() if sid in dates}
+    asked = [pool.submit(client.covers_of, unknown[at : at + 50]) for at in range(0, len(unknown), 50)]
+    mboxes = {sid: pool.submit(client.series_mbox, sid) for sid in ids}
+    for f in asked:
+        for sid, cid in process.result(f, what="cover letters").items():
+            replies[sid] = pool.submit(client.cover_comments, cid)
+    out = []
+    for w, sid in zip(shown, ids):
+        data = process.result(mboxes[sid], what="mbox")
+        bodies = process.result(replies[sid], what="cover comments") if sid in replies else ()
+        tags, nacks, patches = tags_of(data, bodies)
+        msgids = tuple(p.msgid for p in patches) or w.msgids
+        counted = naming.number_from_subject(patches[0].subject) if patches else None
+        out.append(
+            replace(
+                w,
+                total=counted[1] if counted else len(msgids),
+                received=len(msgids),
+                msgids=msgids,
+                readiness=readiness(tags, nacks, msgids),
+            )
+        )
+    return out
 
 
 def _lines(patches: List[models.ListedPatch], server: str) -> List[Waiting]:
@@ -90,22 +129,6 @@ def _lines(patches: List[models.ListedPatch], server: str) -> List[Waiting]:
             )
         )
     return out
-
-
-def _ready(w: Waiting, f: Optional[Facts]) -> Waiting:
-    """``w`` with what its series' facts say: how many patches it has, how ready it is."""
-    if f is None:
-        return w
-    msgids = tuple(f.tags) or w.msgids
-    return replace(
-        w,
-        name=naming.strip_subject_prefixes(f.series.name) or w.name,
-        total=f.series.total or w.received,
-        received=f.series.received if f.series.received is not None else len(msgids),
-        page=f.series.page or w.page,
-        msgids=msgids,
-        readiness=readiness(f.tags, f.nacks, msgids),
-    )
 
 
 def whoami(client: PatchworkClient, me: str) -> str:
