@@ -278,6 +278,8 @@ DEFERRED = {
     "concurrent.futures": "20 ms with logging: the hook's path has no thread to wait for",
     "platform": "2 ms on every run, for a bug's report alone",
     "traceback": "4 ms on every run, for a bug's report alone",
+    "difflib": "2 ms on every run, for a mistyped option's suggestion alone",
+    "json": "on the hook's path, for an error under --json alone",
     "importlib.resources": "15 ms, for pwapply hooks alone",
     "pwapply.cli.app": "Typer's command line: main.py loads it only for what the fast paths do not answer",
     "pwapply.cli.apply_line": "the everyday apply's command line, read before Typer is",

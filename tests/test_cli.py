@@ -48,8 +48,8 @@ def test_version(cli, tmp_path):
 
 
 def test_series_and_apply_are_the_same_command(repo, cli):
-    a = cli("nonsense-input", cwd=repo.path)
-    b = cli("apply", "nonsense-input", cwd=repo.path)
+    a = cli("nonsense-input-42", cwd=repo.path)  # not a plain word: it may be a series
+    b = cli("apply", "nonsense-input-42", cwd=repo.path)
     assert a.exit_code == b.exit_code == 2
     assert a.stderr == b.stderr
 

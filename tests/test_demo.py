@@ -8,17 +8,22 @@ def test_demo_runs_end_to_end_offline(tmp_path):
         [sys.executable, "-m", "pwapply", "demo", "--dir", str(target)], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = proc.stdout + proc.stderr  # the demo's own lines on stdout, pwapply's on stderr
+    # One stream, in order: `pwapply demo | less` shows each command with what it said.
+    assert proc.stderr == ""
+    out = proc.stdout
     assert "Applied 3 patches of series 1 v1" in out and "Applied 4 patches of series 2 v2" in out
     assert "-:  ------- > 4:" in out and "main: Initialise verbose" in out
     assert "v1 push refused: yes; v2 push accepted: yes" in out
-    assert "superseded by v2" in proc.stderr
-    assert (target / "project" / ".git").is_dir()
+    steps = out.split("\n$ ")
+    said = {step.splitlines()[0].split("  ")[0]: step for step in steps[1:]}
+    assert "superseded by v2" in said["git push origin pw/make-the-tool-sturdier-v1"]
+    assert "SERIES" in said["pwapply list"] and "v2 (1 earlier)" in said["pwapply list"]
     # The headline, shown: a commit as applied, with its trailers.
-    assert "Tested-by: Tom Tester <tom@example.org>\nLink: http://127.0.0.1:" in proc.stdout
+    assert "Tested-by: Tom Tester <tom@example.org>\nLink: http://127.0.0.1:" in out
     # The life cycle: the tag that arrived, seen, added, and the acceptance to come.
-    assert "$ pwapply status" in proc.stdout and "$ pwapply update" in proc.stdout
-    assert "$ pwapply accept -n" in proc.stdout and "would mark 4 patches accepted" in proc.stderr
+    assert "added 4 review tags to 4 commits" in said["pwapply update"]
+    assert "commit(s)" not in out
+    assert "would mark 4 patches accepted" in said["pwapply accept -n"]
     log = subprocess.run(
         ["git", "log", "-1", "--format=%B", "pw/make-the-tool-sturdier-v2"],
         cwd=target / "project",

@@ -178,13 +178,19 @@ def parse_bool(value: str, key: str) -> bool:
 
 def normalize_server(url: str) -> str:
     """``patchwork.ozlabs.org`` / ``https://x/api/1.1/`` -> ``https://x``."""
-    url = url.strip()
+    given = url = url.strip()
+    hint = "give the server's URL, e.g. https://patchwork.ozlabs.org (--server, or git config pwapply.server)"
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+        # A host name alone is taken for https://: one that names a host (a dot, a port,
+        # localhost), not a word that was meant as something else.
+        host = re.split(r"[/:]", url, maxsplit=1)[0]
+        if not ("." in host or host == "localhost" or re.match(r"^[^/]+:\d+(/|$)", url)):
+            raise ConfigError(f"invalid server URL: {given!r} (no https://, and not a host name)", hint)
         url = "https://" + url
     url = url.rstrip("/")
     url = re.sub(r"/api(/\d+\.\d+)?$", "", url)
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
-        raise ConfigError(f"invalid server URL: {url!r}", "use https://patchwork.example.org")
+        raise ConfigError(f"invalid server URL: {given!r}", hint)
     return url
 
 

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import InputError
@@ -67,7 +68,7 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
     def show(title: str, argv: Sequence[str]) -> int:
         echo("")
         echo(f"$ {' '.join(argv)}        # {title}")
-        return program([sys.executable, "-m", "pwapply", *argv[1:]], cwd=repo, env=env)
+        return program([sys.executable, "-m", "pwapply", *argv[1:]], cwd=repo, env=env, one_stream=True)
 
     echo(f"pwapply demo in {root}")
     _make_project(repo, git)
@@ -81,16 +82,17 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
     v2_mbox = _series(repo, git, V2, 2, base)
     with FakePatchwork() as pw:
         me = (IDENTITY["GIT_AUTHOR_NAME"], IDENTITY["GIT_AUTHOR_EMAIL"])
-        v1 = pw.add_series("demo", v1_mbox, date="2026-04-21T10:00:00", submitter=me)
+        posted = [(datetime.now(timezone.utc) - timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%S") for d in (9, 2)]
+        v1 = pw.add_series("demo", v1_mbox, date=posted[0], submitter=me)
         pw.add_patch_reply(pw.patch_ids(v1)[0], "Reviewed-by: Rita Reviewer <rita@example.org>\n")
-        v2 = pw.add_series("demo", v2_mbox, date="2026-04-28T10:00:00", submitter=me)
+        v2 = pw.add_series("demo", v2_mbox, date=posted[1], submitter=me)
         pw.add_patch_reply(pw.patch_ids(v2)[0], "Reviewed-by: Rita Reviewer <rita@example.org>\n")
         pw.add_cover_reply(v2, "Tested-by: Tom Tester <tom@example.org>\n")
         git("config", "pwapply.server", pw.url)
         git("config", "pwapply.project", "demo")
         echo(f"a Patchwork-shaped server on {pw.url} holds v1 (series {v1}) and v2 (series {v2})")
         steps: List[Tuple[str, List[str]]] = [
-            ("list the versions", ["pwapply", "versions", str(v2)]),
+            ("what waits for review", ["pwapply", "list"]),
             ("apply v1 on a new branch", ["pwapply", str(v1)]),
             ("apply v2 on a new branch", ["pwapply", str(v2), "--base", "main"]),
             ("what changed from v1 to v2", ["pwapply", "diff", str(v2), "--no-pager"]),
@@ -108,15 +110,17 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
         git("checkout", "-q", "pw/make-the-tool-sturdier-v1")
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v1        # the hook refuses the superseded v1")
-        v1_pushed = program(["git", "push", "origin", "pw/make-the-tool-sturdier-v1"], cwd=repo, env=env)
+        v1_pushed = program(
+            ["git", "push", "origin", "pw/make-the-tool-sturdier-v1"], cwd=repo, env=env, one_stream=True
+        )
         # The life of the branch: a tag given on the list since the apply, then the push.
         git("checkout", "-q", "pw/make-the-tool-sturdier-v2")
         pw.add_cover_reply(v2, "Acked-by: Ann Acker <ann@example.org>\n", author=("Ann Acker", "ann@example.org"))
         echo("")
-        echo("(meanwhile, on the list: Ann Acker acks v2)")
+        echo("(meanwhile, on the list: Ann Acker acks v2, in a reply to its cover letter: for every patch)")
         life: List[Tuple[str, List[str]]] = [
             ("the branches pwapply made, and what changed since", ["pwapply", "status"]),
-            ("add the tag that arrived to the branch's commits", ["pwapply", "update"]),
+            ("add Ann's Acked-by to every commit of the branch", ["pwapply", "update"]),
         ]
         for title, argv in life:
             if show(title, argv) != 0:
@@ -124,7 +128,9 @@ def run(echo: Callable[[str], None], keep: Optional[str] = None) -> int:
                 return 1
         echo("")
         echo("$ git push origin pw/make-the-tool-sturdier-v2        # v2 is the latest: it goes")
-        v2_pushed = program(["git", "push", "origin", "pw/make-the-tool-sturdier-v2"], cwd=repo, env=env)
+        v2_pushed = program(
+            ["git", "push", "origin", "pw/make-the-tool-sturdier-v2"], cwd=repo, env=env, one_stream=True
+        )
         if show("the pushed patches to mark accepted (a maintainer's token does it)", ["pwapply", "accept", "-n"]):
             echo(f"demo: 'pwapply accept --dry-run' failed; everything is in {root}")
             return 1

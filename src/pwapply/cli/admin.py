@@ -26,7 +26,13 @@ hooks_app = typer.Typer(
 )
 
 
-@hooks_app.command("install", epilog="Examples:  pwapply hooks install  |  pwapply hooks install --accept")
+@options.command(
+    hooks_app,
+    "install",
+    "Install the pre-push check (and with --accept, marking accepted).",
+    "pwapply hooks install",
+    "pwapply hooks install --accept",
+)
 def hooks_install(
     accept: bool = typer.Option(
         False,
@@ -39,7 +45,7 @@ def hooks_install(
     _hooks(install=True, accept=accept)
 
 
-@hooks_app.command("uninstall", epilog="Example:  pwapply hooks uninstall")
+@options.command(hooks_app, "uninstall", "Remove pwapply's hooks, and put yours back.", "pwapply hooks uninstall")
 def hooks_uninstall() -> None:
     """Remove pwapply's hooks, putting back the ones they replaced."""
     _hooks(install=False, accept=True)
@@ -72,7 +78,7 @@ def config_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the settings as JSON on stdout."),
 ) -> None:
     """Show each effective setting and where it came from (the token is never shown)."""
-    console = Console(quiet=False, verbose=False)
+    console = Console(quiet=False, verbose=False, json=as_json)
 
     def body(guard: Any) -> int:
         try:

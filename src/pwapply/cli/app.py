@@ -24,10 +24,13 @@ from . import admin, boundary, completion, context, life, options, render
 from .apply_line import STRAY_HINT, ApplyArgs
 from .console import Console
 
-EPILOG = (
-    "Examples:  pwapply 500889  |  pwapply https://patchwork.ozlabs.org/project/qemu-devel/list/?series=500889"
-    "  |  pwapply 20260421202110.306051-1-peterx@redhat.com  |  pwapply ./v2.mbox --no-branch"
-    "  |  pwapply config"
+EPILOG = options.examples(
+    "pwapply list",
+    "pwapply 500889",
+    "pwapply https://patchwork.ozlabs.org/project/qemu-devel/list/?series=500889",
+    "pwapply 20260421202110.306051-1-peterx@redhat.com",
+    "pwapply ./v2.mbox --no-branch",
+    "pwapply config",
 )
 
 
@@ -42,19 +45,31 @@ class DefaultToApply(TyperGroup):
         if args and args[0] in completion.OPTIONS:
             raise typer.Exit(completion.run(args, typer.echo))
         if args and args[0] not in self.commands and args[0] not in ROOT_OPTIONS:
-            typo = _typo(args[0], [name for name, cmd in self.commands.items() if not cmd.hidden])
+            names = [name for name, cmd in self.commands.items() if not cmd.hidden]
+            typo = _typo(args[0], names)
             if typo:
                 raise InputError(f"no command {args[0]!r}: did you mean {typo!r}?", f"pwapply {typo} --help")
+            if _word(args[0]):  # no series can be a plain word: say what either would be
+                raise InputError(
+                    f"{args[0]!r} is neither a command nor a series",
+                    f"the commands are {', '.join(names)} (pwapply --help); a series is a series id (500889), "
+                    "a Message-ID, a Patchwork or lore URL, or an mbox file",
+                )
             args = ["apply", *args]
         if "--" in args:  # what follows -- goes to git am, and only that
             ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1 :]
         return super().parse_args(ctx, args)
 
 
+def _word(word: str) -> bool:
+    """A plain word (no digit, @, / or .: those are series ids, Message-IDs, URLs and
+    files) that names no file here: a command, or a typo of one."""
+    return re.fullmatch(r"[a-z][a-z-]{1,20}", word) is not None and not os.path.exists(word)
+
+
 def _typo(word: str, names: List[str]) -> Optional[str]:
-    """The command ``word`` is a typo of: a plain word (no digit, @, / or .: those are
-    series ids, Message-IDs, URLs and files), close to one name, naming no file here."""
-    if not re.fullmatch(r"[a-z][a-z-]{1,20}", word) or os.path.exists(word):
+    """The command ``word`` is a typo of: a plain word close to one name."""
+    if not _word(word):
         return None
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
     return close[0] if close else None
@@ -114,12 +129,17 @@ def _passthrough(ctx: typer.Context) -> List[str]:
 # ----------------------------------------------------------------------- apply
 
 
-@app.command(
+@options.command(
+    app,
     "apply",
+    "Apply a series on a new branch, with Link trailers.",
+    "pwapply 500889",
+    "pwapply apply 500889 --base origin/master -s",
+    "pwapply 500889 --patches 1-3,5",
+    "pwapply 500889 -- --reject",
+    "pwapply ./series.mbox --no-branch",
+    "git format-patch -3 --stdout | pwapply -",
     context_settings={"allow_extra_args": True, "allow_interspersed_args": True},
-    epilog="Examples:  pwapply 500889  |  pwapply apply 500889 --base origin/master -s"
-    "  |  pwapply 500889 --patches 1-3,5  |  pwapply 500889 -- --reject"
-    "  |  pwapply ./series.mbox --no-branch  |  git format-patch -3 --stdout | pwapply -",
 )
 def apply_cmd(ctx: typer.Context, series: str, **values: Any) -> None:
     """Fetch a series and apply it on a new branch, with a Link trailer on every commit.
@@ -150,10 +170,26 @@ apply_cmd.__signature__ = inspect.Signature([_CTX, _SERIES, *options.parameters(
 apply_cmd.__annotations__ = {p.name: p.annotation for p in apply_cmd.__signature__.parameters.values()}  # type: ignore[attr-defined]
 
 
+# ----------------------------------------------------------------------- list
+
+options.command(
+    app,
+    "list",
+    "What waits for review, and how ready it is.",
+    "pwapply list",
+    "pwapply list --since 2w --search vfio",
+    "pwapply list --mine",
+    "pwapply list --state accepted -n 10",
+    "pwapply list --json",
+)(life.list_cmd)
+
+
 # ----------------------------------------------------------------------- versions
 
 
-@app.command("versions", epilog="Examples:  pwapply versions 500889  |  pwapply versions 500889 --json")
+@options.command(
+    app, "versions", "Every version of a series.", "pwapply versions 500889", "pwapply versions 500889 --json"
+)
 def versions_cmd(
     series: str = typer.Argument(..., metavar="SERIES", help="Any form pwapply apply takes (not an mbox)."),
     server: Optional[str] = options.SERVER,
@@ -166,7 +202,7 @@ def versions_cmd(
 ) -> None:
     """List every version of a series on the server (or, for a Message-ID it does not
     know, in the list's archive); * marks the one you named."""
-    console = Console(quiet=False, verbose=verbose)
+    console = Console(quiet=False, verbose=verbose, json=as_json)
 
     def body(guard: Any) -> int:
         from ..versions import list_versions, need_server
@@ -187,11 +223,15 @@ def versions_cmd(
 # ----------------------------------------------------------------------- diff
 
 
-@app.command(
+@options.command(
+    app,
     "diff",
+    "What changed between two versions (git range-diff).",
+    "pwapply diff 500889",
+    "pwapply diff 500889 --against v1",
+    "pwapply diff 500889 --against 499120 --base origin/master",
+    "pwapply diff 500889 -- --no-dual-color",
     context_settings={"allow_extra_args": True, "allow_interspersed_args": True},
-    epilog="Examples:  pwapply diff 500889  |  pwapply diff 500889 --against v1"
-    "  |  pwapply diff 500889 --against 499120 --base origin/master  |  pwapply diff 500889 -- --no-dual-color",
 )
 def diff_cmd(
     ctx: typer.Context,
@@ -266,10 +306,14 @@ def diff_cmd(
 # ----------------------------------------------------------------------- check
 
 
-@app.command(
+@options.command(
+    app,
     "check",
-    epilog="Examples:  pwapply check  |  pwapply check origin/master..my-queue  |  pwapply check --offline"
-    "  |  (from hooks/pre-push) pwapply check --pre-push origin git@example.org:repo.git",
+    "Check commits before a push: latest version, nacks, tags.",
+    "pwapply check",
+    "pwapply check origin/master..my-queue",
+    "pwapply check --offline",
+    "pwapply check --pre-push origin git@example.org:repo.git   (as hooks/pre-push runs it)",
 )
 def check_cmd(
     revs: Optional[List[str]] = typer.Argument(
@@ -324,35 +368,44 @@ def check_cmd(
 
 # ----------------------------------------------------------------------- hooks
 
-app.add_typer(admin.hooks_app, name="hooks")
+app.add_typer(admin.hooks_app, name="hooks", short_help="Install or remove the hooks: the push check, accepting.")
 
 
 # ----------------------------------------------------------------------- series over their life
 
-app.command(
-    "list",
-    epilog="Examples:  pwapply list  |  pwapply list --since 2w --search vfio  |  pwapply list --mine"
-    "  |  pwapply list --state accepted -n 10  |  pwapply list --json",
-)(life.list_cmd)
 
-app.command("status", epilog="Examples:  pwapply status  |  pwapply status -v  |  pwapply status --all --json")(
-    life.status_cmd
-)
-app.command(
+options.command(
+    app,
+    "status",
+    "The branches pwapply made, and what changed since.",
+    "pwapply status",
+    "pwapply status -v",
+    "pwapply status --all --json",
+)(life.status_cmd)
+options.command(
+    app,
     "update",
-    epilog="Examples:  pwapply update  |  pwapply update pw/foo-v2 --dry-run  |  pwapply update --to-latest",
+    "Add the review tags that arrived to a branch.",
+    "pwapply update",
+    "pwapply update pw/foo-v2 --dry-run",
+    "pwapply update --to-latest",
 )(life.update_cmd)
-app.command(
+options.command(
+    app,
     "accept",
-    epilog="Examples:  pwapply accept  |  pwapply accept origin/master~3..origin/master --dry-run"
-    "  |  git config pwapply.acceptState awaiting-upstream",
+    "Mark pushed patches accepted on Patchwork.",
+    "pwapply accept",
+    "pwapply accept origin/master~3..origin/master --dry-run",
+    "git config pwapply.acceptState awaiting-upstream",
 )(life.accept_cmd)
 
 
 # ----------------------------------------------------------------------- demo
 
 
-@app.command("demo", epilog="Example:  pwapply demo  |  pwapply demo --dir /tmp/pwdemo")
+@options.command(
+    app, "demo", "The whole job on a scratch project, offline.", "pwapply demo", "pwapply demo --dir /tmp/pwdemo"
+)
 def demo_cmd(
     directory: Optional[str] = typer.Option(
         None,
@@ -375,7 +428,9 @@ def demo_cmd(
 
 # ----------------------------------------------------------------------- config
 
-app.command("config", epilog="Example:  pwapply config  |  pwapply config --json")(admin.config_cmd)
+options.command(app, "config", "Each setting, and where it comes from.", "pwapply config", "pwapply config --json")(
+    admin.config_cmd
+)
 
 
 def main(argv: List[str]) -> int:
@@ -383,4 +438,18 @@ def main(argv: List[str]) -> int:
     if completion.asked(os.environ):
         completion.setup()
     # The same variable whatever the program is called as (git-pwapply, python -m pwapply).
-    return boundary.program(lambda: app(args=argv, complete_var=completion.VAR))
+    return boundary.program(lambda: _typer(argv))
+
+
+def _typer(argv: List[str]) -> Any:
+    """Typer's run of ``argv``, with what it cannot read said as any bad input is."""
+    try:
+        return app(args=argv, complete_var=completion.VAR, standalone_mode=False)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `pwapply`: the help
+            exc.show()  # type: ignore[attr-defined]
+            return 2
+        usage = boundary.usage_error(exc)
+        if usage is None:
+            raise
+        return Console(quiet=False, verbose=False, json="--json" in argv).fail(usage)

@@ -20,7 +20,7 @@ NOTHING_CHANGED = "nothing was changed in your repository"
 
 def run(args: ApplyArgs) -> int:
     """Apply the series under the boundary; the exit code."""
-    console = Console(quiet=args.quiet, verbose=args.verbose)
+    console = Console(quiet=args.quiet, verbose=args.verbose, json=args.as_json)
 
     def body(guard: Any) -> int:
         if args.stray:

@@ -149,7 +149,7 @@ OPTIONS: Tuple[Opt, ...] = (
         ("--ca-bundle",),
         str,
         None,
-        "Trust the CAs in FILE for https, e.g. --ca-bundle /etc/my-ca.pem.",
+        "Trust the CAs in FILE for https (a PEM file, e.g. /etc/my-ca.pem).",
         "FILE",
     ),
     Opt("as_json", ("--json",), bool, False, "Print the result as JSON on stdout."),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .. import __version__
-from ..errors import PwapplyError
+from ..errors import InputError, PwapplyError
 from ..git.run import Git
 from ..process import EXIT_INTERRUPTED, guard
 from .console import Console
@@ -35,6 +35,39 @@ def run(console: Console, body: "Callable[[Guard], int]", interrupted: str) -> i
     except KeyboardInterrupt:
         console.say(f"interrupted: {interrupted}")
         return EXIT_INTERRUPTED
+
+
+def usage_error(exc: BaseException) -> Optional[InputError]:
+    """A command line Typer (click) could not read, as pwapply says any bad input: one
+    line of what is wrong, one hint (the option meant, or the usage and where the
+    examples are); None for anything else.  Duck-typed: Typer's click may be its own."""
+    if not any(c.__name__ == "UsageError" for c in type(exc).__mro__):
+        return None
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command", None)
+    name = getattr(command, "name", None)
+    where = f"pwapply {name}" if name and getattr(ctx, "parent", None) is not None else "pwapply"
+    help_hint = f"{where} --help shows its options and examples"
+    kind = type(exc).__name__
+    if kind == "NoSuchOption":
+        given = str(getattr(exc, "option_name", ""))
+        known = [o for p in getattr(command, "params", []) for o in (*p.opts, *p.secondary_opts) if o.startswith("-")]
+        import difflib  # for a mistyped option alone
+
+        close = difflib.get_close_matches(given, known, n=1, cutoff=0.75)
+        return InputError(
+            f"{where} has no option {given}", f"did you mean {close[0]}? {help_hint}" if close else help_hint
+        )
+    if kind == "MissingParameter":
+        param = getattr(exc, "param", None)
+        what = (getattr(param, "metavar", None) or getattr(param, "name", "") or "an argument").strip("{}[]")
+        usage = " ".join(command.collect_usage_pieces(ctx)) if command is not None else ""
+        return InputError(
+            f"{where} needs {what.upper() if what.islower() else what}", f"usage: {where} {usage}; {help_hint}"
+        )
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    text = text.replace("'", "").rstrip(".")
+    return InputError(text[:1].lower() + text[1:], help_hint)
 
 
 def signal_name(signum: int) -> str:

@@ -19,9 +19,10 @@ def _say(line: str) -> None:
 
 
 class Console:
-    def __init__(self, quiet: bool, verbose: bool) -> None:
+    def __init__(self, quiet: bool, verbose: bool, json: bool = False) -> None:
         self.quiet = quiet
         self.verbose = verbose
+        self.json = json  # --json: an error is JSON on stdout too, for the script that reads it
         self.tty = sys.stderr.isatty()
         self.color = self.tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
@@ -51,6 +52,13 @@ class Console:
         _say(self._style("error:", "1;31") + " " + exc.message)
         if exc.hint:
             _say(self._style("hint:", "1;33") + " " + exc.hint)
+        if self.json:
+            import json  # only for an error under --json
+
+            try:
+                print(json.dumps({"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}, indent=2))
+            except OSError:
+                pass
 
     def fail(self, exc: PwapplyError) -> int:
         """Report an expected failure; its exit code."""

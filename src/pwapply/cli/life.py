@@ -79,7 +79,7 @@ def list_cmd(
     """What waits for review: a line a series, newest first, its newest version only,
     how ready it is (R: patches reviewed or acked, T: tested, NACKED, failed checks) and
     what this repository has of it; pwapply ID then applies one."""
-    console = Console(quiet=False, verbose=verbose)
+    console = Console(quiet=False, verbose=verbose, json=as_json)
 
     def body(guard: Any) -> int:
         from .. import listing  # the sources: --help loads none of them
@@ -126,7 +126,7 @@ def status_cmd(
 ) -> None:
     """The branches pwapply made here, and what changed since: a newer version, review
     tags their commits lack, patch states, failed checks, merged upstream."""
-    console = Console(quiet=False, verbose=verbose)
+    console = Console(quiet=False, verbose=verbose, json=as_json)
 
     def body(guard: Any) -> int:
         from ..branches.status import status
@@ -162,7 +162,7 @@ def update_cmd(
 ) -> None:
     """Add the review tags given on the list since a branch was applied to its commits,
     before their Link trailers; trees, authors and dates stay as they are."""
-    console = Console(quiet=quiet, verbose=verbose)
+    console = Console(quiet=quiet, verbose=verbose, json=as_json)
 
     def body(guard: Any) -> int:
         from ..apply.options import signing_key

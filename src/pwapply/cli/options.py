@@ -5,11 +5,39 @@ the server and project, the network (--timeout, --ca-bundle), the output (--json
 from __future__ import annotations
 
 import inspect
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from .apply_line import BY_FIELD, OPTIONS, Opt
+
+DOCS = "More: man pwapply, and docs/ in pwapply's source (a page a command)."
+
+
+class Command(TyperCommand):
+    """A command whose usage line names its arguments plainly: ``SERIES``, as the help
+    and the man page say it (Typer writes a required one ``{SERIES}``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> List[str]:
+        pieces: List[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+def examples(*lines: str) -> str:
+    """A command's epilog: its examples, one a line (click rewraps no paragraph that
+    starts with \\b), and where the rest is documented."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines) + "\n\n" + DOCS
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command(app: typer.Typer, name: str, summary: str, *lines: str, **kw: Any) -> Callable[[F], F]:
+    """Register a command of ``app``: its one-line summary in the list of commands, its
+    examples, its plain usage line."""
+    register: Callable[[F], F] = app.command(name, cls=Command, short_help=summary, epilog=examples(*lines), **kw)
+    return register
 
 
 def typer_option(o: Opt) -> Any:

@@ -282,7 +282,8 @@ def checked(console: Console, checked: "Checked") -> int:
     if checked.failed:
         console.say("hint: fix the above, or push anyway with git push --no-verify")
     elif report.checked:
-        console.info(f"pwapply: {report.checked} commit(s) from Patchwork checked")
+        many = "commit" if report.checked == 1 else "commits"
+        console.info(f"pwapply: {report.checked} {many} from Patchwork checked")
     elif not checked.pre_push and not report.ours:
         # A hook stays quiet on a push of other commits; asked by hand, say what happened.
         if report.commits:
@@ -382,7 +383,8 @@ def updated(console: Console, up: "Update", dry_run: bool, as_json: bool, late: 
         console.info(f"{up.branch}: no review tag to add ({up.label})")
     else:
         verb = "would add" if dry_run else "added"
-        console.info(f"{up.branch}: {verb} {n} review tag{'s' if n != 1 else ''} to {len(up.added)} commit(s)")
+        commits = f"{len(up.added)} commit{'s' if len(up.added) != 1 else ''}"
+        console.info(f"{up.branch}: {verb} {n} review tag{'s' if n != 1 else ''} to {commits}")
         for commit, subject, tags in up.added:
             console.info(f"  {commit[:12]} {subject}: " + ", ".join(t.line() for t in tags))
         if up.done:

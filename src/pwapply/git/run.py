@@ -22,6 +22,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -199,10 +200,14 @@ def _shell_quote(arg: str) -> str:
 # ------------------------------------------------------------------ child processes
 
 
-def program(argv: Sequence[str], *, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> int:
+def program(
+    argv: Sequence[str], *, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None, one_stream: bool = False
+) -> int:
     """Run a program with the terminal's stdin, stdout and stderr (a pager, the demo's
-    steps); its exit code."""
-    with child(argv, cwd=cwd, env=env) as proc:
+    steps); its exit code.  With ``one_stream``, what it says on stderr goes to stdout,
+    in order with the rest (the demo, read through a pager)."""
+    sys.stdout.flush()
+    with child(argv, cwd=cwd, env=env, **({"stderr": subprocess.STDOUT} if one_stream else {})) as proc:
         code = wait(proc)
     return code if code is not None else 1
 

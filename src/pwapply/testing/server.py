@@ -318,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
                     want = query["msgid"].strip("<>")
                     items = [m for m in items if m.msgid == want]
                 items = self._filtered(items, multi)
-                return self._page([pw.mail_json(m, api) for m in items], query, parts.path)
+                return self._page(items, query, parts.path, render=lambda m: pw.mail_json(m, api))
             if not segs[1].isdigit():
                 return self._html_404()
             mail = pw.mails.get((mk, int(segs[1])))
@@ -433,7 +433,9 @@ class _Handler(BaseHTTPRequestHandler):
         key = order.lstrip("-")
         return sorted(out, key=lambda d: (d.get(key) or "", d["id"]), reverse=order.startswith("-"))
 
-    def _page(self, items: List[Any], query: Dict[str, str], path: str) -> None:
+    def _page(self, items: List[Any], query: Dict[str, str], path: str, render: Any = None) -> None:
+        """One page of ``items`` (each made JSON by ``render``, when given: only the page's
+        are), with Patchwork's Link header."""
         per_page = max(1, min(int(query.get("per_page", "30") or 30), 250))
         page = max(1, int(query.get("page", "1") or 1))
         pages = max(1, (len(items) + per_page - 1) // per_page)
@@ -452,4 +454,4 @@ class _Handler(BaseHTTPRequestHandler):
         if page > 1:
             links.insert(0, f'<{link(page - 1)}>; rel="prev"')
         links.append(f'<{link(pages)}>; rel="last"')
-        self._json(chunk, headers={"Link": ", ".join(links)})
+        self._json([render(i) for i in chunk] if render else chunk, headers={"Link": ", ".join(links)})
