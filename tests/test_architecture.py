@@ -28,6 +28,7 @@ PURE = {
     "check.rules",
     "sources.keys",
     "sources.model",
+    "sources.waiting",
     "sources.patchwork.models",
 }
 PURE_STDLIB = {

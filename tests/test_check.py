@@ -51,7 +51,7 @@ def applied(pushable, pw, cli):
 def test_clean_push_of_applied_series(pushable, pw, applied):
     proc = push(pushable, "main")
     assert proc.returncode == 0, proc.stderr
-    assert "3 commit(s) from Patchwork checked" in proc.stderr
+    assert "3 commits from Patchwork checked" in proc.stderr
     # Recorded at apply time: no Message-ID lookup; requests per series, not per commit.
     assert pw.count("msgid=") == 0
     assert pw.count() <= 5, pw.paths()
@@ -156,7 +156,7 @@ def test_server_down_lets_the_push_go_unless_strict(pushable, pw, applied):
     proc = push(pushable, "main", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert f"warning: could not reach {host} (" in proc.stderr and "): 3 commits not checked\n" in proc.stderr
-    assert "commit(s) from Patchwork checked" not in proc.stderr  # none was
+    assert "commits from Patchwork checked" not in proc.stderr  # none was
     pushable.git("config", "pwapply.check.strict", "true")
     proc = push(pushable, "main", "--dry-run")
     assert proc.returncode != 0

@@ -4,6 +4,8 @@ real public-inbox archive), in real repositories."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 from urllib.parse import quote
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
@@ -295,10 +297,10 @@ def test_age(minutes, shown):
 # ------------------------------------------------------------------ the list's archive
 
 
-def post(repo, monkeypatch, edits, when: str, **kw: Any) -> bytes:
+def post(repo, mp, edits, when: str, **kw: Any) -> bytes:
     """A series as posted at ``when`` (its mails' Date)."""
-    monkeypatch.setenv("GIT_AUTHOR_DATE", when)
-    monkeypatch.setenv("GIT_COMMITTER_DATE", when)
+    mp.setenv("GIT_AUTHOR_DATE", when)
+    mp.setenv("GIT_COMMITTER_DATE", when)
     return repo.series(edits, **kw)
 
 
@@ -316,38 +318,73 @@ def subjects(mbox: bytes) -> List[Tuple[str, str]]:
     return [(p.msgid, p.subject) for p in (m.parse(raw) for raw in m.split(mbox))]
 
 
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """The list's archive, one for the tests of this module (they only read it): v1 and
+    v2 of a series (each its own thread), reviewed; a single patch; a series with its
+    patch 2/3 lost; a series posted a month before the others."""
+    from conftest import IDENT, Repo
+    from public_inbox import MISSING, WHY_SKIPPED, PublicInbox
+
+    if MISSING:
+        if os.environ.get("CI"):
+            pytest.fail(WHY_SKIPPED)
+        pytest.skip(WHY_SKIPPED)
+    root = tmp_path_factory.mktemp("list-archive")
+    mp = pytest.MonkeyPatch()
+    (root / "home").mkdir()
+    (root / "home" / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    for name in [n for n in os.environ if n.startswith(("PWAPPLY_", "GIT_"))]:
+        mp.delenv(name)
+    mp.setenv("HOME", str(root / "home"))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for key, value in IDENT.items():
+        mp.setenv(key, value)
+    inbox = None
+    try:
+        repo = Repo(root / "work")
+        v1 = post(repo, mp, EDITS, "1699900000 +0000", tag="a")
+        v2 = post(repo, mp, V2_EDITS, "1700100000 +0000", version=2, tag="a")
+        fix = post(repo, mp, FIXES, "1700200000 +0000", cover=False)
+        lost = post(repo, mp, DOCS + EDITS[:2], "1700300000 +0000", cover_subject="Lost one", tag="l")
+        old = post(repo, mp, DOCS, "1697000000 +0000", cover=False, tag="old")
+        (cover2, cover2_subject), (p1, p1_subject), (p2, p2_subject), *_ = subjects(v2)
+        keep = [raw for raw, (_, subject) in zip(_split(lost), subjects(lost)) if " 2/3]" not in subject]
+        inbox = PublicInbox(root / "archive")
+        inbox.add(
+            old,
+            v1,
+            v2,
+            fix,
+            b"".join(keep),
+            reply(p1, p1_subject, "Reviewed-by: Rev Iewer <rev@example.org>", "r1@example.org"),
+            reply(cover2, cover2_subject, "Tested-by: Tess Ter <tess@example.org>", "r2@example.org"),
+            reply(p2, p2_subject, "Nacked-by: No Body <no@example.org>", "r3@example.org"),
+        )
+        inbox.serve()
+        mails = {"v1": v1, "v2": v2, "fix": fix}
+        ids = {
+            "v1": subjects(v1)[0][0],
+            "v2": cover2,
+            "fix": subjects(fix)[0][0],
+            "lost": subjects(lost)[0][0],
+            "old": subjects(old)[0][0],
+        }
+        yield repo, inbox, ids, mails
+    finally:
+        if inbox is not None:
+            inbox.close()
+        mp.undo()
+
+
 @pytest.fixture
-def posted(repo, inbox, monkeypatch):
-    """The list's archive: v1 and v2 of a series (each its own thread), reviewed; a
-    single patch; a series with its patch 2/3 lost; a series posted a month ago."""
+def posted(archive, monkeypatch):
+    """The module's archive, seen from 2023-11-20 (the default window counts from it)."""
     from pwapply.sources.archive import waiting as archive_waiting
 
     monkeypatch.setattr(archive_waiting, "today", lambda: datetime(2023, 11, 20, tzinfo=timezone.utc).date())
-    v1 = post(repo, monkeypatch, EDITS, "1699900000 +0000", tag="a")
-    v2 = post(repo, monkeypatch, V2_EDITS, "1700100000 +0000", version=2, tag="a")
-    fix = post(repo, monkeypatch, FIXES, "1700200000 +0000", cover=False)
-    lost = post(repo, monkeypatch, DOCS + FIXES[:0] + EDITS[:2], "1700300000 +0000", cover_subject="Lost one", tag="l")
-    old = post(repo, monkeypatch, DOCS, "1697000000 +0000", cover=False, tag="old")
-    (cover2, cover2_subject), (p1, p1_subject), (p2, p2_subject), *_ = subjects(v2)
-    keep = [raw for raw, (_, subject) in zip(_split(lost), subjects(lost)) if " 2/3]" not in subject]
-    inbox.add(
-        old,
-        v1,
-        v2,
-        fix,
-        b"".join(keep),
-        reply(p1, p1_subject, "Reviewed-by: Rev Iewer <rev@example.org>", "r1@example.org"),
-        reply(cover2, cover2_subject, "Tested-by: Tess Ter <tess@example.org>", "r2@example.org"),
-        reply(p2, p2_subject, "Nacked-by: No Body <no@example.org>", "r3@example.org"),
-    )
-    inbox.serve()
-    return {
-        "v1": subjects(v1)[0][0],
-        "v2": cover2,
-        "fix": subjects(fix)[0][0],
-        "lost": subjects(lost)[0][0],
-        "old": subjects(old)[0][0],
-    }
+    repo, inbox, ids, mails = archive
+    return {**ids, "repo": repo, "inbox": inbox, "mails": mails}
 
 
 def _split(mbox: bytes) -> List[bytes]:
@@ -356,16 +393,16 @@ def _split(mbox: bytes) -> List[bytes]:
     return m.split(mbox)
 
 
-def archive_list(cli, repo, inbox, *args: str, server: str = "") -> Tuple[Any, List[Dict[str, Any]]]:
+def archive_list(cli, posted, *args: str, server: str = "") -> Tuple[Any, List[Dict[str, Any]]]:
     where = ("--server", server, "--project", "qemu-devel") if server else ()
-    r = cli("list", *where, "--archive", inbox.url, "--json", *args, cwd=repo.path)
+    r = cli("list", *where, "--archive", posted["inbox"].url, "--json", *args, cwd=posted["repo"].path)
     return r, json.loads(r.stdout)["series"] if r.exit_code == 0 else []
 
 
-def test_an_archive_only_project(cli, repo, inbox, posted):
+def test_an_archive_only_project(cli, posted):
     """No Patchwork: the archive's series of the last two weeks, versions folded, tags
     from the replies, no checks."""
-    r, series = archive_list(cli, repo, inbox)
+    r, series = archive_list(cli, posted)
     assert r.exit_code == 0, r.stderr
     assert [s["ref"] for s in series] == [posted["lost"], posted["fix"], posted["v2"]]
     lost, fix, v2 = series
@@ -373,62 +410,56 @@ def test_an_archive_only_project(cli, repo, inbox, posted):
     assert (v2["version"], v2["earlier"], v2["folded"][0]["what"]) == (2, 1, posted["v1"])
     assert (v2["reviewed"], v2["patches"], v2["tested"], v2["nacked"]) == (1, 4, 4, ["No Body"])
     assert v2["series"] is None and v2["source"]["kind"] == "archive" and v2["check"] is None
+    inbox = posted["inbox"]
     assert v2["web_url"] == f"{inbox.url}/{posted['v2']}/"
-    human = cli("list", "--archive", inbox.url, cwd=repo.path)
+    human = cli("list", "--archive", inbox.url, cwd=posted["repo"].path)
     assert human.exit_code == 0, human.stderr
     assert human.stdout.splitlines()[1].split()[0] == posted["lost"]
     assert f"apply one with: pwapply {posted['lost']}" in human.stderr
 
 
-def test_the_archive_window(cli, repo, inbox, posted):
-    r, series = archive_list(cli, repo, inbox, "--since", "2023-10-01")
+def test_the_archive_window(cli, posted):
+    r, series = archive_list(cli, posted, "--since", "2023-10-01")
     assert posted["old"] in [s["ref"] for s in series]
-    r, series = archive_list(cli, repo, inbox, "--submitter", "author@example.org", "--search", "greet")
+    r, series = archive_list(cli, posted, "--submitter", "author@example.org", "--search", "greet")
     assert r.exit_code == 0, r.stderr
     assert [s["ref"] for s in series] == []  # the docs series is older than the window
-    r, series = archive_list(cli, repo, inbox, "--search", "file4")
+    r, series = archive_list(cli, posted, "--search", "file4")
     assert [s["ref"] for s in series] == [posted["fix"]]
 
 
-def test_what_an_archive_has_not(cli, repo, inbox, posted):
+def test_what_an_archive_has_not(cli, posted):
     for args in (("--mine",), ("--state", "accepted"), ("--all",)):
-        r = cli("list", "--archive", inbox.url, *args, cwd=repo.path)
+        r = cli("list", "--archive", posted["inbox"].url, *args, cwd=posted["repo"].path)
         assert r.exit_code == 2, (args, r.stderr)
         assert "the list's archive has no" in r.stderr and "hint:" in r.stderr and r.stdout == ""
 
 
-def test_both_sources_at_once(cli, repo, pw, inbox, posted, monkeypatch):
+def test_both_sources_at_once(cli, pw, posted):
     """Patchwork has v2 waiting and the single patch accepted; the archive has more.  One
     list: v2 once (Patchwork's), the single patch not at all (accepted there), the
     series Patchwork never saw marked as the archive's."""
-    from pwapply import mbox as m
-
-    def fetch(msgid: str) -> bytes:
-        import gzip
-        import urllib.request
-
-        with urllib.request.urlopen(f"{inbox.url}/{msgid}/t.mbox.gz") as f:
-            return gzip.decompress(f.read())
-
-    v2 = b"".join(raw for raw in m.split(fetch(posted["v2"])) if not m.parse(raw).subject.startswith("Re:"))
-    sid = pw.add_series("qemu-devel", v2, date="2023-11-16T02:00:00", submitter=ME)
-    fix = pw.add_series("qemu-devel", fetch(posted["fix"]), date="2023-11-17T06:00:00", submitter=ME)
+    sid = pw.add_series("qemu-devel", posted["mails"]["v2"], date="2023-11-16T02:00:00", submitter=ME)
+    fix = pw.add_series("qemu-devel", posted["mails"]["fix"], date="2023-11-17T06:00:00", submitter=ME)
     for p in pw.patch_ids(fix):
         pw.set_state(p, "accepted")
     pw.reset()
-    r, series = archive_list(cli, repo, inbox, server=pw.url)
+    r, series = archive_list(cli, posted, server=pw.url)
     assert r.exit_code == 0, r.stderr
     assert [(s["ref"], s["only_in"]) for s in series] == [(posted["lost"], "the archive"), (str(sid), None)]
     # The archive's series that would be shown were asked of Patchwork, one request each.
     asked = [q for q in pw.paths() if "msgid=" in q]
     assert len(asked) == 2 and any(quote(posted["fix"], safe="") in q for q in asked)
-    human = cli("list", "--server", pw.url, "--project", "qemu-devel", "--archive", inbox.url, cwd=repo.path)
+    human = cli(
+        "list", "--server", pw.url, "--project", "qemu-devel", "--archive", posted["inbox"].url, cwd=posted["repo"].path
+    )
     assert "archive only" in human.stdout
 
 
-def test_both_sources_the_archive_down(cli, repo, pw, waiting, inbox, posted):
-    url = inbox.url
-    inbox.close()
+def test_both_sources_the_archive_down(cli, repo, pw, waiting):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/qemu-devel"
     r = cli("list", "--server", pw.url, "--project", "qemu-devel", "--archive", url, "--timeout", "5", cwd=repo.path)
     assert r.exit_code == 0, r.stderr
     assert str(waiting["v2"]) in r.stdout

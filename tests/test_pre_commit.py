@@ -100,4 +100,4 @@ def test_pwapply_check_reads_the_range_pre_commit_gives(framework, pw, cli):
         [sys.executable, "-m", "pwapply", "check"], cwd=repo.path, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    assert "3 commit(s) from Patchwork checked" in proc.stderr
+    assert "3 commits from Patchwork checked" in proc.stderr

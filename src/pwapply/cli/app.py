@@ -47,14 +47,17 @@ class DefaultToApply(TyperGroup):
         if args and args[0] not in self.commands and args[0] not in ROOT_OPTIONS:
             names = [name for name, cmd in self.commands.items() if not cmd.hidden]
             typo = _typo(args[0], names)
+            wrong = None
             if typo:
-                raise InputError(f"no command {args[0]!r}: did you mean {typo!r}?", f"pwapply {typo} --help")
-            if _word(args[0]):  # no series can be a plain word: say what either would be
-                raise InputError(
+                wrong = InputError(f"no command {args[0]!r}: did you mean {typo!r}?", f"pwapply {typo} --help")
+            elif _word(args[0]):  # no series can be a plain word: say what either would be
+                wrong = InputError(
                     f"{args[0]!r} is neither a command nor a series",
                     f"the commands are {', '.join(names)} (pwapply --help); a series is a series id (500889), "
                     "a Message-ID, a Patchwork or lore URL, or an mbox file",
                 )
+            if wrong is not None:  # said here: no command's boundary runs for it
+                raise typer.Exit(Console(quiet=False, verbose=False, json="--json" in args).fail(wrong))
             args = ["apply", *args]
         if "--" in args:  # what follows -- goes to git am, and only that
             ctx.meta["pwapply.passthrough"] = args[args.index("--") + 1 :]
