@@ -8,11 +8,13 @@ starts waits in the socket's queue, so nothing polls for the server to come up.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import IO, Dict, List, Optional
 
@@ -22,6 +24,22 @@ WHY_SKIPPED = (
     f"public-inbox is not installed ({', '.join(MISSING)} missing): apt-get install public-inbox "
     "(.ci/run installs it; CI never skips these tests)"
 )
+
+
+_EMPTY: Dict[str, Path] = {}
+
+
+def _empty(name: str, address: str) -> Path:
+    """An empty inbox ``name`` as public-inbox-init -V2 makes it, made once a process."""
+    if name not in _EMPTY:
+        root = Path(tempfile.mkdtemp(prefix="pwapply-empty-inbox-"))
+        atexit.register(shutil.rmtree, root, True)
+        env = dict(os.environ, PI_CONFIG=str(root / "pi-config"), HOME=str(root))
+        argv = ["public-inbox-init", "-V2", name, str(root / name), f"http://127.0.0.1/{name}", address]
+        proc = subprocess.run(argv, env=env, capture_output=True)
+        assert proc.returncode == 0, f"public-inbox-init failed: {proc.stderr.decode(errors='replace')}"
+        _EMPTY[name] = root / name
+    return _EMPTY[name]
 
 
 class PublicInbox:
@@ -37,8 +55,15 @@ class PublicInbox:
         self._proc: Optional["subprocess.Popen[bytes]"] = None
         self._log: Optional[IO[bytes]] = None
         self.base = ""  # http://127.0.0.1:PORT, once serving
-        self._run("public-inbox-init", "-V2", name, str(self.dir), f"http://127.0.0.1/{name}", self.address)
-        self._run("git", "config", "-f", self.env["PI_CONFIG"], "publicinboxmda.spamcheck", "none")
+        self._count = 0  # mails put in
+        # public-inbox-init costs a quarter of a second of Perl: made once a process, an
+        # empty inbox (relocatable: nothing in it names its own path) is copied.
+        shutil.copytree(_empty(name, self.address), self.dir, symlinks=True)
+        with open(self.env["PI_CONFIG"], "a") as config:
+            config.write(
+                f'[publicinbox "{name}"]\n\taddress = {self.address}\n\turl = http://127.0.0.1/{name}\n'
+                f"\tinboxdir = {self.dir}\n[publicinboxmda]\n\tspamcheck = none\n"
+            )
 
     @property
     def url(self) -> str:
@@ -52,50 +77,58 @@ class PublicInbox:
 
     def add(self, *mboxes: bytes) -> List[str]:
         """Deliver each mail of each mbox (as git format-patch writes them, or single
-        mails) to the inbox, in order; their Message-IDs."""
+        mails) to the inbox, in order; their Message-IDs.  As public-inbox-mda would, one
+        commit a mail, but all of them by one git fast-import (and, once the inbox is
+        served, one public-inbox-index): an mda process a mail made the archive's tests
+        slow."""
         from pwapply import mbox
 
-        ids = []
-        for data in mboxes:
-            for raw in mbox.split(data):
-                if raw.startswith(b"From mboxrd@"):  # an archive's mbox: '>From ' lines unquoted once
-                    raw = re.sub(rb"(?m)^>(>*From )", rb"\1", raw)
-                if raw.startswith(b"From "):  # the mbox's From_ line is not part of the mail
-                    raw = raw.split(b"\n", 1)[1]
-                self._run("public-inbox-mda", "--no-precheck", stdin=raw, ORIGINAL_RECIPIENT=self.address)
-                ids.append(mbox.parse(raw).msgid)
+        ids = [mbox.parse(raw).msgid for raw in self._mails(mboxes)]
+        self.load(*mboxes)
+        if self.base:  # served: index what came
+            self._run("public-inbox-index", str(self.dir))
         return ids
 
-    def load(self, *mboxes: bytes) -> int:
-        """Put many mails into the inbox at once: one commit per mail in its first epoch,
-        as public-inbox itself writes them (a file ``m``), by git fast-import; the index
-        is made by serve().  What add() does a mail at a time (a process each), in one
-        process for all; the number of mails."""
+    def _mails(self, mboxes: "tuple[bytes, ...]") -> List[bytes]:
+        """Each mail of ``mboxes`` as delivered: an archive's '>From ' lines unquoted once,
+        the mbox's From_ line left out."""
         from pwapply import mbox
 
-        stream: List[bytes] = []
-        n = 0
+        out = []
         for data in mboxes:
             for raw in mbox.split(data):
                 if raw.startswith(b"From mboxrd@"):
                     raw = re.sub(rb"(?m)^>(>*From )", rb"\1", raw)
                 if raw.startswith(b"From "):
                     raw = raw.split(b"\n", 1)[1]
-                n += 1
-                message = b"mail %d" % n
-                stream.append(
-                    b"commit refs/heads/master\n"
-                    b"committer public-inbox <public-inbox@example.org> %d +0000\n"
-                    % (1500000000 + n)
-                    + b"data %d\n%s\n" % (len(message), message)
-                    + b"M 100644 inline m\ndata %d\n%s\n" % (len(raw), raw)
-                )
+                out.append(raw)
+        return out
+
+    def load(self, *mboxes: bytes) -> int:
+        """Put many mails into the inbox at once: one commit per mail in its first epoch,
+        as public-inbox itself writes them (a file ``m``), by git fast-import; the index
+        is made by serve() (or add(), once served); the number of mails."""
+        stream: List[bytes] = []
         epoch = self.dir / "git" / "0.git"
+        tip = subprocess.run(
+            ["git", "rev-parse", "-q", "--verify", "refs/heads/master"], cwd=epoch, env=self.env, capture_output=True
+        ).stdout.strip()
+        for raw in self._mails(mboxes):
+            self._count += 1
+            message = b"mail %d" % self._count
+            stream.append(
+                b"commit refs/heads/master\n"
+                b"committer public-inbox <public-inbox@example.org> %d +0000\n"
+                % (1500000000 + self._count)
+                + b"data %d\n%s\n" % (len(message), message)
+                + (b"from %s\n" % tip if tip and len(stream) == 0 else b"")
+                + b"M 100644 inline m\ndata %d\n%s\n" % (len(raw), raw)
+            )
         proc = subprocess.run(
             ["git", "fast-import", "--quiet"], cwd=epoch, input=b"".join(stream), env=self.env, capture_output=True
         )
         assert proc.returncode == 0, f"git fast-import failed: {proc.stderr.decode(errors='replace')}"
-        return n
+        return len(stream)
 
     def serve(self) -> "PublicInbox":
         self._run("public-inbox-index", str(self.dir))

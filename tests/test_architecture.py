@@ -7,6 +7,7 @@ budget); and that nothing outside the sources asks which source a series came fr
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
@@ -69,10 +70,25 @@ def name_of(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.lru_cache(maxsize=None)
+def parsed(path: Path) -> ast.Module:
+    """The module's syntax tree, read once for all the tests."""
+    return ast.parse(path.read_text(), str(path))
+
+
 def runtime_imports(path: Path) -> Iterator[Tuple[int, str]]:
     """(line, absolute module name) of each import the module makes when it runs (those
     under ``if TYPE_CHECKING:`` are for mypy only)."""
-    tree = ast.parse(path.read_text(), str(path))
+    return iter(_runtime_imports(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _runtime_imports(path: Path) -> Tuple[Tuple[int, str], ...]:
+    return tuple(_walk_imports(path))
+
+
+def _walk_imports(path: Path) -> Iterator[Tuple[int, str]]:
+    tree = parsed(path)
     package = name_of(path).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
@@ -198,7 +214,7 @@ def imports(path: Path) -> Iterator[Tuple[int, str, bool]]:
     module makes at run time, ``from . import a`` resolved to the module ``a`` when it is
     one."""
     names = {name_of(p) for p in MODULES}
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parsed(path)
     nested: Set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):

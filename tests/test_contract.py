@@ -88,11 +88,19 @@ class Replay:
         self.server.server_close()
 
 
-@pytest.fixture
-def replay() -> Iterator[Replay]:
+@pytest.fixture(scope="module")
+def served() -> Iterator[Replay]:
+    """One replaying server for the module: it holds no state but what each test saw, and
+    socketserver's shutdown waits up to half a second for its poll."""
     r = Replay()
     yield r
     r.close()
+
+
+@pytest.fixture
+def replay(served: Replay) -> Replay:
+    served.seen.clear()
+    return served
 
 
 @pytest.fixture

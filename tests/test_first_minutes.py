@@ -18,7 +18,7 @@ def run(capsys, *argv: str):
     return code, out.out, out.err
 
 
-def one_error(err: str) -> tuple:
+def one_error(err: str) -> tuple[str, str]:
     lines = err.splitlines()
     assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), err
     return lines[0][len("error: ") :], lines[1][len("hint: ") :]

@@ -301,7 +301,8 @@ def post(repo, mp, edits, when: str, **kw: Any) -> bytes:
     """A series as posted at ``when`` (its mails' Date)."""
     mp.setenv("GIT_AUTHOR_DATE", when)
     mp.setenv("GIT_COMMITTER_DATE", when)
-    return repo.series(edits, **kw)
+    mbox: bytes = repo.series(edits, **kw)
+    return mbox
 
 
 def reply(to: str, subject: str, body: str, msgid: str, who: str = "Rev Iewer <rev@example.org>") -> bytes:

@@ -129,12 +129,13 @@ def test_a_run_killed_mid_apply_blocks_no_later_run(repo, pw):
 
 def test_a_lock_file_naming_a_live_pid_blocks_nothing(repo, pw):
     """An old pwapply's pid file, or any file there naming a live process (pid 1, this
-    test's parent): only a held flock counts."""
+    test's parent, which is pid 1 itself when pytest's parent went away): only a held
+    flock counts."""
     sid = series(repo, pw, "live pid")
-    for pid in (1, os.getppid()):
+    for n, pid in enumerate((1, os.getppid())):
         Path(lock.lock_path(common_dir(repo))).write_text(f"{pid}\n")
         proc = subprocess.run(
-            [sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "-b", f"review-{pid}", "--no-checkout"],
+            [sys.executable, "-m", "pwapply", str(sid), "--server", pw.url, "-b", f"review-{n}", "--no-checkout"],
             cwd=repo.path,
             capture_output=True,
             text=True,
