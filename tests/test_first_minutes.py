@@ -119,3 +119,18 @@ def test_each_commands_help_reads_well(capsys, command):
     assert not re.search(r"--[a-z]+-\n", out), "an option's name split across lines"
     examples = out.split("Examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert examples and all(re.match(r"^    (pwapply|git) ", line) for line in examples), examples
+
+
+def test_every_link_of_the_readme_and_the_docs_leads_somewhere():
+    """The README and docs/ link each other by relative paths: each must name a file."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    broken = [
+        f"{page.relative_to(root)}: {target}"
+        for page in pages
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text())
+        if "://" not in target and not (page.parent / target).exists()
+    ]
+    assert len(pages) > 5 and broken == []
