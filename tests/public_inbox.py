@@ -27,12 +27,13 @@ WHY_SKIPPED = (
 
 
 _EMPTY: Dict[str, Path] = {}
+_TMP = tempfile.gettempdir()  # at import: not the TMPDIR of the test that first needs it
 
 
 def _empty(name: str, address: str) -> Path:
     """An empty inbox ``name`` as public-inbox-init -V2 makes it, made once a process."""
     if name not in _EMPTY:
-        root = Path(tempfile.mkdtemp(prefix="pwapply-empty-inbox-"))
+        root = Path(tempfile.mkdtemp(prefix="pwapply-empty-inbox-", dir=_TMP))
         atexit.register(shutil.rmtree, root, True)
         env = dict(os.environ, PI_CONFIG=str(root / "pi-config"), HOME=str(root))
         argv = ["public-inbox-init", "-V2", name, str(root / name), f"http://127.0.0.1/{name}", address]

@@ -316,7 +316,8 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_an_archive_that_answers_badly(repo, pw, cli, case):
+def test_an_archive_that_answers_badly(repo, pw, cli, case, mocker):
+    mocker.patch("pwapply.net.transport.time.sleep")  # the retries' backoff
     status, body, headers, code, text = BROKEN[case]
     pw.fault(r"^/inbox/", status=status, body=body, headers=headers)
     before = repo.state()

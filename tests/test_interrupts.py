@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from conftest import EDITS, repo_state
+from conftest import EDITS, EXHAUSTIVE, repo_state
 
 # SIGINT to pwapply; SIGINT to its whole process group (a terminal's Ctrl-C, which
 # reaches git's processes too); SIGTERM to pwapply alone (kill, a service manager).
@@ -68,9 +68,8 @@ Outcome = Tuple[str, str, int, str, Dict[str, str]]  # step, how, exit code, std
 
 # CI signals every step in every way; a developer's run every step in one way (each way
 # in turn) and the steps around the commit point in every way: each step still has its
-# outcome checked, and each way still finds the one commit point.  PWAPPLY_EXHAUSTIVE=1
-# (or CI) runs the whole sweep.
-EXHAUSTIVE = bool(os.environ.get("CI") or os.environ.get("PWAPPLY_EXHAUSTIVE"))
+# outcome checked, and each way still finds the one commit point.  conftest.EXHAUSTIVE
+# says which.
 
 
 def sweep(steps: List[str], commit_step: str) -> List[Tuple[str, str]]:

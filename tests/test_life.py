@@ -135,7 +135,8 @@ def test_status_offline_asks_nothing(two, origin, pw, cli):
     assert len([x for x in result.stdout.splitlines() if "series " in x]) == 2
 
 
-def test_status_with_the_server_down_gives_what_git_knows_and_one_warning(two, origin, pw, cli):
+def test_status_with_the_server_down_gives_what_git_knows_and_one_warning(two, origin, pw, cli, mocker):
+    mocker.patch("pwapply.net.transport.time.sleep")  # the retries' backoff
     pw.fault("/api/", status=503)
     result = cli("status", "--timeout", "2", cwd=origin.path)
     assert result.exit_code == 0, result.stderr

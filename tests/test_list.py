@@ -75,9 +75,12 @@ def test_cover_letters_older_than_the_newest_hundred(cli, repo, pw, waiting):
     """A series waiting whose cover letter is older than the newest 100: its cover
     letter is asked for (one request for all such series), and its replies counted."""
     pw.add_cover_reply(waiting["v2"], "Reviewed-by: Rev Iewer <rev@example.org>")
+    docs = repo.series(DOCS, tag="c0")  # a hundred posts of it, told apart by their Message-IDs
     for i in range(100):
         sid = pw.add_series(
-            "qemu-devel", repo.series(DOCS, tag=f"c{i}"), date=f"2026-11-28T{i // 60:02d}:{i % 60:02d}:00"
+            "qemu-devel",
+            docs.replace(b".v1c0.git.", b".v1c%d.git." % i),
+            date=f"2026-11-28T{i // 60:02d}:{i % 60:02d}:00",
         )
         for p in pw.patch_ids(sid):
             pw.set_state(p, "accepted")
@@ -166,11 +169,11 @@ def test_filters(cli, repo, pw, waiting):
 
 def test_n_fetches_pages_only_until_enough_series(cli, repo, pw):
     """Many series waiting, 100 patches a page: -n 2 reads one page, not them all."""
-    for i in range(60):
-        f, n = 1 + i % 5, 1 + i // 5
-        edits = [(f"src/file{f}.c", f"line {n} of file {f}\n", f"changed {i}\n", f"Change {i}")]
-        edits.append((f"src/file{f}.c", f"line {n + 20} of file {f}\n", f"changed {i} too\n", f"Change {i} too"))
-        one = repo.series(edits, cover=False, tag=f"n{i}")
+    edits = [("src/file1.c", "line 1 of file 1\n", "changed\n", "Change 0")]
+    edits.append(("src/file1.c", "line 21 of file 1\n", "changed too\n", "Change 0 too"))
+    first = repo.series(edits, cover=False, tag="n0")
+    for i in range(60):  # sixty series of two patches: as many subjects and Message-IDs
+        one = first.replace(b"Change 0", b"Change %d" % i).replace(b".v1n0.git.", b".v1n%d.git." % i)
         pw.add_series("qemu-devel", one, date=f"2026-11-{1 + i // 3:02d}T{i % 3:02d}:00:00", submitter=OTHER)
     pw.reset()
     r, series = listed(cli, repo, pw, "-n", "2")
@@ -230,7 +233,8 @@ def test_a_server_that_cannot_be_reached(cli, repo, pw, waiting):
     assert repo.state() == before
 
 
-def test_a_server_error_on_the_listing(cli, repo, pw, waiting):
+def test_a_server_error_on_the_listing(cli, repo, pw, waiting, mocker):
+    mocker.patch("pwapply.net.transport.time.sleep")  # the retries' backoff: 1.5 s for nothing
     pw.fault(r"/patches/\?", status=502, times=None)
     r = cli("list", "--server", pw.url, "--project", "qemu-devel", cwd=repo.path)
     assert r.exit_code == 4 and r.stdout == "" and "error:" in r.stderr

@@ -14,14 +14,16 @@ import os
 from pathlib import Path
 
 import signal_stress
+from conftest import EXHAUSTIVE
 
 
 def test_every_signal_before_the_commit_point_ends_the_run_and_changes_nothing(tmp_path: Path) -> None:
     setup = signal_stress.prepare(tmp_path / "stress")
     setup.pw.delay = 4.0  # every answer 4 s late: the signals all come before the commit point
-    # Every command with every way of signalling; twice in CI.  PWAPPLY_STRESS_RUNS=N for more.
+    # Every command with every way of signalling; twice when exhaustive (conftest.py).
+    # PWAPPLY_STRESS_RUNS=N for more.
     each = len(signal_stress.COMMANDS) * len(signal_stress.HOWS)
-    runs_n = int(os.environ.get("PWAPPLY_STRESS_RUNS") or (2 * each if os.environ.get("CI") else each))
+    runs_n = int(os.environ.get("PWAPPLY_STRESS_RUNS") or (2 * each if EXHAUSTIVE else each))
     try:
         with signal_stress.busy(os.cpu_count() or 2, 600):
             runs = signal_stress.stress(
