@@ -8,7 +8,6 @@ import base64
 import binascii
 import codecs
 import email
-import email.policy
 import quopri
 import re
 from dataclasses import dataclass
@@ -139,7 +138,7 @@ def _text_body(raw: bytes, headers: Dict[str, str], body_raw: bytes) -> str:
     if not ctype.startswith("multipart/") and cte in ("7bit", "8bit", "binary", ""):
         return body_raw.decode("utf-8", "replace")
 
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = email.message_from_bytes(raw)  # compat32, the default: email.policy costs 20 ms
     parts = []
     for part in msg.walk():
         if part.get_content_maintype() == "multipart":
