@@ -105,6 +105,7 @@ class Setup:
             "versions": ["versions", str(self.v1), *server],
             "diff": ["diff", str(self.v2), *server],
             "accept": ["accept", self.branch, "--dry-run", *server],
+            "list": ["list", "--project", "stress", *server],
         }
 
 
@@ -372,7 +373,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 1 if any(r.bad for r in runs) else 0
 
 
-COMMANDS = ("apply", "apply-msgid", "status", "update", "check", "versions", "diff", "accept")
+COMMANDS = ("apply", "apply-msgid", "status", "update", "check", "versions", "diff", "accept", "list")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -129,6 +129,7 @@ def applied(repo, pw):
         ["versions", "{v1}"],
         ["diff", "{v2}"],
         ["accept", "pw/improve-the-files-v1", "--dry-run"],
+        ["list", "--project", "qemu-devel"],
     ],
     ids=lambda c: c[0],
 )
