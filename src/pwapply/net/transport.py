@@ -83,15 +83,17 @@ def request_pool(workers: int = 4) -> Iterator[Pool]:
 
 class Transport:
     """HTTP to one service at ``base``.  ``credentials`` (headers) go only over https or
-    to this machine, and only to ``base``'s origin (or that host moved to https)."""
+    to this machine, and only to ``base``'s origin (or that host moved to https).  A
+    client names its ``SERVICE`` (for its errors) and what it ``ACCEPT``s."""
+
+    SERVICE: Service
+    ACCEPT = "*/*"
 
     def __init__(
         self,
         base: str,
-        service: Service,
         *,
         credentials: Optional[Mapping[str, str]] = None,
-        accept: str = "*/*",
         timeout: float = 30.0,
         log: Optional[Logger] = None,
         max_size: int = DEFAULT_MAX_SIZE,
@@ -102,10 +104,10 @@ class Transport:
         self.server = base.rstrip("/")
         parts = urlsplit(self.server)
         self.host = parts.hostname or ""
-        self.service = service
+        self.service = self.SERVICE
         self.timeout = timeout
         self.max_size = max_size
-        self._accept = accept
+        self._accept = self.ACCEPT
         self._log = log
         self._sleep = sleep
         self._ca_bundle = ca_bundle

@@ -8,11 +8,11 @@ with no credentials: an archive is public.
 from __future__ import annotations
 
 import zlib
-from typing import Any, Callable, Optional
+from typing import Optional
 from urllib.parse import quote, quote_plus
 
 from ...errors import NetworkError
-from ...net.transport import DEFAULT_MAX_SIZE, Logger, Service, Transport, size
+from ...net.transport import Service, Transport, size
 
 
 def page(archive: str, msgid: str) -> str:
@@ -31,28 +31,8 @@ ARCHIVE = Service(
 class ArchiveClient(Transport):
     """An inbox's base URL (``https://lore.kernel.org/qemu-devel``)."""
 
-    def __init__(
-        self,
-        base: str,
-        *,
-        timeout: float = 30.0,
-        log: Optional[Logger] = None,
-        max_size: int = DEFAULT_MAX_SIZE,
-        sleep: Optional[Callable[[float], None]] = None,
-        ca_bundle: Optional[str] = None,
-        tls: Optional[Callable[[float], Any]] = None,
-    ) -> None:
-        super().__init__(
-            base,
-            ARCHIVE,
-            accept="application/gzip, application/mbox, */*",
-            timeout=timeout,
-            log=log,
-            max_size=max_size,
-            sleep=sleep,
-            ca_bundle=ca_bundle,
-            tls=tls,
-        )
+    SERVICE = ARCHIVE
+    ACCEPT = "application/gzip, application/mbox, */*"
 
     def thread(self, msgid: str) -> Optional[bytes]:
         """The mbox of the thread ``msgid`` is in; None when the archive does not have it."""

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ... import process
 from ...errors import NetworkError, NotFoundError
-from ...net.transport import DEFAULT_MAX_SIZE, Logger, Service, Transport, quoted
+from ...net.transport import Service, Transport, quoted
 from . import models
 from .models import PatchState, Series
 
@@ -59,30 +59,12 @@ class PatchworkClient(Transport):
     """One Patchwork server (``https://patchwork.ozlabs.org``), API pinned to API_VERSION
     for what every version has, with ``token`` when it is the server's."""
 
-    def __init__(
-        self,
-        server: str,
-        *,
-        token: Optional[str] = None,
-        timeout: float = 30.0,
-        log: Optional[Logger] = None,
-        max_size: int = DEFAULT_MAX_SIZE,
-        sleep: Optional[Callable[[float], None]] = None,
-        ca_bundle: Optional[str] = None,
-        tls: Optional[Callable[[float], Any]] = None,
-    ) -> None:
-        super().__init__(
-            server,
-            PATCHWORK,
-            credentials={"Authorization": f"Token {token}"} if token else None,
-            accept="application/json",
-            timeout=timeout,
-            log=log,
-            max_size=max_size,
-            sleep=sleep,
-            ca_bundle=ca_bundle,
-            tls=tls,
-        )
+    SERVICE = PATCHWORK
+    ACCEPT = "application/json"
+
+    def __init__(self, server: str, *, token: Optional[str] = None, **transport: Any) -> None:
+        """``transport``: Transport's settings (timeout, log, max_size, ca_bundle...)."""
+        super().__init__(server, credentials={"Authorization": f"Token {token}"} if token else None, **transport)
         self.api = f"{self.server}/api/{API_VERSION}"
 
     @property
