@@ -479,3 +479,14 @@ def test_outside_a_repository(cli, tmp_path, pw, waiting):
     r = cli("list", "--server", pw.url, "--project", "qemu-devel", "--json", cwd=tmp_path / "elsewhere")
     assert r.exit_code == 0, r.stderr
     assert [s["here"] for s in json.loads(r.stdout)["series"]] == [None, None]
+
+
+def test_a_state_the_server_does_not_have_is_said(cli, repo, pw, waiting):
+    """A mistyped state finds nothing: the note says which states Patchwork has (a
+    server may have more, so it is asked, never refused)."""
+    r = cli("list", "--server", pw.url, "--project", "qemu-devel", "--state", "acepted", cwd=repo.path)
+    assert r.exit_code == 0, r.stderr
+    assert "no series in state acepted: Patchwork's own states are new, under-review, accepted" in r.stderr
+    assert "nothing waiting that matches" in r.stderr
+    r = cli("list", "--server", pw.url, "--project", "qemu-devel", "--state", "new", cwd=repo.path)
+    assert "Patchwork's own states" not in r.stderr

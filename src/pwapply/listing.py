@@ -15,7 +15,7 @@ from .errors import InputError
 from .git import repo as gitrepo
 from .git.repo import Repo
 from .sources.policy import Sources
-from .sources.waiting import Listing, Query, Waiting, same_name
+from .sources.waiting import KNOWN_STATES, Listing, Query, Waiting, same_name
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ class Line:
 
 def list_waiting(sources: Sources, query: Query, repo: Optional[Repo], *, archive: bool) -> "Listed":
     listing = sources.waiting(query, archive=archive)
+    unknown = [s for s in query.states if s not in KNOWN_STATES]
+    if unknown and not listing.items:  # a typo, most likely: the server has no such state
+        listing.notes.append(
+            f"no series in state {', '.join(unknown)}: Patchwork's own states are {', '.join(KNOWN_STATES)}"
+        )
     made = _branches(repo) if repo is not None and listing.items else []
     return Listed([mark(w, made) for w in listing.items], listing)
 
