@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -102,23 +102,28 @@ def _title(mail: mbox.Mail) -> str:
     return " ".join(naming.strip_subject_prefixes(mail.subject).lower().split())
 
 
-def _when(mail: mbox.Mail) -> float:
+def sent(mail: mbox.Mail) -> Optional[datetime]:
+    """When the mail says it was sent, in UTC (a Date without a zone taken as UTC); None
+    when its Date cannot be read."""
     try:
-        return parsedate_to_datetime(mail.headers.get("date", "")).timestamp()
+        when = parsedate_to_datetime(mail.headers.get("date", ""))
     except (TypeError, ValueError, IndexError, OverflowError):
-        return 0.0
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def _when(mail: mbox.Mail) -> float:
+    when = sent(mail)
+    return when.timestamp() if when else 0.0
 
 
 def _day(mail: mbox.Mail) -> str:
     """The day before the mail's date, YYYYMMDD, in UTC (a search from it misses none of
     what came after, whatever the sender's time zone)."""
-    try:
-        when = parsedate_to_datetime(mail.headers.get("date", ""))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return (when.astimezone(timezone.utc) - timedelta(days=1)).strftime("%Y%m%d")
+    when = sent(mail)
+    return (when - timedelta(days=1)).strftime("%Y%m%d") if when else ""
 
 
 def pick(mails: Sequence[mbox.Mail], msgid: str, where: str) -> ThreadSeries:

@@ -9,7 +9,6 @@ delegates and no CI checks: a series posted is a series waiting.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Dict, List, Sequence, Set
 
 from ... import mbox, thread
@@ -116,10 +115,5 @@ def _threads(mails: Sequence[mbox.Mail]) -> Dict[str, List[mbox.Mail]]:
 
 def _iso(mail: mbox.Mail) -> str:
     """A mail's Date in UTC, ISO (YYYY-MM-DDTHH:MM:SS); "" when it cannot be read."""
-    try:
-        when = parsedate_to_datetime(mail.headers.get("date", ""))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    when = thread.sent(mail)
+    return when.strftime("%Y-%m-%dT%H:%M:%S") if when else ""
