@@ -209,6 +209,27 @@ def test_mine_without_a_token_is_refused(cli, repo, pw, waiting):
     assert r.stdout == "" and repo.state() == before
 
 
+def test_mine_when_nothing_says_who_the_user_is(cli, repo, pw, waiting):
+    pw.add_user("athor", ME[1], token=TOKEN)
+    pw.reset()
+    r = cli(
+        "list", "--server", pw.url, "--project", "qemu-devel", "--mine", cwd=repo.path, env={"PWAPPLY_TOKEN": TOKEN}
+    )
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "error: --mine: which user of 127.0.0.1 are you?" in r.stderr
+    assert "hint: git config pwapply.user USERNAME (or user.email)" in r.stderr
+    assert pw.requests == []  # refused before any request
+
+
+def test_a_server_without_a_project_is_refused(cli, repo, pw, waiting):
+    pw.reset()
+    r = cli("list", "--server", pw.url, cwd=repo.path)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "error: which project of 127.0.0.1? listing what waits needs one" in r.stderr
+    assert "hint: pwapply list --project NAME, or git config pwapply.project NAME" in r.stderr
+    assert pw.requests == []
+
+
 def test_mine_when_the_address_is_not_the_tokens_user(cli, repo, pw, waiting):
     pw.add_user("athor", ME[1])
     pw.add_user("someone", "someone@example.org", token=TOKEN)

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pwapply import record
+from pwapply.errors import InputError
+from pwapply.sources.connection import Connection
 from pwapply.sources.model import PATCHWORK, Key, Known
+from pwapply.sources.table import open_source
 
 
 def applied(msgid: str, series: int, server: str, project: str, version: int) -> record.Applied:
@@ -110,3 +115,12 @@ def test_a_record_written_by_an_earlier_version_still_loads(tmp_path):
     assert b.key.kind == "archive" and b.label == "v1 from the archive" and b.where == "https://lore.example.org/list"
     record.save(str(tmp_path), r)  # written back in this version's shape, read alike
     assert record.load(str(tmp_path)) == r
+
+
+def test_a_kind_of_source_this_pwapply_does_not_know_is_a_clear_error():
+    """A record written by a newer pwapply may name a source this one lacks."""
+    with pytest.raises(InputError) as caught:
+        open_source("patchew", "https://patchew.example.org", Connection(), None)
+    assert caught.value.message == "no source of series of the kind 'patchew' (https://patchew.example.org)"
+    assert caught.value.hint == "is the record of a newer pwapply?"
+    assert caught.value.exit_code == 2
