@@ -95,6 +95,9 @@ class Git:
             env=self._env(env),
         ) as proc:
             stdout, stderr = communicate(proc, input, on_line)
+        # A terminal's Ctrl-C reaches git too: a git it ended has no answer, and its exit
+        # status must not be read as one ("not an ancestor", "no such ref").
+        process.checkpoint()
         step(f"after {name}")
         done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
         if check and done.returncode != 0:
