@@ -450,3 +450,28 @@ def test_every_network_command_trusts_the_ca_bundle_it_is_given(repo, cli, tls_p
     assert "is not trusted" in result.stderr and "3 commits not checked" in result.stderr
     result = cli("check", "HEAD~3..HEAD", "--ca-bundle", str(ca_file), cwd=repo.path)
     assert result.exit_code == 1 and "superseded by v2" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("server", ["pw", "tls_pw"])
+def test_the_fake_server_settles_once_its_clients_are_gone(request, server):
+    """FakePatchwork.settle, on which the interrupt tests count: once it returns, a
+    stalled request whose client hung up is in ``hangups``; a client still connected keeps
+    it from returning (it fails at its bound, never returns early)."""
+    pw = request.getfixturevalue(server)
+    pw = pw[0] if isinstance(pw, tuple) else pw  # tls_pw: (server, CA file)
+    pw.fault(r"^/api/stalled/", status=200, stall=60.0)
+    host, port = pw.url.split("://")[1].split(":")
+    with socket.create_connection((host, int(port))) as raw:
+        conn = raw
+        if server == "tls_pw":
+            import ssl
+
+            ctx = ssl.create_default_context()
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            conn = ctx.wrap_socket(raw)
+        conn.sendall(b"GET /api/stalled/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        with pytest.raises(AssertionError, match="still handles"):
+            pw.settle(bound=0.3)
+        conn.close()
+    pw.settle()
+    assert pw.hangups == ["/api/stalled/"]

@@ -10,6 +10,7 @@ signalled at each of them in turn, in each of the ways a user or a system stops 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -230,15 +231,15 @@ def test_ctrl_c_during_the_final_checkout_completes_it(repo, pw, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "wait,path,fragment",
+    "wait,path",
     [
-        ("wait series", r"^/api/series/\d+/$", "/api/series/"),
-        ("wait mbox", r"^/series/\d+/mbox/$", "/mbox/"),
-        ("wait cover comments", r"/comments/", "/comments/"),
+        ("wait series", r"^/api/series/\d+/$"),
+        ("wait mbox", r"^/series/\d+/mbox/$"),
+        ("wait cover comments", r"/comments/"),
     ],
 )
 @pytest.mark.parametrize("how", ["int-thread", "term-thread"])
-def test_a_signal_as_a_wait_begins_ends_the_run(repo, pw, wait, path, fragment, how):
+def test_a_signal_as_a_wait_begins_ends_the_run(repo, pw, wait, path, how):
     """The server never answers; the signal lands in another thread than the main one
     as the main thread goes to sleep in its wait for that answer: the run ends at once
     (else it would sleep until the server answered, here never)."""
@@ -250,7 +251,12 @@ def test_a_signal_as_a_wait_begins_ends_the_run(repo, pw, wait, path, fragment, 
     assert proc.returncode == 130, proc.stderr
     assert "Traceback" not in proc.stderr
     assert repo.state() == before
-    assert pw.wait_for_hangup(fragment)  # cut off by the interrupt, not answered
+    # Cut off by the interrupt, not answered.  The signal comes as the main thread begins
+    # its wait, and the thread asking may not have sent the request yet (CI once caught
+    # it so): whatever the server got, it got no further than that.
+    pw.settle()
+    asked = [p for p in pw.paths() if re.search(path, p)]
+    assert all(p in pw.hangups for p in asked), (asked, pw.hangups)
 
 
 def test_a_signal_at_the_instant_a_wait_begins_is_never_lost(monkeypatch):

@@ -42,6 +42,9 @@ class FakePatchwork(Store):
         self.requests: List[Tuple[str, str, Dict[str, str]]] = []
         self.hangups: List[str] = []  # paths of stalled requests whose client hung up first
         self._hung_up = threading.Condition()
+        self._handling: Dict[Any, int] = {}  # client address -> 1 while its connection is handled
+        self._handled: List[Any] = []  # client addresses whose connection was handled, in order
+        self._idle = threading.Condition()
         self.faults: List[Fault] = []
         self.tokens: Dict[str, bool] = {}  # API token -> whether its user maintains the projects
         self.changes: List[Tuple[int, str, Optional[str]]] = []  # (patch id, state, commit_ref) set by PATCH
@@ -128,6 +131,29 @@ class FakePatchwork(Store):
     def reset(self) -> None:
         self.requests.clear()
 
+    def settle(self, bound: float = 30.0) -> None:
+        """Wait until every connection a client opened before this call was handled to
+        its end (at most ``bound`` seconds: a safety net).  The server accepts in the
+        order clients connected, so once a connection of our own is accepted, every
+        earlier one is being handled or was; then all of them must end.  After a client
+        process exited, what the server saw of it is then all it will ever see."""
+        import socket
+        import ssl
+
+        assert self._httpd is not None, "start() first"
+        with socket.create_connection((self.host, self._httpd.server_address[1]), timeout=bound) as raw:
+            conn: Any = raw
+            if self.ssl_context is not None:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                conn = ctx.wrap_socket(raw)
+            mine = conn.getsockname()
+            conn.close()
+        with self._idle:
+            done = self._idle.wait_for(lambda: mine in self._handled and not self._handling, bound)
+        assert done, f"the fake server still handles {sorted(self._handling)} after {bound} s"
+
     def wait_for_hangup(self, fragment: str, bound: float = 30.0) -> bool:
         """Whether the client of a stalled request whose path has ``fragment`` hung up
         (waits for it, at most ``bound`` seconds: a safety net, not a measurement)."""
@@ -138,6 +164,22 @@ class FakePatchwork(Store):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     pw: FakePatchwork
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # In the serving thread, as the connection is accepted: FakePatchwork.settle
+        # counts on it being on the books before the next connection is accepted.
+        with self.pw._idle:
+            self.pw._handling[client_address] = 1
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.pw._idle:
+                self.pw._handling.pop(client_address, None)
+                self.pw._handled.append(client_address)
+                self.pw._idle.notify_all()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up early (a size cap, a timeout, Ctrl-C, a redirect it
