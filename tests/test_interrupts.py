@@ -74,14 +74,16 @@ Outcome = Tuple[str, str, int, str, Dict[str, str]]  # step, how, exit code, std
 
 
 def sweep(steps: List[str], commit_step: str) -> List[Tuple[str, str]]:
-    """The (step, way of signalling) cases to run."""
+    """The (step, way of signalling) cases to run; and at each git command, a terminal's
+    Ctrl-C while it runs (steps.py's ``git``: the git gets the SIGINT too)."""
+    during = [(s, "git") for s in steps if s.startswith("before git ")]
     if EXHAUSTIVE:
-        return [(s, how) for s in steps for how in HOWS]
+        return [(s, how) for s in steps for how in HOWS] + during
     at = steps.index(commit_step)
     near = set(range(max(at - 2, 0), min(at + 2, len(steps))))
     return [
         (s, how) for i, s in enumerate(steps) for k, how in enumerate(HOWS) if i in near or (i + k) % len(HOWS) == 0
-    ]
+    ] + during
 
 
 def two_outcomes(
@@ -148,7 +150,7 @@ def test_every_step_has_two_outcomes(repo, pw, tmp_path, mode):
     for at, how, code, _, _ in outcomes:
         if how in first_late:
             assert (code == 0) == (steps.index(at) >= first_late[how]), (at, how, code)
-    assert set(first_late) == set(HOWS), "some way of signalling never reached the commit point"
+    assert set(first_late) == {*HOWS, "git"}, "some way of signalling never reached the commit point"
     assert all(steps[i] == commit_step for i in first_late.values()), first_late
 
 
@@ -183,7 +185,7 @@ def test_every_step_of_an_update_has_two_outcomes(repo, pw, tmp_path):
     for at, how, code, _, _ in outcomes:
         if how in first_late:
             assert (code == 0) == (steps.index(at) >= first_late[how]), (at, how, code)
-    assert set(first_late) == set(HOWS)
+    assert set(first_late) == {*HOWS, "git"}
     assert all(steps[i] == "before git update-ref" for i in first_late.values()), first_late
 
 

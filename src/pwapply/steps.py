@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 
 class _Steps:
@@ -23,7 +23,11 @@ class _Steps:
     crash, nothing cleaned), or int-thread /
     term-thread (to a thread other than the main one, once the main thread sleeps in a
     wait: the signal no wait of a lock or a pipe alone would see).  int2 is two
-    SIGINTs.  With +hang the thread at STEP then blocks for good, and with +stall for
+    SIGINTs.  git (at a step ``before git X`` only) is a terminal's Ctrl-C while git X
+    runs: that git is held at its start (its trace2 events go to a full pipe), and once
+    it runs and the main thread waits, SIGINT goes to pwapply's process group, as a
+    terminal sends it; then the pipe is drained, so that a git out of the group's reach
+    (past the commit point) goes on.  With +hang the thread at STEP then blocks for good, and with +stall for
     three seconds, deaf to signals (a wait in C that no handler ends: the watchdog's
     business).
     PWAPPLY_TEST_GRACE=SECONDS: the watchdog's grace (process.GRACE) in this run."""
@@ -36,6 +40,7 @@ class _Steps:
         self.active = bool(self.log or self.at)
         self.seen: Dict[str, int] = {}
         self.lock = threading.Lock()
+        self.held: Optional[Tuple[int, Optional[str]]] = None  # how=git: the full pipe, GIT_TRACE2_EVENT before
 
 
 _steps: Optional[_Steps] = None
@@ -58,7 +63,48 @@ def step(name: str) -> None:
         with open(s.log, "a", encoding="utf-8") as fh:
             fh.write(full + "\n")
     if full == s.at:
-        _deliver(s.how)
+        if s.how == "git":
+            _hold_git(s)
+        else:
+            _deliver(s.how)
+
+
+def started() -> None:
+    """A child was started (for how=git: see _Steps).  Costs one test otherwise."""
+    s = _steps
+    if s is None or s.held is None:
+        return
+    r, before = s.held
+    s.held = None
+    if before is None:
+        del os.environ["GIT_TRACE2_EVENT"]
+    else:
+        os.environ["GIT_TRACE2_EVENT"] = before
+    target = threading.main_thread().native_id
+
+    def ctrl_c() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # for the main thread or the watchdog
+        _until_asleep(target)
+        os.killpg(os.getpgrp(), signal.SIGINT)
+        while os.read(r, 65536):  # the git out of the group's reach goes on
+            pass
+
+    threading.Thread(target=ctrl_c, name="pwapply-test-ctrl-c", daemon=True).start()
+
+
+def _hold_git(s: _Steps) -> None:
+    """Send the trace2 events of the next git started to a pipe already full: that git
+    blocks at its first event (in git's main, before it does anything) until the pipe
+    is read.  The pipe is reached by its name in /proc, so nothing is left on disk."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        while os.write(w, b"\0" * 65536):
+            pass
+    except BlockingIOError:
+        pass
+    s.held = (r, os.environ.get("GIT_TRACE2_EVENT"))
+    os.environ["GIT_TRACE2_EVENT"] = f"/proc/{os.getpid()}/fd/{w}"
 
 
 def grace(default: float) -> float:

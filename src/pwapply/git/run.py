@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 from .. import process
 from ..errors import GitError
-from ..steps import step
+from ..steps import started, step
 
 Logger = Callable[[str], None]
 STOP_GRACE = 5.0  # how long a child stopped with SIGTERM may take to clean up and die
@@ -94,6 +94,7 @@ class Git:
             stderr=subprocess.PIPE,
             env=self._env(env),
         ) as proc:
+            started()
             stdout, stderr = communicate(proc, input, on_line)
         # A terminal's Ctrl-C reaches git too: a git it ended has no answer, and its exit
         # status must not be read as one ("not an ancestor", "no such ref").
@@ -114,7 +115,9 @@ class Git:
         process.hold()) and reads it with ``result()`` or ends it with ``stop()``."""
         argv = ["git", *self.config, *args]
         self._show(argv, note)
-        return Running(argv, _step_name(args), cwd=self.cwd, env=self._env(None))
+        name = _step_name(args)
+        step(f"before {name}")  # before its environment is made: a test hook may add to it
+        return Running(argv, name, cwd=self.cwd, env=self._env(None))
 
     def show(self, args: Sequence[str], *, pager: bool) -> int:
         """Run a git command whose output is for the user: git's own pager and colours
@@ -147,7 +150,6 @@ class Running:
     def __init__(self, argv: List[str], name: str, *, cwd: Optional[str], env: Mapping[str, str]) -> None:
         self.argv = argv
         self._name = name
-        step(f"before {name}")
         self._stack = ExitStack()  # stops the command if it still runs
         self._done: Optional["subprocess.CompletedProcess[bytes]"] = None
         try:
@@ -165,11 +167,13 @@ class Running:
         except BaseException:
             self._stack.close()
             raise
+        started()
 
     def result(self, check: bool = True) -> "subprocess.CompletedProcess[bytes]":
         if self._done is None:
             assert self._proc is not None
             stdout, stderr = communicate(self._proc)
+            process.checkpoint()  # as in Git.run: a git a signal ended has no answer
             self._done = subprocess.CompletedProcess(self.argv, self._proc.returncode, stdout, stderr)
             self._proc = None
             self._stack.close()
