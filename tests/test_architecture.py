@@ -24,6 +24,7 @@ PURE = {
     "trailers",
     "naming",
     "text",
+    "frozen",
     "deps",
     "thread",
     "check.rules",
@@ -181,6 +182,18 @@ def test_a_pure_module_imports_nothing_that_does_io(module):
 def test_no_module_is_over_500_lines():
     long = {name_of(p): n for p in MODULES if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_frozen_values_are_made_by_frozen():
+    """@dataclass(frozen=True) compiles five methods a class as its module is imported;
+    pwapply.frozen makes the same class for half of that (tests/test_frozen.py)."""
+    slow = [
+        f"{p.relative_to(SRC)}:{n}"
+        for p in MODULES
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.match(r"\s*@(dataclasses\.)?dataclass\(.*frozen=True", line)
+    ]
+    assert slow == []
 
 
 def test_json_dicts_stay_where_the_json_is_parsed():

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError
+from .frozen import frozen
 from .git.credential import fill
 from .git.repo import read_config, read_config_file
 from .naming import DEFAULT_BRANCH_FORMAT
@@ -65,13 +66,13 @@ KNOWN_ARCHIVES: Dict[Tuple[str, Optional[str]], str] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Value:
     value: Optional[str]
     source: str  # "flag --server", "env PWAPPLY_SERVER", "git config pw.server", ...
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     values: Mapping[str, Value]
     remotes: Mapping[str, str] = field(default_factory=dict)

@@ -12,10 +12,10 @@ line that happens to contain the words, does not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from .errors import InputError
+from .frozen import frozen
 from .resolve import COVER_ID, MSGID, PATCH_ID, SERIES, SeriesRef, host_of, resolve
 
 MAX_DEPTH = 10  # how many levels of prerequisites a chain may have
@@ -23,7 +23,7 @@ MAX_DEPTH = 10  # how many levels of prerequisites a chain may have
 _LINE_RE = re.compile(r"^(Based-on|Depends-on)[ \t]*:[ \t]*(\S.*?)[ \t]*$", re.I | re.M)
 
 
-@dataclass(frozen=True)
+@frozen
 class Prereq:
     """A prerequisite as a series names it."""
 
@@ -32,7 +32,7 @@ class Prereq:
     where: str  # where it stands, e.g. "the cover letter of series 500410"
 
 
-@dataclass(frozen=True)
+@frozen
 class Found:
     """What a mail's text names: the prerequisites, and lines that name nothing pwapply
     can follow (another server's URL, a value that is no Message-ID)."""

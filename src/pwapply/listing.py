@@ -6,19 +6,19 @@ asks where a series came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence
 
 from . import record
 from .errors import InputError
+from .frozen import frozen
 from .git import repo as gitrepo
 from .git.repo import Repo
 from .sources.policy import Sources
 from .sources.waiting import KNOWN_STATES, Listing, Query, Waiting, same_name
 
 
-@dataclass(frozen=True)
+@frozen
 class Line:
     """A series waiting, and what the repository has of it: ``here`` is "applied" (a
     branch made from this version), "v2 applied, v3 out" (from an earlier one), or ""."""
@@ -39,7 +39,7 @@ def list_waiting(sources: Sources, query: Query, repo: Optional[Repo], *, archiv
     return Listed([mark(w, made) for w in listing.items], listing)
 
 
-@dataclass(frozen=True)
+@frozen
 class Listed:
     lines: List[Line]
     listing: Listing

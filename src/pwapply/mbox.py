@@ -10,12 +10,12 @@ import codecs
 import email
 import quopri
 import re
-from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from . import naming, trailers
 from .errors import InputError
+from .frozen import frozen
 
 if TYPE_CHECKING:
     from .trailers import Trailer
@@ -24,7 +24,7 @@ _FROM_LINE_RE = re.compile(rb"^From \S+.*\d\d:\d\d")
 _BASE_COMMIT_RE = re.compile(r"^base-commit:\s*([0-9a-f]{7,64})\s*$", re.M)
 
 
-@dataclass(frozen=True)
+@frozen
 class Mail:
     raw: bytes
     headers: Dict[str, str]
@@ -46,7 +46,7 @@ class Mail:
         return m.group(1) if m else ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Patch:
     """One patch of a series, as it will be given to `git am`."""
 
@@ -179,7 +179,7 @@ def is_cover(mail: Mail) -> bool:
     return num is not None and num[0] == 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Parsed:
     """An mbox read for applying: the patches in order, and what else it held."""
 

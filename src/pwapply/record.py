@@ -17,13 +17,14 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+from .frozen import frozen
 from .lock import repo_lock
 from .sources.keys import Key, Known, earlier_chain, earlier_known
 
 MAX_ENTRIES = 20000
 
 
-@dataclass(frozen=True)
+@frozen
 class Applied:
     """A patch pwapply applied: the series it came from, as its source finds it again."""
 
@@ -36,7 +37,7 @@ class Applied:
         return self.series.key
 
 
-@dataclass(frozen=True)
+@frozen
 class Branch:
     """A branch pwapply made: what it was made of, and where."""
 
@@ -62,7 +63,7 @@ class Branch:
         return self.series.key.where
 
 
-@dataclass(frozen=True)
+@frozen
 class Pending:
     """A commit being pushed whose patch is to be marked accepted once the push is seen
     on the remote (pwapply hooks install --accept)."""

@@ -19,11 +19,11 @@ Accepted forms:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, List, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import InputError
+from .frozen import frozen
 
 # Kinds of reference.
 SERIES = "series"
@@ -50,7 +50,7 @@ _HINT = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class SeriesRef:
     """A reference to a series as the user gave it."""
 

@@ -21,18 +21,18 @@ A maintainer picks a series out of a thread so, and so does ``pick``:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import mbox, naming, trailers
 from .errors import InputError, NotFoundError
+from .frozen import frozen
 
 _MBOXRD_FROM = re.compile(rb"^>(>*From )", re.M)
 
 
-@dataclass(frozen=True)
+@frozen
 class ThreadSeries:
     """One version of a series, as its thread has it."""
 

@@ -14,8 +14,9 @@ git's rules (trailer.c), which ``git interpret-trailers`` applies and which we f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Iterable, List, Optional, Tuple
+
+from .frozen import frozen
 
 _TOKEN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("Signed-off-by: ", "(cherry picked from commit ")
@@ -39,7 +40,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _ADDRESS_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@" + _LABEL + r"(?:\." + _LABEL + r")*$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Trailer:
     key: str
     value: str
@@ -185,7 +186,7 @@ def below_title(message: str) -> List[Trailer]:
     return [t for t in found if t is not None]
 
 
-@dataclass(frozen=True)
+@frozen
 class ReplyTags:
     """What a reply's tag lines give: the tags, and the lines that look like tags but
     name no valid address (``Reviewed-by: Name <name.example.com>``): those are told,

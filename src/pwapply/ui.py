@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Optional
+
+from .frozen import frozen
 
 Echo = Callable[[str], None]
 
@@ -13,7 +14,7 @@ def _quiet(_: str) -> None:
     pass
 
 
-@dataclass(frozen=True)
+@frozen
 class UI:
     """``progress`` for per-step lines (a terminal only), ``info`` for what the user must
     see, ``debug`` for -v (None: not asked for)."""

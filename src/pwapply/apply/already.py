@@ -11,10 +11,10 @@ apply that went well pays nothing: first by Message-ID in the base's recent mess
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
 from ..errors import RepoStateError
+from ..frozen import frozen
 from ..git.repo import Repo
 from ..mbox import Patch
 
@@ -22,7 +22,7 @@ LOOKBACK = 2000  # commits of the base whose messages are searched for the patch
 PATCH_ID_LOOKBACK = 300  # commits of the base whose patch-ids are compared
 
 
-@dataclass(frozen=True)
+@frozen
 class There:
     """Where the base has a patch: the commit, its subject, and how it was known."""
 

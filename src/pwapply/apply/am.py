@@ -11,6 +11,7 @@ from typing import Iterator, List, Optional, Sequence
 
 from .. import mbox, process
 from ..errors import ApplyError, ConfigError
+from ..frozen import frozen
 from ..git.scratch import AmResult, Scratch, failing_files, identity_problem
 from ..mbox import Patch
 from ..sources.model import Series
@@ -56,7 +57,7 @@ def apply_in(scratch: Scratch, patches: Sequence[Patch], options: Sequence[str],
         return scratch.am(path, options, lambda n, subject: ui.progress(f"[{prefix}{n}/{total}] {subject}"))
 
 
-@dataclass(frozen=True)
+@frozen
 class Run:
     """One series as git am applies it: the one asked for, or a base of its chain."""
 

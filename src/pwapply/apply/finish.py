@@ -4,11 +4,12 @@ in the user's work tree; what was applied is recorded for `pwapply check`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import List, Optional, Sequence
 
 from .. import mbox, process, record
 from ..errors import GitError, RepoStateError
+from ..frozen import frozen
 from ..git import repo as gitrepo
 from ..git.repo import Commit, Repo
 from ..git.rewrite import rewrite_messages
@@ -22,7 +23,7 @@ from .options import Result
 from .trailer_plan import Edit, TrailerPlan
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """Where the commits land: a branch (made, or moved from ``old_tip`` with --force),
     checked out or not; or, with no branch, the current branch."""
@@ -98,7 +99,7 @@ def finish(repo: Repo, base: str, tip: str, commits: Sequence[Commit], target: T
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """A patch of the chain as it is applied: its series, the trailers that series'
     plan gives it, and where it stands in its series."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from ..config import Settings
 from ..errors import InputError
+from ..frozen import frozen
 from ..mbox import range_parts
 from ..sources.model import Key
 
@@ -56,7 +57,7 @@ class Options:
             )
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """The settings of this run as the pipeline needs them."""
 
@@ -134,7 +135,7 @@ def signing_key(gpgsign: bool, am_options: Sequence[str]) -> Optional[str]:
     return sign
 
 
-@dataclass(frozen=True)
+@frozen
 class ChainItem:
     """A series of the chain an apply made (the one asked for is last)."""
 

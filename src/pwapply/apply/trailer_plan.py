@@ -5,11 +5,11 @@ arrive meanwhile); pure from then on: trailers.add() skips what a commit already
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import List, Mapping, Optional, Tuple
 
 from .. import trailers
 from ..errors import ConfigError
+from ..frozen import frozen
 from ..mbox import Patch
 from ..resolve import is_msgid
 from ..sources.model import Series
@@ -20,7 +20,7 @@ from .options import Plan
 FALLBACK_LINK = "https://lore.kernel.org/r/%s"
 
 
-@dataclass(frozen=True)
+@frozen
 class TrailerPlan:
     link: bool
     link_format: Optional[str]
@@ -57,7 +57,7 @@ class TrailerPlan:
             raise ConfigError(str(exc), "fields: {msgid} {url} {project}; %s is the Message-ID") from None
 
 
-@dataclass(frozen=True)
+@frozen
 class Edit:
     """The message edit of the commits git am made, in order: each gets what its own
     series' plan gives its patch."""

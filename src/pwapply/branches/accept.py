@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .. import process, record
 from ..check.rules import links
 from ..errors import ConfigError, InputError, NetworkError, PwapplyError
+from ..frozen import frozen
 from ..git import repo as gitrepo
 from ..git.repo import Commit, Repo
 from ..resolve import host_of
@@ -24,7 +25,7 @@ from ..sources.model import PATCHWORK
 from ..sources.patchwork.client import PatchworkClient
 
 
-@dataclass(frozen=True)
+@frozen
 class Mark:
     commit: str
     subject: str

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING, Callable, List, Mapping, Optional
 
 from .. import record
+from ..frozen import frozen
 from ..git.repo import Commit, Repo, commits_for_check, has_upstream, open_repo
 from ..git.run import Logger
 from ..ui import UI
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 ZERO = re.compile(r"^0+$")
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckOptions:
     revs: List[str] = field(default_factory=list)
     pre_push: bool = False
@@ -40,7 +41,7 @@ class CheckOptions:
     remote: Optional[str] = None  # the remote pushed to (the hook's first argument)
 
 
-@dataclass(frozen=True)
+@frozen
 class Checked:
     report: Report
     strict: bool  # an unreachable server refuses the push

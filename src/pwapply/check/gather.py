@@ -13,10 +13,10 @@ Link names, if it names one.
 from __future__ import annotations
 
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from .. import process, record, threads
+from ..frozen import frozen
 from ..sources.keys import Key, Known, Want
 from .rules import Commit, Finding, Report, archived_links, judge, links, lost_trailers, per_series
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 Item = Tuple[Commit, str, Optional[Known]]  # a commit, the Message-ID it names, its series when recorded
 
 
-@dataclass(frozen=True)
+@frozen
 class Context:
     """What the check needs from the configuration, read only when a commit calls for it."""
 

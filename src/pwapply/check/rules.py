@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Proto
 
 from .. import trailers
 from ..errors import PwapplyError
+from ..frozen import frozen
 from ..resolve import MSGID, resolve
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ BAD_STATES = {"rejected", "superseded", "changes-requested", "not-applicable"}
 DOUBTFUL_STATES = {"rfc", "deferred"}
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     severity: str  # error | warn
     commit: str

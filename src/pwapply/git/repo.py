@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import GitError, InputError, NotARepositoryError
+from ..frozen import frozen
 from .run import Git, Logger, Running, first_line
 
 
-@dataclass(frozen=True)
+@frozen
 class Repo:
     top: str
     git_dir: str
@@ -255,7 +255,7 @@ def fast_forward_worktree(repo: Repo, old: str, new: str, message: str) -> None:
 # ------------------------------------------------------------------ reading history
 
 
-@dataclass(frozen=True)
+@frozen
 class Commit:
     id: str
     author: str  # "Name <email> 1700000000 +0000", as in the commit object
@@ -343,7 +343,7 @@ def commits_for_check(repo: Repo, revs: Sequence[str], *, given: bool = False) -
 # ------------------------------------------------------------------ branches over their life
 
 
-@dataclass(frozen=True)
+@frozen
 class Head:
     name: str  # "pw/foo-v2"
     tip: str

@@ -9,18 +9,18 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import process
 from ..errors import ConfigError, RepoStateError
+from ..frozen import frozen
 from .repo import Commit, Repo
 from .run import first_line
 
 _SIGNATURES = (b"gpgsig", b"gpgsig-sha256")  # the headers that hold a commit's signature
 
 
-@dataclass(frozen=True)
+@frozen
 class Read:
     """The commits of base..tip as git stores them, oldest first."""
 

@@ -25,11 +25,12 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .. import process
 from ..errors import GitError
+from ..frozen import frozen
 from ..steps import started, step
 
 Logger = Callable[[str], None]
@@ -48,7 +49,7 @@ _GIT_LOCAL_ENV = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Git:
     """How to run git: in ``cwd``, with ``config`` (``-c`` arguments) before the
     subcommand, without git's hook variables when ``clean_env``, with ``env`` set, shown

@@ -23,12 +23,12 @@ import threading
 import time
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Optional, Tuple, TypeVar
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 from .. import __version__, process
 from ..errors import NetworkError
+from ..frozen import frozen
 from ..steps import step
 from ..threads import Pool
 
@@ -45,7 +45,7 @@ Answer = Tuple[int, Dict[str, str], bytes]
 T = TypeVar("T", bound="Transport")
 
 
-@dataclass(frozen=True)
+@frozen
 class Service:
     """Who a transport speaks to, as errors name it: ``Patchwork`` or ``the archive``;
     what to check when it cannot be reached; the flag that names another one."""

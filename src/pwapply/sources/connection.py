@@ -6,10 +6,10 @@ run, Patchwork's and the list archive's.  And httpx's loading, ahead of them.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from .. import process, threads
+from ..frozen import frozen
 from .archive.client import ArchiveClient
 from ..net.transport import DEFAULT_MAX_SIZE, Logger
 from .patchwork.client import PatchworkClient
@@ -55,7 +55,7 @@ def _default_tls() -> Any:
     return httpx.create_ssl_context()
 
 
-@dataclass(frozen=True)
+@frozen
 class Connection:
     """How this run reaches servers.  The token goes only to ``token_server`` (the
     configured server), never to a server named only by a URL or a trailer, and never to

@@ -4,15 +4,16 @@ hook) to load without the rest of the model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
+
+from ..frozen import frozen
 
 PATCHWORK = "patchwork"
 ARCHIVE = "archive"
 MBOX = "mbox"
 
 
-@dataclass(frozen=True)
+@frozen
 class Key:
     """Which source holds a series (``kind``), where (a Patchwork server's URL, an inbox's
     base URL, a file's path) and what in it (a series id; the Message-ID of the series'
@@ -37,7 +38,7 @@ class Key:
         return self.kind, self.where.rstrip("/")
 
 
-@dataclass(frozen=True)
+@frozen
 class Known:
     """A series as the record keeps it: its key and version, and what finds its later
     versions where only mail links them (its name, its sender, the day it was posted,
@@ -51,7 +52,7 @@ class Known:
     label: str = ""  # how a branch made of it is told: "series 500889 v2", "v2 from the archive"
 
 
-@dataclass(frozen=True)
+@frozen
 class Want:
     """Which facts to ask for (each may cost a request a series)."""
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .. import deps
+from ..frozen import frozen
 from ..trailers import Trailer
 from .keys import ARCHIVE, MBOX, PATCHWORK, Key, Known, Want
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ARCHIVE", "MBOX", "PATCHWORK", "Facts", "Key", "Known", "Node", "PatchState", "Series", "Summary", "Want"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Summary:
     """What a source says a series is.  ``label`` is how it is told (``series 500889
     v2``; ``Fix the thing v2`` for a series of the archive), ``ref`` what to type to
@@ -52,7 +53,7 @@ class Summary:
     first_msgid: str = ""  # the Message-ID of its first mail (its cover letter, else its first patch)
 
 
-@dataclass(frozen=True)
+@frozen
 class PatchState:
     """A patch's state (new, under-review, accepted, superseded ...), the summary of its
     CI checks (pending, success, warning, fail; "" where a source has none) and its page."""
@@ -73,7 +74,7 @@ class Facts:
     nacks: Dict[str, List[Trailer]] = field(default_factory=dict)  # msgid -> Nacked-by given on the list
 
 
-@dataclass(frozen=True)
+@frozen
 class Series:
     """A series ready to apply, wherever it came from.  Its source words it: ``label``
     (``series 500889 v2``, ``v2 from <archive>``, ``the mbox``), ``title`` for notes

@@ -18,12 +18,13 @@ import functools
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .. import deps, process, threads
 from ..config import require_server
 from ..errors import InputError, NotFoundError, PwapplyError
+from ..frozen import frozen
 from ..resolve import MSGID, SeriesRef
 from ..steps import step
 from ..ui import UI
@@ -40,7 +41,7 @@ from .waiting import Listing, Query, Waiting, cut
 Answer = Union[Dict[Key, Facts], BaseException]
 
 
-@dataclass(frozen=True)
+@frozen
 class Versions:
     """Every version of a series: the one named, and all of them in order (with the
     states of their patches, where the source keeps states)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .. import naming
+from ..frozen import frozen
 from ..trailers import Trailer
 from .keys import Key
 
@@ -35,7 +36,7 @@ CHECK_ORDER: Dict[str, int] = {"": 0, "pending": 1, "success": 2, "warning": 3, 
 REVIEWED = frozenset({"reviewed-by", "acked-by"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Query:
     """Which series to list.  ``states`` empty: any state; ``archived`` None: archived or
     not; ``since`` an ISO date (YYYY-MM-DD) or ""; ``limit`` 0: all that match."""
@@ -54,7 +55,7 @@ class Query:
         return self.states == WAITING_STATES and self.archived is False
 
 
-@dataclass(frozen=True)
+@frozen
 class Readiness:
     """How ready a series is: its patches with a Reviewed-by or Acked-by (``reviewed``)
     out of ``patches``; those with a Tested-by; who said Nacked-by."""
@@ -65,7 +66,7 @@ class Readiness:
     nacked: Tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Waiting:
     """One series waiting for action: its newest version (``key`` and the words its
     source tells it by: ``ref`` is what to type to apply it), and how ready it is."""

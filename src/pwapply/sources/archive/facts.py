@@ -13,12 +13,12 @@ to v1 is in the thread already.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass
 from email.utils import parseaddr, parsedate_to_datetime
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ... import mbox, naming, process, thread
 from ...errors import NotFoundError
+from ...frozen import frozen
 from ..model import Facts, Key, Known, Summary
 from .client import ArchiveClient
 from .series import summary
@@ -87,7 +87,7 @@ def _later_versions(
     return top.version, top.msgid, top.name
 
 
-@dataclass(frozen=True)
+@frozen
 class Version:
     """A version of a series as the archive has it: its first mail (the cover letter, or
     patch 1/n), its name, when it was posted and how many patches it announced."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ... import process
 from ...errors import NetworkError, NotFoundError
+from ...frozen import frozen
 from ...net.transport import Service, Transport, quoted
 from . import models
 from .models import PatchState, Series
@@ -27,7 +27,7 @@ API_VERSION = "1.2"  # the first with ?msgid= filters; every field we read exist
 PATCHWORK = Service("Patchwork", "check the server URL (pwapply config)", "--server")
 
 
-@dataclass(frozen=True)
+@frozen
 class Fetched:
     series: Series
     mbox: bytes
@@ -47,7 +47,7 @@ class Fetched:
         return process.result(self.pending_cover, what="cover letter")
 
 
-@dataclass(frozen=True)
+@frozen
 class MailHit:
     """A mail found by its Message-ID: its series, and its id when it is a cover letter."""
 

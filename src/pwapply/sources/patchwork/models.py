@@ -6,13 +6,13 @@ server.  Pure: no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from ...errors import NetworkError, NotFoundError
+from ...frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class MailRef:
     """A patch or a cover letter as a series lists it."""
 
@@ -22,7 +22,7 @@ class MailRef:
     web_url: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Series:
     id: int
     name: Optional[str]
@@ -45,7 +45,7 @@ class Series:
     archive_url: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class PatchState:
     id: int
     msgid: str
@@ -138,7 +138,7 @@ def first_series(data: Any, what: str) -> int:
     return int(found[0]["id"])
 
 
-@dataclass(frozen=True)
+@frozen
 class ListedPatch:
     """An item of /api/patches/ as a listing of what waits reads it: the patch, its
     state and CI check, who sent it, and the series it is in (id 0: none)."""
@@ -183,7 +183,7 @@ def listed_patch(data: Any) -> Optional[ListedPatch]:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class User:
     """A Patchwork user (the people who log in: maintainers, delegates)."""
 
