@@ -77,3 +77,14 @@ def test_a_field_that_opts_out_gets_dataclasses_own_methods():
     assert Odd("a", 1) == Odd("a", 2) and hash(Odd("a", 1)) == hash(Odd("a", 2))
     with pytest.raises(dataclasses.FrozenInstanceError):
         Odd("a").name = "b"  # type: ignore[misc]
+
+
+def test_a_method_of_the_class_stays():
+    @frozen
+    class Named:
+        name: str
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+    assert repr(Named("a")) == "<a>" and Named("a") == Named("a")

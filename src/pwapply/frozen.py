@@ -41,9 +41,9 @@ def frozen(cls: Type[T]) -> Type[T]:
     if not all(_plain(f) for f in own):
         raise TypeError(f"{cls.__qualname__}: a field of a base class is not compared, hashed or shown: use dataclass")
     setattr(made, _NAMES, tuple(f.name for f in own))
-    made.__eq__ = _eq  # type: ignore[method-assign]
-    made.__hash__ = _hash  # type: ignore[method-assign]
-    made.__repr__ = _repr  # type: ignore[method-assign]
+    for name, method in (("__eq__", _eq), ("__hash__", _hash), ("__repr__", _repr)):
+        if name not in vars(cls):  # as dataclasses: the class's own method stays
+            setattr(made, name, method)
     return made
 
 

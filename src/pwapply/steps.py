@@ -27,9 +27,9 @@ class _Steps:
     runs: that git is held at its start (its trace2 events go to a full pipe), and once
     it runs and the main thread waits, SIGINT goes to pwapply's process group, as a
     terminal sends it; then the pipe is drained, so that a git out of the group's reach
-    (past the commit point) goes on.  With +hang the thread at STEP then blocks for good, and with +stall for
-    three seconds, deaf to signals (a wait in C that no handler ends: the watchdog's
-    business).
+    (past the commit point) goes on.  With +hang the thread at STEP then blocks for
+    good, and with +stall for three seconds, deaf to signals (a wait in C that no
+    handler ends: the watchdog's business).
     PWAPPLY_TEST_GRACE=SECONDS: the watchdog's grace (process.GRACE) in this run."""
 
     def __init__(self) -> None:

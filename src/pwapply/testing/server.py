@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .. import naming
@@ -43,7 +43,7 @@ class FakePatchwork(Store):
         self.hangups: List[str] = []  # paths of stalled requests whose client hung up first
         self._hung_up = threading.Condition()
         self._handling: Dict[Any, int] = {}  # client address -> 1 while its connection is handled
-        self._handled: List[Any] = []  # client addresses whose connection was handled, in order
+        self._handled: Set[Any] = set()  # client addresses whose connection was handled
         self._idle = threading.Condition()
         self.faults: List[Fault] = []
         self.tokens: Dict[str, bool] = {}  # API token -> whether its user maintains the projects
@@ -178,7 +178,7 @@ class _Server(ThreadingHTTPServer):
         finally:
             with self.pw._idle:
                 self.pw._handling.pop(client_address, None)
-                self.pw._handled.append(client_address)
+                self.pw._handled.add(client_address)
                 self.pw._idle.notify_all()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
