@@ -88,3 +88,17 @@ def test_a_method_of_the_class_stays():
             return f"<{self.name}>"
 
     assert repr(Named("a")) == "<a>" and Named("a") == Named("a")
+
+
+def test_a_base_field_that_opts_out_is_refused_by_name():
+    @dataclasses.dataclass(frozen=True)
+    class Base:
+        seen: int = dataclasses.field(default=0, compare=False)
+
+    with pytest.raises(
+        TypeError, match=r"\.Sub: a field of a base class is not compared, hashed or shown: use dataclass$"
+    ):
+
+        @frozen
+        class Sub(Base):
+            name: str = ""

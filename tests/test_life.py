@@ -245,6 +245,27 @@ def test_update_dry_run_changes_nothing(two, origin, pw, cli):
     assert origin.state() == state
 
 
+def test_a_record_naming_a_source_this_pwapply_lacks(two, origin, pw, cli):
+    """A record written by a newer pwapply may name a kind of source this one does not
+    have: update refuses (exit 2, nothing changed), status says it and shows what git
+    knows."""
+    applied = origin.path / ".git" / "pwapply" / "applied.json"
+    applied.write_text(applied.read_text().replace('"kind": "patchwork"', '"kind": "patchew"'))
+    state = origin.state()
+    result = cli("update", cwd=origin.path)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"error: no source of series of the kind 'patchew' ({pw.url})" in result.stderr
+    assert "hint: is the record of a newer pwapply?" in result.stderr
+    assert origin.state() == state
+    result = cli("status", cwd=origin.path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("not asked") == 2
+    assert (
+        f"warning: could not ask 127.0.0.1:{pw.url.rsplit(':', 1)[1]} (no source of series of the kind" in result.stderr
+    )
+    assert pw.count() == 0
+
+
 def test_update_of_a_pushed_branch_warns(two, origin, pw, cli):
     (a, a_branch), _ = two
     origin.git("checkout", "-q", a_branch)
