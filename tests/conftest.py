@@ -7,6 +7,7 @@ dates, no editor, and none of the PWAPPLY_* or GIT_DIR-like variables of the cal
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import re
 import shutil
@@ -95,35 +96,31 @@ def git(repo: Path, *args: str, input: Optional[bytes] = None, check: bool = Tru
     return proc.stdout.decode("utf-8", "replace")
 
 
-_FIRST: List[Tuple[Path, str]] = []
-
-
+@functools.lru_cache(maxsize=None)
 def _first_commit() -> Tuple[Path, str]:
     """A repository with the project's first commit, made once a process (IDENT's fixed
     dates make it the same commit every time) and copied for each test: four git
     processes fewer a test (three: the copy's index is refreshed)."""
-    if not _FIRST:
-        root = Path(tempfile.mkdtemp(prefix="pwapply-first-commit-", dir=SYSTEM_TMP))
-        atexit.register(shutil.rmtree, root, True)
-        path = root / "work"
-        path.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        env.update(IDENT, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, HOME=str(root))
+    root = Path(tempfile.mkdtemp(prefix="pwapply-first-commit-", dir=SYSTEM_TMP))
+    atexit.register(shutil.rmtree, root, True)
+    path = root / "work"
+    path.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(IDENT, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, HOME=str(root))
 
-        def run(*args: str) -> str:
-            return subprocess.run(["git", *args], cwd=path, env=env, capture_output=True, check=True).stdout.decode()
+    def run(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=path, env=env, capture_output=True, check=True).stdout.decode()
 
-        run("init", "-q", "-b", "main")
-        for d in ("docs", "src", "tools"):
-            (path / d).mkdir()
-        for i in range(1, 6):
-            (path / "src" / f"file{i}.c").write_text("".join(f"line {j} of file {i}\n" for j in range(1, 41)))
-        (path / "docs" / "index.rst").write_text("Docs\n====\n\nWelcome.\n")
-        (path / "README").write_text("A project.\n")
-        run("add", ".")
-        run("commit", "-qm", "Initial import")
-        _FIRST.append((path, run("rev-parse", "HEAD").strip()))
-    return _FIRST[0]
+    run("init", "-q", "-b", "main")
+    for d in ("docs", "src", "tools"):
+        (path / d).mkdir()
+    for i in range(1, 6):
+        (path / "src" / f"file{i}.c").write_text("".join(f"line {j} of file {i}\n" for j in range(1, 41)))
+    (path / "docs" / "index.rst").write_text("Docs\n====\n\nWelcome.\n")
+    (path / "README").write_text("A project.\n")
+    run("add", ".")
+    run("commit", "-qm", "Initial import")
+    return path, run("rev-parse", "HEAD").strip()
 
 
 class Repo:

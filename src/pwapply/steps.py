@@ -104,6 +104,7 @@ def _hold_git(s: _Steps) -> None:
     except BlockingIOError:
         pass
     s.held = (r, os.environ.get("GIT_TRACE2_EVENT"))
+    # ``w`` stays open for the run: git opens the pipe by that name whenever it starts.
     os.environ["GIT_TRACE2_EVENT"] = f"/proc/{os.getpid()}/fd/{w}"
 
 
